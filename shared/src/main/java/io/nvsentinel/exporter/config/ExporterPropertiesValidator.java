@@ -1,0 +1,146 @@
+package io.nvsentinel.exporter.config;
+
+import java.net.URI;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.Locale;
+import java.util.function.Function;
+import org.springframework.validation.Errors;
+import org.springframework.validation.Validator;
+
+/**
+ * Rules that need more than one field or a look at the file system. Each problem is reported
+ * against its own key, with the value and the fix, so one start-up lists every mistake at once.
+ */
+final class ExporterPropertiesValidator implements Validator {
+
+  private final Function<String, String> environment;
+
+  ExporterPropertiesValidator(Function<String, String> environment) {
+    this.environment = environment;
+  }
+
+  @Override
+  public boolean supports(Class<?> type) {
+    return ExporterProperties.class.isAssignableFrom(type);
+  }
+
+  @Override
+  public void validate(Object target, Errors errors) {
+    ExporterProperties p = (ExporterProperties) target;
+    String cluster = p.cluster();
+    if (cluster == null || cluster.isBlank()) {
+      errors.rejectValue(
+          "metadata",
+          "required",
+          "exporter.metadata.cluster is required: it names this cluster in every CloudEvent source"
+              + " (nvsentinel://<cluster>/healthevents); set e.g. exporter.metadata.cluster=prod-us-west-2");
+    }
+    requireHttpUrl(errors, "sink.endpoint", p.sink().endpoint());
+    positive(errors, "sink.timeout", p.sink().timeout());
+    readableIfSet(errors, "sink.caFile", p.sink().caFile());
+
+    ExporterProperties.Oidc oidc = p.oidc();
+    requireHttpUrl(errors, "oidc.tokenUrl", oidc.tokenUrl());
+    required(errors, "oidc.clientId", oidc.clientId(), "e.g. nvsentinel-exporter");
+    required(errors, "oidc.scope", oidc.scope(), "e.g. events:write");
+    readableIfSet(errors, "oidc.caFile", oidc.caFile());
+    validateSecretSource(errors, oidc);
+
+    positive(errors, "backfill.maxAge", p.backfill().maxAge());
+
+    ExporterProperties.FailureHandling retry = p.failureHandling();
+    positive(errors, "failureHandling.initialBackoff", retry.initialBackoff());
+    positive(errors, "failureHandling.maxBackoff", retry.maxBackoff());
+    if (retry.initialBackoff() != null
+        && retry.maxBackoff() != null
+        && retry.maxBackoff().compareTo(retry.initialBackoff()) < 0) {
+      errors.rejectValue(
+          "failureHandling.maxBackoff",
+          "range",
+          "exporter.failureHandling.maxBackoff ("
+              + GoDuration.format(retry.maxBackoff())
+              + ") must not be shorter than exporter.failureHandling.initialBackoff ("
+              + GoDuration.format(retry.initialBackoff())
+              + "): raise maxBackoff or lower initialBackoff");
+    }
+  }
+
+  private void validateSecretSource(Errors errors, ExporterProperties.Oidc oidc) {
+    String envName = oidc.clientSecretEnv();
+    if (envName != null && !envName.isBlank()) {
+      String fromEnv = environment.apply(envName);
+      if (fromEnv != null && !fromEnv.isBlank()) {
+        return;
+      }
+    }
+    Path file = oidc.clientSecretFile();
+    String problem = ClientSecret.problemReading(file);
+    if (problem != null) {
+      errors.rejectValue(
+          "oidc.clientSecretFile",
+          "unreadable",
+          "exporter.oidc.clientSecretFile: cannot read the OIDC client secret from '"
+              + file
+              + "' ("
+              + problem
+              + "); mount the Kubernetes secret key oidc-client-secret there"
+              + (envName == null || envName.isBlank()
+                  ? ""
+                  : " or set the environment variable " + envName));
+    }
+  }
+
+  private static void requireHttpUrl(Errors errors, String key, String value) {
+    if (value == null || value.isBlank()) {
+      errors.rejectValue(key, "required", "exporter." + key + " is required: an http(s) URL");
+      return;
+    }
+    String scheme;
+    try {
+      URI uri = URI.create(value.strip());
+      scheme = uri.getScheme() == null ? "" : uri.getScheme().toLowerCase(Locale.ROOT);
+      if (uri.getHost() == null) {
+        scheme = "";
+      }
+    } catch (IllegalArgumentException e) {
+      scheme = "";
+    }
+    if (!scheme.equals("http") && !scheme.equals("https")) {
+      errors.rejectValue(
+          key,
+          "url",
+          "exporter." + key + " must be an http(s) URL with a host, got '" + value + "'");
+    }
+  }
+
+  private static void required(Errors errors, String key, String value, String example) {
+    if (value == null || value.isBlank()) {
+      errors.rejectValue(key, "required", "exporter." + key + " is required (" + example + ")");
+    }
+  }
+
+  private static void positive(Errors errors, String key, Duration value) {
+    if (value != null && (value.isZero() || value.isNegative())) {
+      errors.rejectValue(
+          key,
+          "range",
+          "exporter."
+              + key
+              + " must be a positive duration, got '"
+              + GoDuration.format(value)
+              + "'");
+    }
+  }
+
+  private static void readableIfSet(Errors errors, String key, Path file) {
+    if (file == null) {
+      return;
+    }
+    String problem = ClientSecret.problemReading(file);
+    if (problem != null) {
+      errors.rejectValue(
+          key, "unreadable", "exporter." + key + ": cannot read '" + file + "' (" + problem + ")");
+    }
+  }
+}

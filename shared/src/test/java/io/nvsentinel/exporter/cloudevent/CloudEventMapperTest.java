@@ -1,0 +1,239 @@
+package io.nvsentinel.exporter.cloudevent;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import io.cloudevents.CloudEvent;
+import io.cloudevents.SpecVersion;
+import io.cloudevents.core.format.EventFormat;
+import io.cloudevents.core.provider.EventFormatProvider;
+import io.cloudevents.jackson.JsonFormat;
+import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
+import io.nvsentinel.exporter.config.ExporterProperties;
+import io.nvsentinel.exporter.event.DecodeResult;
+import io.nvsentinel.exporter.event.HealthEventDecoder;
+import io.nvsentinel.exporter.event.Samples;
+import io.nvsentinel.exporter.event.StoredHealthEvent;
+import java.net.URI;
+import java.time.Clock;
+import java.time.Duration;
+import java.time.Instant;
+import java.time.ZoneOffset;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.UUID;
+import org.bson.BsonDocument;
+import org.bson.BsonInt32;
+import org.bson.BsonString;
+import org.bson.types.ObjectId;
+import org.junit.jupiter.api.Test;
+
+class CloudEventMapperTest {
+
+  static final Instant NOW = Instant.parse("2030-01-01T00:00:00Z");
+  private static final ObjectMapper JSON = new ObjectMapper();
+
+  private final HealthEventDecoder decoder =
+      new HealthEventDecoder(65_536, new SimpleMeterRegistry());
+  private final CloudEventMapper mapper =
+      new CloudEventMapper(
+          properties("prod-us-west-2", "HealthEvents"), Clock.fixed(NOW, ZoneOffset.UTC));
+
+  static ExporterProperties properties(String cluster, String collection) {
+    return new ExporterProperties(
+        Map.of("cluster", cluster, "environment", "production", "region", "us-west-2"),
+        new ExporterProperties.Sink(
+            "https://sink/api/v1/events", Duration.ofSeconds(30), false, null),
+        new ExporterProperties.Oidc("https://idp/token", "id", "scope", false, null, "", null),
+        new ExporterProperties.Backfill(true, Duration.ofHours(720), 1, 1, 0),
+        new ExporterProperties.FailureHandling(1, Duration.ofSeconds(1), Duration.ofSeconds(2), 2),
+        new ExporterProperties.ResumeToken("nvsentinel", "resumetokens"),
+        new ExporterProperties.Datastore("mongodb://localhost", "nvsentinel", collection),
+        new ExporterProperties.DeadLetter("nvsentinel", "dead"),
+        65_536);
+  }
+
+  private StoredHealthEvent decode(BsonDocument document) {
+    return ((DecodeResult.Decoded) decoder.decode(document)).event();
+  }
+
+  private static JsonNode wire(OutgoingEvent event) throws Exception {
+    return JSON.readTree(event.json());
+  }
+
+  @Test
+  void sampleEventMapsToTheAnchorFormat() throws Exception {
+    OutgoingEvent out = mapper.map(decode(Samples.good().get(2)));
+    JsonNode ce = wire(out);
+    assertThat(ce.get("specversion").asText()).isEqualTo("1.0");
+    assertThat(ce.get("type").asText()).isEqualTo("com.nvidia.nvsentinel.health.v1");
+    assertThat(ce.get("source").asText()).isEqualTo("nvsentinel://prod-us-west-2/healthevents");
+    assertThat(ce.get("time").asText()).isEqualTo("2026-10-10T05:23:32.751Z");
+    assertThat(ce.get("id").asText()).isEqualTo(out.id());
+    assertThat(UUID.fromString(out.id()).version()).isEqualTo(5);
+
+    JsonNode data = ce.get("data");
+    assertThat(data.get("metadata"))
+        .isEqualTo(
+            JSON.readTree(
+                "{\"cluster\":\"prod-us-west-2\",\"environment\":\"production\",\"region\":\"us-west-2\"}"));
+    JsonNode he = data.get("healthEvent");
+    assertThat(fieldNames(he))
+        .containsExactly(
+            "version",
+            "agent",
+            "componentClass",
+            "checkName",
+            "isFatal",
+            "isHealthy",
+            "message",
+            "recommendedAction",
+            "errorCode",
+            "entitiesImpacted",
+            "generatedTimestamp",
+            "nodeName",
+            "metadata",
+            "quarantineOverrides",
+            "gpuUUID");
+    assertThat(he.get("version").asInt()).isEqualTo(1);
+    assertThat(he.get("agent").asText()).isEqualTo("syslog-health-monitor");
+    assertThat(he.get("recommendedAction").isInt()).isTrue();
+    assertThat(he.get("recommendedAction").asInt()).as("RESTART_VM as its number").isEqualTo(15);
+    assertThat(he.get("errorCode")).isEqualTo(JSON.readTree("[\"92\"]"));
+    assertThat(he.get("entitiesImpacted").get(1))
+        .isEqualTo(JSON.readTree("{\"entityType\":\"PCI\",\"entityValue\":\"0000:20:00.0\"}"));
+    assertThat(he.get("generatedTimestamp").asText()).isEqualTo("2026-10-10T05:23:32.751Z");
+    assertThat(he.get("nodeName").asText()).isEqualTo("gpu-node-049");
+    assertThat(he.get("metadata").get("instanceType").asText()).isEqualTo("p5.48xlarge");
+    assertThat(he.get("quarantineOverrides"))
+        .isEqualTo(JSON.readTree("{\"force\":false,\"skip\":true}"));
+    assertThat(he.get("gpuUUID").asText()).isEqualTo("GPU-c75ed660-ff92-3376-0ee0-3fdbbc78b9e9");
+  }
+
+  @Test
+  void optionalFieldsAreLeftOutWhenAbsent() throws Exception {
+    JsonNode he = wire(mapper.map(decode(Samples.good().get(1)))).get("data").get("healthEvent");
+    assertThat(fieldNames(he)).doesNotContain("metadata", "quarantineOverrides", "drainOverrides");
+    assertThat(fieldNames(he)).contains("gpuUUID");
+    JsonNode bare =
+        wire(mapper.map(
+                decode(
+                    BsonDocument.parse(
+                        "{_id: 'a', createdAt: {$date: '2026-11-20T12:00:00Z'}, healthevent: {agent: 'a'}}"))))
+            .get("data")
+            .get("healthEvent");
+    assertThat(fieldNames(bare))
+        .containsExactly(
+            "version",
+            "agent",
+            "componentClass",
+            "checkName",
+            "isFatal",
+            "isHealthy",
+            "message",
+            "recommendedAction",
+            "errorCode",
+            "entitiesImpacted",
+            "generatedTimestamp",
+            "nodeName");
+    assertThat(bare.get("errorCode").isArray()).isTrue();
+    assertThat(bare.get("recommendedAction").asInt()).isZero();
+  }
+
+  @Test
+  void serializedBytesParseBackWithTheSdkFormatReader() {
+    EventFormat format = EventFormatProvider.getInstance().resolveFormat(JsonFormat.CONTENT_TYPE);
+    assertThat(format).isNotNull();
+    for (BsonDocument doc : Samples.good()) {
+      OutgoingEvent out = mapper.map(decode(doc));
+      CloudEvent parsed = format.deserialize(out.json());
+      assertThat(parsed.getSpecVersion()).isEqualTo(SpecVersion.V1);
+      assertThat(parsed.getId()).isEqualTo(out.id());
+      assertThat(parsed.getSource())
+          .isEqualTo(URI.create("nvsentinel://prod-us-west-2/healthevents"));
+      assertThat(parsed.getType()).isEqualTo(CloudEventMapper.TYPE);
+      assertThat(parsed.getTime()).isNotNull();
+      assertThat(parsed.getDataContentType()).isEqualTo("application/json");
+      assertThat(parsed.getData().toBytes()).isEqualTo(out.event().getData().toBytes());
+    }
+  }
+
+  @Test
+  void idIsTheSameForTheSameStoredEventEveryTime() {
+    BsonDocument doc = Samples.good().get(5);
+    CloudEventMapper otherInstance =
+        new CloudEventMapper(properties("prod-us-west-2", "HealthEvents"), Clock.systemUTC());
+    assertThat(mapper.map(decode(doc)).id())
+        .isEqualTo(mapper.map(decode(doc.clone())).id())
+        .isEqualTo(otherInstance.map(decode(doc)).id());
+  }
+
+  @Test
+  void idsDifferForDifferentEventsTypesAndCollections() {
+    Set<String> ids = new HashSet<>();
+    for (BsonDocument doc : Samples.good()) {
+      ids.add(mapper.map(decode(doc)).id());
+    }
+    assertThat(ids).hasSize(40);
+    assertThat(EventIds.of("db", "c", new BsonString("1")))
+        .isNotEqualTo(EventIds.of("db", "c", new BsonInt32(1)))
+        .isNotEqualTo(EventIds.of("db", "other", new BsonString("1")))
+        .isNotEqualTo(EventIds.of("other", "c", new BsonString("1")));
+  }
+
+  @Test
+  void idIsAVersion5NameUuid() {
+    // RFC 9562 appendix test vector: v5 of "www.example.com" in the DNS namespace
+    UUID dns = UUID.fromString("6ba7b810-9dad-11d1-80b4-00c04fd430c8");
+    assertThat(EventIds.nameUuid(dns, "www.example.com"))
+        .isEqualTo(UUID.fromString("2ed6657d-e927-568b-95e1-2665a8aea6a2"));
+  }
+
+  @Test
+  void timeComesFromTheDocumentNeverTheClockWhenItHoldsOne() throws Exception {
+    var cases = Samples.malformed();
+    JsonNode fromCreatedAt = wire(mapper.map(decode(cases.get("generatedTimestamp missing"))));
+    assertThat(fromCreatedAt.get("time").asText()).isEqualTo("2026-11-20T12:00:00Z");
+    assertThat(fromCreatedAt.get("data").get("healthEvent").get("generatedTimestamp").asText())
+        .isEqualTo("2026-11-20T12:00:00Z");
+
+    ObjectId objectId = cases.get("createdAt missing").getObjectId("_id").getValue();
+    JsonNode fromObjectId = wire(mapper.map(decode(cases.get("createdAt missing"))));
+    assertThat(Instant.parse(fromObjectId.get("time").asText()))
+        .isEqualTo(objectId.getDate().toInstant());
+
+    JsonNode nothing =
+        wire(mapper.map(decode(BsonDocument.parse("{_id: 'no-time', healthevent: {}}"))));
+    assertThat(nothing.get("time").asText()).isEqualTo(NOW.toString());
+  }
+
+  @Test
+  void controlCharactersRoundTripThroughTheWireFormat() throws Exception {
+    JsonNode ce =
+        wire(
+            mapper.map(
+                decode(Samples.malformed().get("unicode and control characters in message"))));
+    assertThat(ce.get("data").get("healthEvent").get("message").asText())
+        .isEqualTo("GPU \u00e9\u4e2d\u0000\u0007 \"quoted\" \\ back");
+  }
+
+  @Test
+  void everyMalformedCaseThatDecodesAlsoMaps() {
+    Samples.malformed()
+        .forEach(
+            (name, doc) -> {
+              if (decoder.decode(doc) instanceof DecodeResult.Decoded decoded) {
+                assertThat(mapper.map(decoded.event()).json()).as(name).isNotEmpty();
+              }
+            });
+  }
+
+  private static List<String> fieldNames(JsonNode node) {
+    List<String> names = new java.util.ArrayList<>();
+    node.fieldNames().forEachRemaining(names::add);
+    return names;
+  }
+}
