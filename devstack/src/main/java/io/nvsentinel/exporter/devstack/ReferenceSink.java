@@ -1,0 +1,225 @@
+package io.nvsentinel.exporter.devstack;
+
+import com.sun.net.httpserver.HttpExchange;
+import com.sun.net.httpserver.HttpServer;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.net.InetSocketAddress;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.Collection;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ConcurrentLinkedQueue;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ThreadLocalRandom;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.atomic.AtomicReference;
+import org.springframework.security.oauth2.core.DelegatingOAuth2TokenValidator;
+import org.springframework.security.oauth2.jwt.Jwt;
+import org.springframework.security.oauth2.jwt.JwtDecoder;
+import org.springframework.security.oauth2.jwt.JwtException;
+import org.springframework.security.oauth2.jwt.JwtValidators;
+import org.springframework.security.oauth2.jwt.NimbusJwtDecoder;
+import tools.jackson.databind.JsonNode;
+import tools.jackson.databind.ObjectMapper;
+import tools.jackson.databind.json.JsonMapper;
+
+/**
+ * An event sink that behaves as the operator documentation requires of one, and checks more
+ * strictly than most: the bearer token's signature (via the issuer's JWKS), issuer, expiry and
+ * scope; the exact {@code Content-Type}; the CloudEvents {@code specversion}. It keeps what it
+ * accepted, recognises duplicates by {@code source}+{@code id}, and can be told to fail.
+ */
+public final class ReferenceSink implements AutoCloseable {
+
+  public static final String PATH = "/api/v1/events";
+  public static final String CONTENT_TYPE = "application/cloudevents+json";
+
+  /** One accepted CloudEvent. */
+  public record Received(String source, String id, JsonNode event, Instant at) {}
+
+  private static final ObjectMapper JSON = JsonMapper.builder().build();
+
+  private final HttpServer server;
+  private final ExecutorService executor;
+  private final JwtDecoder jwtDecoder;
+  private final String requiredScope;
+  private final Map<String, Received> bySourceAndId = new ConcurrentHashMap<>();
+  private final Map<String, AtomicInteger> deliveriesBySourceAndId = new ConcurrentHashMap<>();
+  private final ConcurrentLinkedQueue<Received> accepted = new ConcurrentLinkedQueue<>();
+  private final Map<Integer, AtomicInteger> answered = new ConcurrentHashMap<>();
+  private final AtomicLong duplicates = new AtomicLong();
+  private final AtomicInteger scriptedFailures = new AtomicInteger();
+  private final AtomicInteger scriptedStatus = new AtomicInteger(503);
+  private final AtomicReference<Double> failureShare = new AtomicReference<>(0.0);
+  private final AtomicReference<Duration> delay = new AtomicReference<>(Duration.ZERO);
+
+  private ReferenceSink(
+      HttpServer server, ExecutorService executor, JwtDecoder decoder, String scope) {
+    this.server = server;
+    this.executor = executor;
+    this.jwtDecoder = decoder;
+    this.requiredScope = scope;
+  }
+
+  /**
+   * Starts on {@code port} of the loopback address (0 picks a free one), trusting tokens signed by
+   * {@code issuer} that carry {@code requiredScope}.
+   */
+  public static ReferenceSink start(int port, TokenIssuer issuer, String requiredScope)
+      throws IOException {
+    NimbusJwtDecoder decoder = NimbusJwtDecoder.withJwkSetUri(issuer.jwksUrl()).build();
+    String issuerId = issuer.tokenUrl().replace("/oauth2/token", "");
+    decoder.setJwtValidator(
+        new DelegatingOAuth2TokenValidator<>(JwtValidators.createDefaultWithIssuer(issuerId)));
+    HttpServer server = HttpServer.create(new InetSocketAddress("127.0.0.1", port), 512);
+    ExecutorService executor = Executors.newFixedThreadPool(64);
+    ReferenceSink sink = new ReferenceSink(server, executor, decoder, requiredScope);
+    server.createContext(PATH, sink::handle);
+    server.setExecutor(executor);
+    server.start();
+    return sink;
+  }
+
+  /** The URL to configure as {@code exporter.sink.endpoint}. */
+  public String endpoint() {
+    return "http://127.0.0.1:" + server.getAddress().getPort() + PATH;
+  }
+
+  /**
+   * Answers the next {@code count} valid requests with {@code status} instead of accepting them.
+   */
+  public void failNext(int count, int status) {
+    scriptedStatus.set(status);
+    scriptedFailures.set(count);
+  }
+
+  /** Answers this share (0..1) of valid requests with a 503. */
+  public void failShare(double share) {
+    failureShare.set(share);
+  }
+
+  /** Waits this long before answering each request. */
+  public void delay(Duration wait) {
+    delay.set(wait);
+  }
+
+  /** Every accepted event, in order of arrival, duplicates included. */
+  public List<Received> accepted() {
+    return new ArrayList<>(accepted);
+  }
+
+  /** The distinct events accepted, one per source and id. */
+  public Collection<Received> distinct() {
+    return List.copyOf(bySourceAndId.values());
+  }
+
+  /** How many times the event with this id was accepted. */
+  public int deliveriesOf(String source, String id) {
+    AtomicInteger count = deliveriesBySourceAndId.get(source + " " + id);
+    return count == null ? 0 : count.get();
+  }
+
+  /** Accepted events whose source and id had been accepted before. */
+  public long duplicates() {
+    return duplicates.get();
+  }
+
+  /** How many requests were answered with {@code status}. */
+  public int answered(int status) {
+    AtomicInteger count = answered.get(status);
+    return count == null ? 0 : count.get();
+  }
+
+  private void handle(HttpExchange exchange) throws IOException {
+    try (exchange) {
+      byte[] body;
+      try (InputStream in = exchange.getRequestBody()) {
+        body = in.readAllBytes();
+      }
+      Duration wait = delay.get();
+      if (!wait.isZero()) {
+        try {
+          Thread.sleep(wait.toMillis());
+        } catch (InterruptedException e) {
+          Thread.currentThread().interrupt();
+        }
+      }
+      respond(exchange, decide(exchange, body));
+    }
+  }
+
+  private record Answer(int status, String body) {}
+
+  private Answer decide(HttpExchange exchange, byte[] body) {
+    if (!exchange.getRequestMethod().equals("POST")) {
+      return new Answer(405, "{\"error\":\"Method Not Allowed\"}");
+    }
+    String authorization = exchange.getRequestHeaders().getFirst("Authorization");
+    if (authorization == null || !authorization.startsWith("Bearer ")) {
+      return new Answer(401, "{\"error\":\"Unauthorized\"}");
+    }
+    try {
+      Jwt jwt = jwtDecoder.decode(authorization.substring("Bearer ".length()));
+      List<String> scopes = jwt.getClaimAsStringList("scope");
+      if (scopes == null || !scopes.contains(requiredScope)) {
+        return new Answer(403, "{\"error\":\"insufficient_scope\"}");
+      }
+    } catch (JwtException e) {
+      return new Answer(401, "{\"error\":\"invalid_token\"}");
+    }
+    if (!CONTENT_TYPE.equals(exchange.getRequestHeaders().getFirst("Content-Type"))) {
+      return new Answer(415, "{\"error\":\"Unsupported Media Type\"}");
+    }
+    JsonNode event;
+    try {
+      event = JSON.readTree(body);
+    } catch (RuntimeException e) {
+      return new Answer(400, "{\"error\":\"not JSON\"}");
+    }
+    if (!"1.0".equals(event.path("specversion").asString(""))) {
+      return new Answer(400, "{\"error\":\"Unsupported CloudEvents version\"}");
+    }
+    if (scriptedFailures.getAndUpdate(n -> Math.max(0, n - 1)) > 0) {
+      return new Answer(scriptedStatus.get(), "{\"error\":\"scripted failure\"}");
+    }
+    if (ThreadLocalRandom.current().nextDouble() < failureShare.get()) {
+      return new Answer(503, "{\"error\":\"random failure\"}");
+    }
+    String source = event.path("source").asString("");
+    String id = event.path("id").asString("");
+    String key = source + " " + id;
+    Received received = new Received(source, id, event, Instant.now());
+    if (deliveriesBySourceAndId.computeIfAbsent(key, k -> new AtomicInteger()).incrementAndGet()
+        > 1) {
+      duplicates.incrementAndGet();
+    } else {
+      bySourceAndId.put(key, received);
+    }
+    accepted.add(received);
+    return new Answer(202, "{\"status\":\"accepted\"}");
+  }
+
+  private void respond(HttpExchange exchange, Answer answer) throws IOException {
+    answered.computeIfAbsent(answer.status(), s -> new AtomicInteger()).incrementAndGet();
+    byte[] bytes = answer.body().getBytes(StandardCharsets.UTF_8);
+    exchange.getResponseHeaders().set("Content-Type", "application/json");
+    exchange.sendResponseHeaders(answer.status(), bytes.length);
+    try (OutputStream out = exchange.getResponseBody()) {
+      out.write(bytes);
+    }
+  }
+
+  @Override
+  public void close() {
+    server.stop(0);
+    executor.shutdownNow();
+  }
+}

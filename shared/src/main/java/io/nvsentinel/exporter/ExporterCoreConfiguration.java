@@ -1,0 +1,76 @@
+package io.nvsentinel.exporter;
+
+import com.mongodb.client.MongoClient;
+import com.mongodb.client.MongoClients;
+import io.micrometer.core.instrument.MeterRegistry;
+import io.micrometer.core.instrument.Metrics;
+import io.nvsentinel.exporter.cloudevent.CloudEventMapper;
+import io.nvsentinel.exporter.config.ClientSecret;
+import io.nvsentinel.exporter.config.ExporterConfiguration;
+import io.nvsentinel.exporter.config.ExporterProperties;
+import io.nvsentinel.exporter.delivery.DeadLetterStore;
+import io.nvsentinel.exporter.delivery.EventDeliverer;
+import io.nvsentinel.exporter.event.HealthEventDecoder;
+import java.time.Clock;
+import org.springframework.beans.factory.ObjectProvider;
+import org.springframework.boot.autoconfigure.AutoConfiguration;
+import org.springframework.boot.autoconfigure.condition.ConditionalOnMissingBean;
+import org.springframework.context.annotation.Bean;
+
+/**
+ * The shared core as beans, for both applications: decoding, mapping, dead letters and delivery,
+ * over one MongoDB client for the datastore.
+ */
+@AutoConfiguration(after = ExporterConfiguration.class)
+public class ExporterCoreConfiguration {
+
+  @Bean
+  @ConditionalOnMissingBean
+  Clock clock() {
+    return Clock.systemUTC();
+  }
+
+  @Bean(destroyMethod = "close")
+  @ConditionalOnMissingBean
+  MongoClient mongoClient(ExporterProperties properties) {
+    return MongoClients.create(properties.datastore().uri());
+  }
+
+  @Bean
+  @ConditionalOnMissingBean
+  HealthEventDecoder healthEventDecoder(
+      ExporterProperties properties, ObjectProvider<MeterRegistry> meters) {
+    return new HealthEventDecoder(properties.maxMessageLength(), meters(meters));
+  }
+
+  @Bean
+  @ConditionalOnMissingBean
+  CloudEventMapper cloudEventMapper(ExporterProperties properties, Clock clock) {
+    return new CloudEventMapper(properties, clock);
+  }
+
+  @Bean
+  @ConditionalOnMissingBean
+  DeadLetterStore deadLetterStore(
+      MongoClient mongo,
+      ExporterProperties properties,
+      ObjectProvider<MeterRegistry> meters,
+      Clock clock) {
+    return new DeadLetterStore(mongo, properties.deadLetter(), meters(meters), clock);
+  }
+
+  @Bean
+  @ConditionalOnMissingBean
+  EventDeliverer eventDeliverer(
+      ExporterProperties properties,
+      DeadLetterStore deadLetters,
+      ObjectProvider<MeterRegistry> meters,
+      Clock clock) {
+    ClientSecret secret = ClientSecret.resolve(properties.oidc(), System::getenv);
+    return EventDeliverer.create(properties, secret, deadLetters, meters(meters), clock);
+  }
+
+  private static MeterRegistry meters(ObjectProvider<MeterRegistry> meters) {
+    return meters.getIfAvailable(() -> Metrics.globalRegistry);
+  }
+}

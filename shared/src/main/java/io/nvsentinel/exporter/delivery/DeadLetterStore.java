@@ -1,0 +1,124 @@
+package io.nvsentinel.exporter.delivery;
+
+import com.mongodb.client.MongoClient;
+import com.mongodb.client.MongoCollection;
+import com.mongodb.client.model.Filters;
+import com.mongodb.client.model.ReplaceOptions;
+import com.mongodb.client.model.Sorts;
+import io.micrometer.core.instrument.MeterRegistry;
+import io.nvsentinel.exporter.cloudevent.OutgoingEvent;
+import io.nvsentinel.exporter.config.ExporterProperties;
+import java.nio.charset.StandardCharsets;
+import java.time.Clock;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.Date;
+import java.util.List;
+import org.bson.BsonDocument;
+import org.bson.BsonValue;
+import org.bson.Document;
+import org.bson.json.JsonMode;
+import org.bson.json.JsonWriterSettings;
+
+/**
+ * The dead-letter collection: events set aside with their reason instead of being dropped. One
+ * entry per CloudEvent id, so failing the same event again updates its entry.
+ */
+public final class DeadLetterStore {
+
+  static final String METRIC = "health_events_exporter_dead_letters";
+
+  private static final JsonWriterSettings EXTENDED =
+      JsonWriterSettings.builder().outputMode(JsonMode.EXTENDED).build();
+
+  private final MongoCollection<Document> collection;
+  private final MeterRegistry meters;
+  private final Clock clock;
+
+  public DeadLetterStore(
+      MongoClient client,
+      ExporterProperties.DeadLetter settings,
+      MeterRegistry meters,
+      Clock clock) {
+    this.collection = client.getDatabase(settings.database()).getCollection(settings.collection());
+    this.meters = meters;
+    this.clock = clock;
+  }
+
+  /** Records an event the sink refused or that ran out of retries. */
+  void deliveryFailed(
+      OutgoingEvent event, String kind, DeliveryFailure last, int attempts, Instant first) {
+    Document entry =
+        new Document("_id", event.id())
+            .append("documentId", event.documentId())
+            .append("kind", kind)
+            .append("reason", last.getMessage())
+            .append("errorType", last.errorType())
+            .append("lastStatus", last.status())
+            .append("attempts", attempts)
+            .append("firstAttemptAt", Date.from(first))
+            .append("lastAttemptAt", Date.from(clock.instant()))
+            .append("cloudEvent", new String(event.json(), StandardCharsets.UTF_8));
+    save(entry, kind);
+  }
+
+  /**
+   * Records a datastore document that holds no usable health event, with the reason, so it can be
+   * inspected and fixed.
+   */
+  public void undecodable(BsonDocument document, String reason) {
+    BsonValue documentId = document.get("_id");
+    // MongoDB gives every stored document an _id; a document handed over without one is keyed
+    // by its content instead.
+    BsonValue identity = documentId != null ? documentId : document;
+    String key = "undecodable:" + new BsonDocument("_id", identity).toJson(EXTENDED);
+    Instant now = clock.instant();
+    Document entry =
+        new Document("_id", key)
+            .append("documentId", documentId)
+            .append("kind", "undecodable")
+            .append("reason", reason)
+            .append("errorType", "undecodable")
+            .append("lastStatus", 0)
+            .append("attempts", 0)
+            .append("firstAttemptAt", Date.from(now))
+            .append("lastAttemptAt", Date.from(now))
+            .append("document", document);
+    save(entry, "undecodable");
+  }
+
+  private void save(Document entry, String kind) {
+    collection.replaceOne(
+        Filters.eq("_id", entry.get("_id")), entry, new ReplaceOptions().upsert(true));
+    meters.counter(METRIC, "kind", kind).increment();
+  }
+
+  /** The dead letters, oldest first. */
+  public List<DeadLetter> list(int limit) {
+    List<DeadLetter> letters = new ArrayList<>();
+    for (Document d : collection.find().sort(Sorts.ascending("lastAttemptAt")).limit(limit)) {
+      BsonDocument raw = d.toBsonDocument();
+      letters.add(
+          new DeadLetter(
+              d.getString("_id"),
+              raw.get("documentId"),
+              d.getString("kind"),
+              d.getString("reason"),
+              d.getInteger("lastStatus", 0),
+              d.getInteger("attempts", 0),
+              d.getDate("firstAttemptAt").toInstant(),
+              d.getDate("lastAttemptAt").toInstant(),
+              d.getString("cloudEvent")));
+    }
+    return letters;
+  }
+
+  public long count() {
+    return collection.countDocuments();
+  }
+
+  /** Removes the entry, after it was delivered on a re-drive. */
+  void remove(String id) {
+    collection.deleteOne(Filters.eq("_id", id));
+  }
+}

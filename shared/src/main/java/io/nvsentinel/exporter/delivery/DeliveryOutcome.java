@@ -1,0 +1,17 @@
+package io.nvsentinel.exporter.delivery;
+
+/** How the delivery of one event ended. Either way the event is accounted for. */
+public sealed interface DeliveryOutcome {
+
+  /** The CloudEvent id. */
+  String eventId();
+
+  /** How many POSTs it took, including the immediate re-send after a 401. */
+  int attempts();
+
+  /** The sink acknowledged the event with a 2xx {@code status}. */
+  record Delivered(String eventId, int attempts, int status) implements DeliveryOutcome {}
+
+  /** The event was set aside in the dead-letter collection with {@code reason}. */
+  record DeadLettered(String eventId, int attempts, String reason) implements DeliveryOutcome {}
+}

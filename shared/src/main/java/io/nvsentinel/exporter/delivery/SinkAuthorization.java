@@ -1,0 +1,137 @@
+package io.nvsentinel.exporter.delivery;
+
+import io.micrometer.core.instrument.Counter;
+import io.micrometer.core.instrument.MeterRegistry;
+import io.nvsentinel.exporter.config.ClientSecret;
+import io.nvsentinel.exporter.config.ExporterProperties;
+import java.time.Duration;
+import java.util.List;
+import org.springframework.http.client.ClientHttpRequestInterceptor;
+import org.springframework.http.converter.FormHttpMessageConverter;
+import org.springframework.http.converter.StringHttpMessageConverter;
+import org.springframework.security.authentication.AnonymousAuthenticationToken;
+import org.springframework.security.core.Authentication;
+import org.springframework.security.core.authority.AuthorityUtils;
+import org.springframework.security.oauth2.client.AuthorizedClientServiceOAuth2AuthorizedClientManager;
+import org.springframework.security.oauth2.client.ClientCredentialsOAuth2AuthorizedClientProvider;
+import org.springframework.security.oauth2.client.InMemoryOAuth2AuthorizedClientService;
+import org.springframework.security.oauth2.client.OAuth2AuthorizedClientManager;
+import org.springframework.security.oauth2.client.OAuth2AuthorizedClientService;
+import org.springframework.security.oauth2.client.endpoint.RestClientClientCredentialsTokenResponseClient;
+import org.springframework.security.oauth2.client.http.OAuth2ErrorResponseErrorHandler;
+import org.springframework.security.oauth2.client.registration.ClientRegistration;
+import org.springframework.security.oauth2.client.registration.InMemoryClientRegistrationRepository;
+import org.springframework.security.oauth2.client.web.client.OAuth2ClientHttpRequestInterceptor;
+import org.springframework.security.oauth2.core.AuthorizationGrantType;
+import org.springframework.security.oauth2.core.ClientAuthenticationMethod;
+import org.springframework.security.oauth2.core.OAuth2AuthorizationException;
+import org.springframework.security.oauth2.core.http.converter.OAuth2AccessTokenResponseHttpMessageConverter;
+import org.springframework.web.client.RestClient;
+
+/**
+ * OAuth 2.0 client credentials for the sink, done by Spring Security: the token is fetched from
+ * {@code exporter.oidc.tokenUrl}, cached until {@value #REFRESH_BEFORE_EXPIRY_SECONDS} seconds
+ * before it expires, and added as {@code Authorization: Bearer} to every sink request.
+ */
+final class SinkAuthorization {
+
+  static final String REGISTRATION_ID = "nvsentinel-sink";
+  static final long REFRESH_BEFORE_EXPIRY_SECONDS = 30;
+  static final String TOKEN_ERRORS_METRIC = "health_events_exporter_token_refresh_errors";
+
+  /** The exporter is a machine: every token belongs to this one principal. */
+  private static final Authentication PRINCIPAL =
+      new AnonymousAuthenticationToken(
+          "exporter", "event-exporter", AuthorityUtils.createAuthorityList("ROLE_EXPORTER"));
+
+  private final OAuth2AuthorizedClientService tokens;
+  private final OAuth2ClientHttpRequestInterceptor interceptor;
+  private final String tokenUrl;
+
+  SinkAuthorization(
+      ExporterProperties.Oidc oidc, ClientSecret secret, Duration timeout, MeterRegistry meters) {
+    this.tokenUrl = oidc.tokenUrl();
+    ClientRegistration registration =
+        ClientRegistration.withRegistrationId(REGISTRATION_ID)
+            .clientId(oidc.clientId())
+            .clientSecret(secret.value())
+            .clientAuthenticationMethod(ClientAuthenticationMethod.CLIENT_SECRET_BASIC)
+            .authorizationGrantType(AuthorizationGrantType.CLIENT_CREDENTIALS)
+            .scope(List.of(oidc.scope().split("[\\s,]+")))
+            .tokenUri(oidc.tokenUrl())
+            .build();
+    InMemoryClientRegistrationRepository registrations =
+        new InMemoryClientRegistrationRepository(registration);
+    this.tokens = new InMemoryOAuth2AuthorizedClientService(registrations);
+
+    RestClientClientCredentialsTokenResponseClient tokenClient =
+        new RestClientClientCredentialsTokenResponseClient();
+    tokenClient.setRestClient(
+        RestClient.builder()
+            .requestFactory(
+                HttpTransport.create(
+                    "exporter.oidc",
+                    oidc.tokenUrl(),
+                    timeout,
+                    oidc.insecureSkipVerify(),
+                    oidc.caFile()))
+            .messageConverters(
+                List.of(
+                    new FormHttpMessageConverter(),
+                    new StringHttpMessageConverter(),
+                    new OAuth2AccessTokenResponseHttpMessageConverter()))
+            .defaultStatusHandler(new OAuth2ErrorResponseErrorHandler())
+            .build());
+    ClientCredentialsOAuth2AuthorizedClientProvider provider =
+        new ClientCredentialsOAuth2AuthorizedClientProvider();
+    provider.setAccessTokenResponseClient(tokenClient);
+    provider.setClockSkew(Duration.ofSeconds(REFRESH_BEFORE_EXPIRY_SECONDS));
+    AuthorizedClientServiceOAuth2AuthorizedClientManager manager =
+        new AuthorizedClientServiceOAuth2AuthorizedClientManager(registrations, tokens);
+    manager.setAuthorizedClientProvider(provider);
+
+    this.interceptor = new OAuth2ClientHttpRequestInterceptor(new Counting(manager, meters));
+    interceptor.setClientRegistrationIdResolver(request -> REGISTRATION_ID);
+    interceptor.setPrincipalResolver(request -> PRINCIPAL);
+    interceptor.setAuthorizationFailureHandler(
+        OAuth2ClientHttpRequestInterceptor.authorizationFailureHandler(tokens));
+  }
+
+  ClientHttpRequestInterceptor interceptor() {
+    return interceptor;
+  }
+
+  String tokenUrl() {
+    return tokenUrl;
+  }
+
+  /** Forgets the cached token, so the next request fetches a new one. */
+  void invalidate() {
+    tokens.removeAuthorizedClient(REGISTRATION_ID, PRINCIPAL.getName());
+  }
+
+  /** Counts every failed attempt to obtain a token. */
+  private static final class Counting implements OAuth2AuthorizedClientManager {
+    private final OAuth2AuthorizedClientManager delegate;
+    private final Counter errors;
+
+    Counting(OAuth2AuthorizedClientManager delegate, MeterRegistry meters) {
+      this.delegate = delegate;
+      this.errors =
+          Counter.builder(TOKEN_ERRORS_METRIC)
+              .description("Failed attempts to obtain an access token from the token endpoint")
+              .register(meters);
+    }
+
+    @Override
+    public org.springframework.security.oauth2.client.OAuth2AuthorizedClient authorize(
+        org.springframework.security.oauth2.client.OAuth2AuthorizeRequest request) {
+      try {
+        return delegate.authorize(request);
+      } catch (OAuth2AuthorizationException | IllegalArgumentException e) {
+        errors.increment();
+        throw e;
+      }
+    }
+  }
+}

@@ -1,0 +1,41 @@
+package io.nvsentinel.exporter.config;
+
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.LinkedHashMap;
+import java.util.Map;
+
+/** Builds {@link ExporterProperties} for tests, with tiny back-offs unless told otherwise. */
+public final class TestProperties {
+
+  public Map<String, String> metadata = new LinkedHashMap<>(Map.of("cluster", "test-cluster"));
+  public String sinkEndpoint = "http://127.0.0.1:1/api/v1/events";
+  public Duration sinkTimeout = Duration.ofSeconds(5);
+  public boolean sinkInsecure;
+  public Path sinkCaFile;
+  public String tokenUrl = "http://127.0.0.1:1/oauth2/token";
+  public String clientId = "nvsentinel-exporter";
+  public String scope = "events:write";
+  public boolean oidcInsecure;
+  public Path secretFile;
+  public int maxRetries = 3;
+  public Duration initialBackoff = Duration.ofMillis(1);
+  public Duration maxBackoff = Duration.ofMillis(20);
+  public double multiplier = 2.0;
+  public String mongoUri = "mongodb://127.0.0.1:1";
+  public String database = "nvsentinel";
+  public String collection = "HealthEvents";
+
+  public ExporterProperties build() {
+    return new ExporterProperties(
+        metadata,
+        new ExporterProperties.Sink(sinkEndpoint, sinkTimeout, sinkInsecure, sinkCaFile),
+        new ExporterProperties.Oidc(tokenUrl, clientId, scope, oidcInsecure, secretFile, "", null),
+        new ExporterProperties.Backfill(true, Duration.ofHours(720), 1_000_000, 500, 0),
+        new ExporterProperties.FailureHandling(maxRetries, initialBackoff, maxBackoff, multiplier),
+        new ExporterProperties.ResumeToken(database, "resumetokens"),
+        new ExporterProperties.Datastore(mongoUri, database, collection),
+        new ExporterProperties.DeadLetter(database, "exporterdeadletters"),
+        65_536);
+  }
+}

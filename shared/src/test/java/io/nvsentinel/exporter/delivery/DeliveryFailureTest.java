@@ -1,0 +1,40 @@
+package io.nvsentinel.exporter.delivery;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.io.IOException;
+import java.net.http.HttpTimeoutException;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
+import org.springframework.web.client.ResourceAccessException;
+
+class DeliveryFailureTest {
+
+  @ParameterizedTest(name = "{0} is retried")
+  @ValueSource(ints = {408, 425, 429, 500, 502, 503, 504, 599})
+  void transientStatusesAreRetried(int status) {
+    assertThat(DeliveryFailure.status(status, null, "").retryable()).isTrue();
+  }
+
+  @ParameterizedTest(name = "{0} is final")
+  @ValueSource(ints = {400, 403, 404, 405, 410, 413, 415, 422})
+  void otherClientErrorsAreFinal(int status) {
+    DeliveryFailure failure = DeliveryFailure.status(status, null, "{\"error\":\"no\"}");
+    assertThat(failure.retryable()).isFalse();
+    assertThat(failure.errorType()).isEqualTo("http_4xx");
+    assertThat(failure.getMessage())
+        .isEqualTo("the sink answered " + status + ": {\"error\":\"no\"}");
+  }
+
+  @ParameterizedTest(name = "I/O failure is retried")
+  @ValueSource(strings = {"timeout", "network"})
+  void ioFailuresAreRetriedAndTyped(String kind) {
+    IOException cause =
+        kind.equals("timeout")
+            ? new HttpTimeoutException("request timed out")
+            : new IOException("Connection refused");
+    DeliveryFailure failure = DeliveryFailure.io(new ResourceAccessException("I/O error", cause));
+    assertThat(failure.retryable()).isTrue();
+    assertThat(failure.errorType()).isEqualTo(kind);
+  }
+}

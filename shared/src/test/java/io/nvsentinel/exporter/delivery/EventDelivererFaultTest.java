@@ -1,0 +1,437 @@
+package io.nvsentinel.exporter.delivery;
+
+import static com.github.tomakehurst.wiremock.client.WireMock.aResponse;
+import static com.github.tomakehurst.wiremock.client.WireMock.equalTo;
+import static com.github.tomakehurst.wiremock.client.WireMock.exactly;
+import static com.github.tomakehurst.wiremock.client.WireMock.okJson;
+import static com.github.tomakehurst.wiremock.client.WireMock.post;
+import static com.github.tomakehurst.wiremock.client.WireMock.postRequestedFor;
+import static com.github.tomakehurst.wiremock.client.WireMock.urlEqualTo;
+import static com.github.tomakehurst.wiremock.core.WireMockConfiguration.wireMockConfig;
+import static com.github.tomakehurst.wiremock.stubbing.Scenario.STARTED;
+import static org.assertj.core.api.Assertions.assertThat;
+
+import com.github.tomakehurst.wiremock.junit5.WireMockExtension;
+import com.github.tomakehurst.wiremock.verification.LoggedRequest;
+import io.nvsentinel.exporter.cloudevent.OutgoingEvent;
+import java.time.Duration;
+import java.util.List;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
+
+/** Faults a real sink or identity provider cannot produce on demand, played by WireMock. */
+class EventDelivererFaultTest {
+
+  static final String SINK = "/api/v1/events";
+  static final String TOKEN = "/oauth2/token";
+
+  @RegisterExtension
+  static WireMockExtension wm =
+      WireMockExtension.newInstance().options(wireMockConfig().dynamicPort()).build();
+
+  DeliveryFixture fixture;
+
+  @BeforeEach
+  void setUp() {
+    fixture = new DeliveryFixture();
+    fixture.config.sinkEndpoint = wm.baseUrl() + SINK;
+    fixture.config.tokenUrl = wm.baseUrl() + TOKEN;
+    tokenEndpointIssues("token-1", 300);
+  }
+
+  @AfterEach
+  void tearDown() throws Exception {
+    fixture.close();
+  }
+
+  static void tokenEndpointIssues(String token, int expiresIn) {
+    wm.stubFor(
+        post(urlEqualTo(TOKEN))
+            .willReturn(
+                okJson(
+                    "{\"access_token\":\""
+                        + token
+                        + "\",\"token_type\":\"Bearer\",\"expires_in\":"
+                        + expiresIn
+                        + "}")));
+  }
+
+  static void sinkAnswers(int... statuses) {
+    String state = STARTED;
+    for (int i = 0; i < statuses.length; i++) {
+      String next = i == statuses.length - 1 ? state : "after-" + i;
+      wm.stubFor(
+          post(urlEqualTo(SINK))
+              .inScenario("sink")
+              .whenScenarioStateIs(state)
+              .willReturn(aResponse().withStatus(statuses[i]))
+              .willSetStateTo(next));
+      state = next;
+    }
+  }
+
+  @Test
+  void postsTheStructuredCloudEventWithTheExactContentTypeAndBearerToken() {
+    sinkAnswers(202);
+    OutgoingEvent event = fixture.event();
+    DeliveryOutcome outcome = fixture.deliverer().deliver(event);
+
+    assertThat(outcome).isEqualTo(new DeliveryOutcome.Delivered(event.id(), 1, 202));
+    LoggedRequest request = wm.findAll(postRequestedFor(urlEqualTo(SINK))).get(0);
+    assertThat(request.getHeader("Content-Type")).isEqualTo("application/cloudevents+json");
+    assertThat(request.getHeader("Authorization")).isEqualTo("Bearer token-1");
+    assertThat(request.getBody()).isEqualTo(event.json());
+    LoggedRequest tokenRequest = wm.findAll(postRequestedFor(urlEqualTo(TOKEN))).get(0);
+    assertThat(tokenRequest.getBodyAsString())
+        .contains("grant_type=client_credentials")
+        .contains("scope=events%3Awrite");
+    assertThat(tokenRequest.getHeader("Authorization")).startsWith("Basic ");
+    assertThat(fixture.count("health_events_exporter_events_published", "status", "success"))
+        .isEqualTo(1);
+  }
+
+  @Test
+  void threeServiceUnavailableAnswersThenAcceptedIsOneDeliveryAfterThreeRetries() {
+    sinkAnswers(503, 503, 503, 202);
+    DeliveryOutcome outcome = fixture.deliverer().deliver(fixture.event());
+
+    assertThat(outcome).isInstanceOf(DeliveryOutcome.Delivered.class);
+    assertThat(outcome.attempts()).isEqualTo(4);
+    wm.verify(exactly(4), postRequestedFor(urlEqualTo(SINK)));
+    assertThat(fixture.count("health_events_exporter_publish_errors", "error_type", "http_5xx"))
+        .isEqualTo(3);
+    assertThat(fixture.deadLetters().count()).isZero();
+  }
+
+  @Test
+  void retryAfterOnA429IsHonoured() {
+    fixture.config.maxBackoff = Duration.ofSeconds(5);
+    wm.stubFor(
+        post(urlEqualTo(SINK))
+            .inScenario("429")
+            .whenScenarioStateIs(STARTED)
+            .willReturn(aResponse().withStatus(429).withHeader("Retry-After", "1"))
+            .willSetStateTo("ok"));
+    wm.stubFor(
+        post(urlEqualTo(SINK))
+            .inScenario("429")
+            .whenScenarioStateIs("ok")
+            .willReturn(aResponse().withStatus(202)));
+
+    long start = System.nanoTime();
+    DeliveryOutcome outcome = fixture.deliverer().deliver(fixture.event());
+    Duration took = Duration.ofNanos(System.nanoTime() - start);
+
+    assertThat(outcome.attempts()).isEqualTo(2);
+    // the computed back-off would have been about 1 ms; only Retry-After explains a full second
+    assertThat(took).isGreaterThanOrEqualTo(Duration.ofMillis(990));
+    assertThat(fixture.count("health_events_exporter_publish_errors", "error_type", "rate_limited"))
+        .isEqualTo(1);
+  }
+
+  @Test
+  void retryAfterIsBoundedByMaxBackoff() {
+    fixture.config.maxBackoff = Duration.ofMillis(50);
+    wm.stubFor(
+        post(urlEqualTo(SINK))
+            .inScenario("503")
+            .whenScenarioStateIs(STARTED)
+            .willReturn(aResponse().withStatus(503).withHeader("Retry-After", "3600"))
+            .willSetStateTo("ok"));
+    wm.stubFor(
+        post(urlEqualTo(SINK))
+            .inScenario("503")
+            .whenScenarioStateIs("ok")
+            .willReturn(aResponse().withStatus(202)));
+
+    long start = System.nanoTime();
+    assertThat(fixture.deliverer().deliver(fixture.event()))
+        .isInstanceOf(DeliveryOutcome.Delivered.class);
+    assertThat(Duration.ofNanos(System.nanoTime() - start)).isLessThan(Duration.ofSeconds(30));
+  }
+
+  @Test
+  void badRequestIsDeadLetteredAtOnceWithoutRetry() {
+    wm.stubFor(
+        post(urlEqualTo(SINK))
+            .willReturn(aResponse().withStatus(400).withBody("{\"error\":\"bad event\"}")));
+    OutgoingEvent event = fixture.event();
+    DeliveryOutcome outcome = fixture.deliverer().deliver(event);
+
+    assertThat(outcome).isInstanceOf(DeliveryOutcome.DeadLettered.class);
+    assertThat(((DeliveryOutcome.DeadLettered) outcome).reason())
+        .contains("400")
+        .contains("bad event");
+    wm.verify(exactly(1), postRequestedFor(urlEqualTo(SINK)));
+    List<DeadLetter> letters = fixture.deadLetters().list(10);
+    assertThat(letters)
+        .singleElement()
+        .satisfies(
+            letter -> {
+              assertThat(letter.id()).isEqualTo(event.id());
+              assertThat(letter.kind()).isEqualTo("rejected");
+              assertThat(letter.lastStatus()).isEqualTo(400);
+              assertThat(letter.attempts()).isEqualTo(1);
+              assertThat(letter.documentId()).isEqualTo(event.documentId());
+              assertThat(letter.cloudEvent())
+                  .isEqualTo(new String(event.json(), java.nio.charset.StandardCharsets.UTF_8));
+              assertThat(letter.firstAttemptAt()).isBeforeOrEqualTo(letter.lastAttemptAt());
+            });
+    assertThat(fixture.count("health_events_exporter_events_published", "status", "failure"))
+        .isEqualTo(1);
+    assertThat(fixture.count("health_events_exporter_dead_letters", "kind", "rejected"))
+        .isEqualTo(1);
+  }
+
+  @Test
+  void exhaustedRetriesAreDeadLetteredWithTheLastError() {
+    fixture.config.maxRetries = 2;
+    wm.stubFor(post(urlEqualTo(SINK)).willReturn(aResponse().withStatus(502)));
+    DeliveryOutcome outcome = fixture.deliverer().deliver(fixture.event());
+
+    assertThat(outcome.attempts()).isEqualTo(3);
+    assertThat(((DeliveryOutcome.DeadLettered) outcome).reason())
+        .contains("gave up after 3 attempts")
+        .contains("502");
+    assertThat(fixture.deadLetters().list(1).get(0).kind()).isEqualTo("exhausted");
+  }
+
+  @Test
+  void a401DropsTheTokenAndResendsAtOnceWithAFreshOne() {
+    wm.stubFor(
+        post(urlEqualTo(TOKEN))
+            .inScenario("token")
+            .whenScenarioStateIs(STARTED)
+            .willReturn(
+                okJson("{\"access_token\":\"stale\",\"token_type\":\"Bearer\",\"expires_in\":300}"))
+            .willSetStateTo("fresh"));
+    wm.stubFor(
+        post(urlEqualTo(TOKEN))
+            .inScenario("token")
+            .whenScenarioStateIs("fresh")
+            .willReturn(
+                okJson(
+                    "{\"access_token\":\"fresh\",\"token_type\":\"Bearer\",\"expires_in\":300}")));
+    wm.stubFor(
+        post(urlEqualTo(SINK))
+            .withHeader("Authorization", equalTo("Bearer stale"))
+            .willReturn(aResponse().withStatus(401)));
+    wm.stubFor(
+        post(urlEqualTo(SINK))
+            .withHeader("Authorization", equalTo("Bearer fresh"))
+            .willReturn(aResponse().withStatus(202)));
+    // a long back-off shows the re-send did not wait for it
+    fixture.config.initialBackoff = Duration.ofSeconds(30);
+    fixture.config.maxBackoff = Duration.ofSeconds(30);
+
+    DeliveryOutcome outcome = fixture.deliverer().deliver(fixture.event());
+
+    assertThat(outcome).isInstanceOf(DeliveryOutcome.Delivered.class);
+    assertThat(outcome.attempts()).isEqualTo(2);
+    wm.verify(exactly(2), postRequestedFor(urlEqualTo(TOKEN)));
+  }
+
+  @Test
+  void tokenEndpointFailingTwiceRecoversAndIsCounted() {
+    wm.stubFor(
+        post(urlEqualTo(TOKEN))
+            .inScenario("idp")
+            .whenScenarioStateIs(STARTED)
+            .willReturn(aResponse().withStatus(500))
+            .willSetStateTo("second"));
+    wm.stubFor(
+        post(urlEqualTo(TOKEN))
+            .inScenario("idp")
+            .whenScenarioStateIs("second")
+            .willReturn(aResponse().withStatus(503))
+            .willSetStateTo("up"));
+    wm.stubFor(
+        post(urlEqualTo(TOKEN))
+            .inScenario("idp")
+            .whenScenarioStateIs("up")
+            .willReturn(
+                okJson("{\"access_token\":\"t\",\"token_type\":\"Bearer\",\"expires_in\":300}")));
+    sinkAnswers(202);
+
+    DeliveryOutcome outcome = fixture.deliverer().deliver(fixture.event());
+
+    assertThat(outcome).isInstanceOf(DeliveryOutcome.Delivered.class);
+    assertThat(outcome.attempts()).isEqualTo(3);
+    wm.verify(exactly(1), postRequestedFor(urlEqualTo(SINK)));
+    assertThat(fixture.count("health_events_exporter_token_refresh_errors")).isEqualTo(2);
+    assertThat(fixture.count("health_events_exporter_publish_errors", "error_type", "token"))
+        .isEqualTo(2);
+  }
+
+  @Test
+  void aTokenIsReusedUntilShortlyBeforeItExpires() {
+    sinkAnswers(202);
+    EventDeliverer deliverer = fixture.deliverer();
+    for (OutgoingEvent event : fixture.events().subList(0, 5)) {
+      deliverer.deliver(event);
+    }
+    wm.verify(exactly(1), postRequestedFor(urlEqualTo(TOKEN)));
+  }
+
+  @Test
+  void aOneSecondTokenIsReplacedByANewOne() {
+    tokenEndpointIssues("short-lived", 1);
+    sinkAnswers(202);
+    EventDeliverer deliverer = fixture.deliverer();
+    for (OutgoingEvent event : fixture.events().subList(0, 3)) {
+      deliverer.deliver(event);
+    }
+    wm.verify(exactly(3), postRequestedFor(urlEqualTo(TOKEN)));
+  }
+
+  @Test
+  void aSinkSlowerThanTheTimeoutIsRetried() {
+    fixture.config.sinkTimeout = Duration.ofMillis(300);
+    wm.stubFor(
+        post(urlEqualTo(SINK))
+            .inScenario("slow")
+            .whenScenarioStateIs(STARTED)
+            .willReturn(aResponse().withStatus(202).withFixedDelay(3_000))
+            .willSetStateTo("fast"));
+    wm.stubFor(
+        post(urlEqualTo(SINK))
+            .inScenario("slow")
+            .whenScenarioStateIs("fast")
+            .willReturn(aResponse().withStatus(202)));
+
+    DeliveryOutcome outcome = fixture.deliverer().deliver(fixture.event());
+
+    assertThat(outcome).isInstanceOf(DeliveryOutcome.Delivered.class);
+    assertThat(outcome.attempts()).isEqualTo(2);
+    assertThat(fixture.count("health_events_exporter_publish_errors", "error_type", "timeout"))
+        .isEqualTo(1);
+  }
+
+  @Test
+  void aGarbageTokenResponseIsAClearErrorNotACrash() {
+    fixture.config.maxRetries = 1;
+    wm.stubFor(
+        post(urlEqualTo(TOKEN))
+            .willReturn(
+                aResponse()
+                    .withStatus(200)
+                    .withHeader("Content-Type", "text/html")
+                    .withBody("<html>login</html>")));
+    sinkAnswers(202);
+
+    DeliveryOutcome outcome = fixture.deliverer().deliver(fixture.event());
+
+    assertThat(outcome).isInstanceOf(DeliveryOutcome.DeadLettered.class);
+    assertThat(((DeliveryOutcome.DeadLettered) outcome).reason())
+        .contains("cannot obtain an access token from " + wm.baseUrl() + TOKEN);
+    wm.verify(exactly(0), postRequestedFor(urlEqualTo(SINK)));
+    assertThat(fixture.count("health_events_exporter_token_refresh_errors")).isEqualTo(2);
+  }
+
+  @Test
+  void aTokenResponseWithoutAccessTokenIsAClearError() {
+    fixture.config.maxRetries = 0;
+    wm.stubFor(
+        post(urlEqualTo(TOKEN))
+            .willReturn(okJson("{\"token_type\":\"Bearer\",\"expires_in\":300}")));
+    DeliveryOutcome outcome = fixture.deliverer().deliver(fixture.event());
+    assertThat(((DeliveryOutcome.DeadLettered) outcome).reason())
+        .contains("cannot obtain an access token");
+  }
+
+  @Test
+  void theClientSecretIsNeverInTheDeadLetterOrTheOutcome() {
+    fixture.config.maxRetries = 0;
+    wm.stubFor(
+        post(urlEqualTo(TOKEN))
+            .willReturn(aResponse().withStatus(401).withBody("{\"error\":\"invalid_client\"}")));
+    DeliveryOutcome outcome = fixture.deliverer().deliver(fixture.event());
+    assertThat(outcome.toString()).doesNotContain("devstack-secret");
+    assertThat(fixture.deadLetters().list(1).get(0).toString()).doesNotContain("devstack-secret");
+    assertThat(((DeliveryOutcome.DeadLettered) outcome).reason()).contains("invalid_client");
+  }
+
+  @Test
+  void concurrentDeliveriesAreSafe() throws Exception {
+    sinkAnswers(202);
+    EventDeliverer deliverer = fixture.deliverer();
+    ExecutorService pool = Executors.newFixedThreadPool(8);
+    try {
+      List<Future<DeliveryOutcome>> futures = new java.util.ArrayList<>();
+      for (int i = 0; i < 200; i++) {
+        OutgoingEvent event = fixture.eventWithId("concurrent-" + i);
+        futures.add(pool.submit(() -> deliverer.deliver(event)));
+      }
+      for (Future<DeliveryOutcome> future : futures) {
+        assertThat(future.get()).isInstanceOf(DeliveryOutcome.Delivered.class);
+      }
+    } finally {
+      pool.shutdownNow();
+    }
+    wm.verify(exactly(200), postRequestedFor(urlEqualTo(SINK)));
+    assertThat(fixture.count("health_events_exporter_events_published", "status", "success"))
+        .isEqualTo(200);
+  }
+
+  @Test
+  void deadLettersCanBeRedrivenOnceTheSinkAcceptsThem() {
+    wm.stubFor(
+        post(urlEqualTo(SINK))
+            .inScenario("fixed")
+            .whenScenarioStateIs(STARTED)
+            .willReturn(aResponse().withStatus(422)));
+    EventDeliverer deliverer = fixture.deliverer();
+    List<OutgoingEvent> events = fixture.events().subList(0, 3);
+    events.forEach(deliverer::deliver);
+    assertThat(fixture.deadLetters().count()).isEqualTo(3);
+
+    wm.stubFor(
+        post(urlEqualTo(SINK))
+            .inScenario("fixed")
+            .whenScenarioStateIs(STARTED)
+            .willReturn(aResponse().withStatus(202)));
+    EventDeliverer.RedriveReport report = deliverer.redrive(100);
+
+    assertThat(report).isEqualTo(new EventDeliverer.RedriveReport(3, 0, 0));
+    assertThat(fixture.deadLetters().count()).isZero();
+    List<LoggedRequest> sent = wm.findAll(postRequestedFor(urlEqualTo(SINK)));
+    assertThat(sent.subList(3, 6))
+        .extracting(LoggedRequest::getBodyAsString)
+        .containsExactlyInAnyOrderElementsOf(
+            events.stream()
+                .map(e -> new String(e.json(), java.nio.charset.StandardCharsets.UTF_8))
+                .toList());
+  }
+
+  @Test
+  void interruptionDuringBackOffNeitherDeliversNorDeadLetters() throws Exception {
+    fixture.config.initialBackoff = Duration.ofSeconds(30);
+    fixture.config.maxBackoff = Duration.ofSeconds(30);
+    wm.stubFor(post(urlEqualTo(SINK)).willReturn(aResponse().withStatus(503)));
+    EventDeliverer deliverer = fixture.deliverer();
+    java.util.concurrent.atomic.AtomicReference<Throwable> thrown =
+        new java.util.concurrent.atomic.AtomicReference<>();
+    Thread worker =
+        new Thread(
+            () -> {
+              try {
+                deliverer.deliver(fixture.event());
+              } catch (Throwable t) {
+                thrown.set(t);
+              }
+            });
+    worker.start();
+    org.awaitility.Awaitility.await()
+        .atMost(Duration.ofSeconds(10))
+        .until(() -> wm.findAll(postRequestedFor(urlEqualTo(SINK))).size() == 1);
+    worker.interrupt();
+    worker.join(10_000);
+    assertThat(thrown.get()).isInstanceOf(DeliveryInterruptedException.class);
+    assertThat(fixture.deadLetters().count()).isZero();
+  }
+}
