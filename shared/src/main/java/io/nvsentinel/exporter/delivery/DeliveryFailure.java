@@ -1,10 +1,11 @@
 package io.nvsentinel.exporter.delivery;
 
+import java.io.IOException;
+import java.net.SocketTimeoutException;
 import java.net.http.HttpTimeoutException;
 import java.time.Duration;
 import java.util.Set;
 import org.springframework.security.oauth2.core.OAuth2AuthorizationException;
-import org.springframework.web.client.ResourceAccessException;
 
 /**
  * Why one delivery attempt failed, and whether trying again can help. This is where retries are
@@ -48,10 +49,9 @@ public final class DeliveryFailure extends RuntimeException {
   }
 
   /** The request did not complete: network error or timeout. */
-  static DeliveryFailure io(ResourceAccessException e) {
+  static DeliveryFailure io(IOException e) {
     boolean timeout =
-        causedBy(e, HttpTimeoutException.class)
-            || causedBy(e, java.net.SocketTimeoutException.class);
+        causedBy(e, HttpTimeoutException.class) || causedBy(e, SocketTimeoutException.class);
     return new DeliveryFailure(
         timeout ? "timeout" : "network",
         0,

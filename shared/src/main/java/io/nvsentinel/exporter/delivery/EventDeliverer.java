@@ -6,6 +6,7 @@ import io.micrometer.core.instrument.MeterRegistry;
 import io.nvsentinel.exporter.cloudevent.OutgoingEvent;
 import io.nvsentinel.exporter.config.ClientSecret;
 import io.nvsentinel.exporter.config.ExporterProperties;
+import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.time.Clock;
 import java.time.Duration;
@@ -19,7 +20,6 @@ import org.springframework.core.retry.RetryPolicy;
 import org.springframework.core.retry.RetryTemplate;
 import org.springframework.security.oauth2.core.OAuth2AuthorizationException;
 import org.springframework.util.backoff.BackOff;
-import org.springframework.web.client.ResourceAccessException;
 
 /**
  * Delivers one CloudEvent until the sink acknowledges it or it is set aside as a dead letter:
@@ -63,7 +63,7 @@ public final class EventDeliverer {
       Clock clock) {
     SinkAuthorization authorization =
         new SinkAuthorization(properties.oidc(), secret, properties.sink().timeout(), meters);
-    SinkClient sink = new SinkClient(properties.sink(), authorization.interceptor(), clock);
+    SinkClient sink = new SinkClient(properties.sink(), clock);
     return new EventDeliverer(
         sink,
         authorization,
@@ -162,9 +162,12 @@ public final class EventDeliverer {
     attempts.incrementAndGet();
     long start = System.nanoTime();
     try {
-      return sink.post(event);
-    } catch (ResourceAccessException e) {
+      return sink.post(event, authorization.accessToken());
+    } catch (IOException e) {
       throw counted(DeliveryFailure.io(e));
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new DeliveryInterruptedException(event.id(), e);
     } catch (OAuth2AuthorizationException e) {
       throw counted(DeliveryFailure.token(e, authorization.tokenUrl()));
     } catch (RuntimeException e) {

@@ -11,16 +11,22 @@ final class HttpTransport {
 
   private HttpTransport() {}
 
-  static ClientHttpRequestFactory create(
+  /** A client for {@code url}; {@code what} names the settings it came from, for messages. */
+  static HttpClient client(
       String what, String url, Duration timeout, boolean insecureSkipVerify, Path caFile) {
-    HttpClient client =
-        HttpClient.newBuilder()
-            .version(HttpClient.Version.HTTP_1_1)
-            .connectTimeout(timeout)
-            .followRedirects(HttpClient.Redirect.NEVER)
-            .sslContext(TlsContexts.forEndpoint(what, url, insecureSkipVerify, caFile))
-            .build();
-    JdkClientHttpRequestFactory factory = new JdkClientHttpRequestFactory(client);
+    return HttpClient.newBuilder()
+        .version(HttpClient.Version.HTTP_1_1)
+        .connectTimeout(timeout)
+        .followRedirects(HttpClient.Redirect.NEVER)
+        .sslContext(TlsContexts.forEndpoint(what, url, insecureSkipVerify, caFile))
+        .build();
+  }
+
+  /** The same client behind Spring's request factory, for Spring Security's token client. */
+  static ClientHttpRequestFactory requestFactory(
+      String what, String url, Duration timeout, boolean insecureSkipVerify, Path caFile) {
+    JdkClientHttpRequestFactory factory =
+        new JdkClientHttpRequestFactory(client(what, url, timeout, insecureSkipVerify, caFile));
     factory.setReadTimeout(timeout);
     return factory;
   }

@@ -6,7 +6,6 @@ import io.nvsentinel.exporter.config.ClientSecret;
 import io.nvsentinel.exporter.config.ExporterProperties;
 import java.time.Duration;
 import java.util.List;
-import org.springframework.http.client.ClientHttpRequestInterceptor;
 import org.springframework.http.converter.FormHttpMessageConverter;
 import org.springframework.http.converter.StringHttpMessageConverter;
 import org.springframework.security.authentication.AnonymousAuthenticationToken;
@@ -15,23 +14,25 @@ import org.springframework.security.core.authority.AuthorityUtils;
 import org.springframework.security.oauth2.client.AuthorizedClientServiceOAuth2AuthorizedClientManager;
 import org.springframework.security.oauth2.client.ClientCredentialsOAuth2AuthorizedClientProvider;
 import org.springframework.security.oauth2.client.InMemoryOAuth2AuthorizedClientService;
+import org.springframework.security.oauth2.client.OAuth2AuthorizeRequest;
+import org.springframework.security.oauth2.client.OAuth2AuthorizedClient;
 import org.springframework.security.oauth2.client.OAuth2AuthorizedClientManager;
 import org.springframework.security.oauth2.client.OAuth2AuthorizedClientService;
 import org.springframework.security.oauth2.client.endpoint.RestClientClientCredentialsTokenResponseClient;
 import org.springframework.security.oauth2.client.http.OAuth2ErrorResponseErrorHandler;
 import org.springframework.security.oauth2.client.registration.ClientRegistration;
 import org.springframework.security.oauth2.client.registration.InMemoryClientRegistrationRepository;
-import org.springframework.security.oauth2.client.web.client.OAuth2ClientHttpRequestInterceptor;
 import org.springframework.security.oauth2.core.AuthorizationGrantType;
 import org.springframework.security.oauth2.core.ClientAuthenticationMethod;
 import org.springframework.security.oauth2.core.OAuth2AuthorizationException;
+import org.springframework.security.oauth2.core.OAuth2Error;
 import org.springframework.security.oauth2.core.http.converter.OAuth2AccessTokenResponseHttpMessageConverter;
 import org.springframework.web.client.RestClient;
 
 /**
- * OAuth 2.0 client credentials for the sink, done by Spring Security: the token is fetched from
- * {@code exporter.oidc.tokenUrl}, cached until {@value #REFRESH_BEFORE_EXPIRY_SECONDS} seconds
- * before it expires, and added as {@code Authorization: Bearer} to every sink request.
+ * OAuth 2.0 client credentials for the sink, done by Spring Security's authorized-client manager:
+ * the token is fetched from {@code exporter.oidc.tokenUrl}, cached until {@value
+ * #REFRESH_BEFORE_EXPIRY_SECONDS} seconds before it expires, and then fetched again.
  */
 final class SinkAuthorization {
 
@@ -45,12 +46,19 @@ final class SinkAuthorization {
           "exporter", "event-exporter", AuthorityUtils.createAuthorityList("ROLE_EXPORTER"));
 
   private final OAuth2AuthorizedClientService tokens;
-  private final OAuth2ClientHttpRequestInterceptor interceptor;
+  private final OAuth2AuthorizedClientManager manager;
+  private final OAuth2AuthorizeRequest request =
+      OAuth2AuthorizeRequest.withClientRegistrationId(REGISTRATION_ID).principal(PRINCIPAL).build();
+  private final Counter errors;
   private final String tokenUrl;
 
   SinkAuthorization(
       ExporterProperties.Oidc oidc, ClientSecret secret, Duration timeout, MeterRegistry meters) {
     this.tokenUrl = oidc.tokenUrl();
+    this.errors =
+        Counter.builder(TOKEN_ERRORS_METRIC)
+            .description("Failed attempts to obtain an access token from the token endpoint")
+            .register(meters);
     ClientRegistration registration =
         ClientRegistration.withRegistrationId(REGISTRATION_ID)
             .clientId(oidc.clientId())
@@ -69,7 +77,7 @@ final class SinkAuthorization {
     tokenClient.setRestClient(
         RestClient.builder()
             .requestFactory(
-                HttpTransport.create(
+                HttpTransport.requestFactory(
                     "exporter.oidc",
                     oidc.tokenUrl(),
                     timeout,
@@ -86,19 +94,32 @@ final class SinkAuthorization {
         new ClientCredentialsOAuth2AuthorizedClientProvider();
     provider.setAccessTokenResponseClient(tokenClient);
     provider.setClockSkew(Duration.ofSeconds(REFRESH_BEFORE_EXPIRY_SECONDS));
-    AuthorizedClientServiceOAuth2AuthorizedClientManager manager =
+    AuthorizedClientServiceOAuth2AuthorizedClientManager serviceManager =
         new AuthorizedClientServiceOAuth2AuthorizedClientManager(registrations, tokens);
-    manager.setAuthorizedClientProvider(provider);
-
-    this.interceptor = new OAuth2ClientHttpRequestInterceptor(new Counting(manager, meters));
-    interceptor.setClientRegistrationIdResolver(request -> REGISTRATION_ID);
-    interceptor.setPrincipalResolver(request -> PRINCIPAL);
-    interceptor.setAuthorizationFailureHandler(
-        OAuth2ClientHttpRequestInterceptor.authorizationFailureHandler(tokens));
+    serviceManager.setAuthorizedClientProvider(provider);
+    this.manager = serviceManager;
   }
 
-  ClientHttpRequestInterceptor interceptor() {
-    return interceptor;
+  /**
+   * The current access token, fetched when none is cached or the cached one is about to expire.
+   *
+   * @throws OAuth2AuthorizationException when the token endpoint gives none; counted
+   */
+  String accessToken() {
+    try {
+      OAuth2AuthorizedClient client = manager.authorize(request);
+      if (client == null) {
+        throw new OAuth2AuthorizationException(
+            new OAuth2Error("no_token", "the token endpoint gave no access token", null));
+      }
+      return client.getAccessToken().getTokenValue();
+    } catch (OAuth2AuthorizationException | IllegalArgumentException e) {
+      errors.increment();
+      throw e instanceof OAuth2AuthorizationException oauth
+          ? oauth
+          : new OAuth2AuthorizationException(
+              new OAuth2Error("invalid_token_response", e.getMessage(), null), e);
+    }
   }
 
   String tokenUrl() {
@@ -108,30 +129,5 @@ final class SinkAuthorization {
   /** Forgets the cached token, so the next request fetches a new one. */
   void invalidate() {
     tokens.removeAuthorizedClient(REGISTRATION_ID, PRINCIPAL.getName());
-  }
-
-  /** Counts every failed attempt to obtain a token. */
-  private static final class Counting implements OAuth2AuthorizedClientManager {
-    private final OAuth2AuthorizedClientManager delegate;
-    private final Counter errors;
-
-    Counting(OAuth2AuthorizedClientManager delegate, MeterRegistry meters) {
-      this.delegate = delegate;
-      this.errors =
-          Counter.builder(TOKEN_ERRORS_METRIC)
-              .description("Failed attempts to obtain an access token from the token endpoint")
-              .register(meters);
-    }
-
-    @Override
-    public org.springframework.security.oauth2.client.OAuth2AuthorizedClient authorize(
-        org.springframework.security.oauth2.client.OAuth2AuthorizeRequest request) {
-      try {
-        return delegate.authorize(request);
-      } catch (OAuth2AuthorizationException | IllegalArgumentException e) {
-        errors.increment();
-        throw e;
-      }
-    }
   }
 }

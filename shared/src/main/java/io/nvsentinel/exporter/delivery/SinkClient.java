@@ -4,79 +4,83 @@ import io.nvsentinel.exporter.cloudevent.CloudEventMapper;
 import io.nvsentinel.exporter.cloudevent.OutgoingEvent;
 import io.nvsentinel.exporter.config.ExporterProperties;
 import java.io.IOException;
-import java.io.InputStream;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpHeaders;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.ZonedDateTime;
 import java.time.format.DateTimeFormatter;
 import java.time.format.DateTimeParseException;
-import org.springframework.http.HttpHeaders;
-import org.springframework.http.MediaType;
-import org.springframework.http.client.ClientHttpRequestInterceptor;
-import org.springframework.web.client.RestClient;
 
 /**
- * POSTs one structured-mode CloudEvent per request to {@code exporter.sink.endpoint}, with the
- * bearer token added by {@link SinkAuthorization}. Thread-safe; connections are pooled.
+ * POSTs one structured-mode CloudEvent per request to {@code exporter.sink.endpoint}. Thread-safe;
+ * connections are pooled.
+ *
+ * <p>This is the hot path, so it calls the JDK client directly: Spring's RestClient over the same
+ * client measured 2.5 times slower per request at concurrency 1 (see bench/README.md). The token
+ * still comes from Spring Security's authorized-client manager.
  */
 final class SinkClient {
 
-  private static final MediaType CLOUDEVENTS_JSON =
-      MediaType.parseMediaType(CloudEventMapper.CONTENT_TYPE);
   private static final int BODY_SNIPPET = 512;
 
-  private final RestClient client;
-  private final String endpoint;
+  private final HttpClient client;
+  private final URI endpoint;
+  private final Duration timeout;
   private final Clock clock;
 
-  SinkClient(
-      ExporterProperties.Sink sink, ClientHttpRequestInterceptor authorization, Clock clock) {
-    this.endpoint = sink.endpoint();
+  SinkClient(ExporterProperties.Sink sink, Clock clock) {
+    this.endpoint = URI.create(sink.endpoint());
+    this.timeout = sink.timeout();
     this.clock = clock;
     this.client =
-        RestClient.builder()
-            .requestFactory(
-                HttpTransport.create(
-                    "exporter.sink",
-                    sink.endpoint(),
-                    sink.timeout(),
-                    sink.insecureSkipVerify(),
-                    sink.caFile()))
-            .requestInterceptor(authorization)
+        HttpTransport.client(
+            "exporter.sink",
+            sink.endpoint(),
+            sink.timeout(),
+            sink.insecureSkipVerify(),
+            sink.caFile());
+  }
+
+  /**
+   * Sends the event with the bearer token; returns whatever status the sink answered.
+   *
+   * @throws IOException when no answer came (network, TLS, timeout)
+   */
+  SinkResponse post(OutgoingEvent event, String accessToken)
+      throws IOException, InterruptedException {
+    HttpRequest request =
+        HttpRequest.newBuilder(endpoint)
+            .timeout(timeout)
+            .header("Content-Type", CloudEventMapper.CONTENT_TYPE)
+            .header("Authorization", "Bearer " + accessToken)
+            .POST(HttpRequest.BodyPublishers.ofByteArray(event.json()))
             .build();
-  }
-
-  String endpoint() {
-    return endpoint;
-  }
-
-  /** Sends the event; never throws for an HTTP status, only when no answer came. */
-  SinkResponse post(OutgoingEvent event) {
-    return client
-        .post()
-        .uri(endpoint)
-        .contentType(CLOUDEVENTS_JSON)
-        .body(event.json())
-        .exchange(
-            (request, response) ->
-                new SinkResponse(
-                    response.getStatusCode().value(),
-                    retryAfter(response.getHeaders()),
-                    snippet(response.getBody())));
+    HttpResponse<byte[]> response =
+        client.send(
+            request,
+            info ->
+                info.statusCode() >= 200 && info.statusCode() < 300
+                    ? HttpResponse.BodySubscribers.replacing(new byte[0])
+                    : HttpResponse.BodySubscribers.ofByteArray());
+    return new SinkResponse(
+        response.statusCode(), retryAfter(response.headers()), snippet(response.body()));
   }
 
   private Duration retryAfter(HttpHeaders headers) {
-    String value = headers.getFirst(HttpHeaders.RETRY_AFTER);
-    if (value == null || value.isBlank()) {
+    String value = headers.firstValue("Retry-After").orElse("").strip();
+    if (value.isEmpty()) {
       return null;
     }
-    String text = value.strip();
-    if (text.matches("\\d+")) {
-      return Duration.ofSeconds(Long.parseLong(text));
+    if (value.matches("\\d+")) {
+      return Duration.ofSeconds(Long.parseLong(value));
     }
     try {
-      ZonedDateTime at = ZonedDateTime.parse(text, DateTimeFormatter.RFC_1123_DATE_TIME);
+      ZonedDateTime at = ZonedDateTime.parse(value, DateTimeFormatter.RFC_1123_DATE_TIME);
       Duration wait = Duration.between(clock.instant(), at.toInstant());
       return wait.isNegative() ? Duration.ZERO : wait;
     } catch (DateTimeParseException e) {
@@ -84,11 +88,8 @@ final class SinkClient {
     }
   }
 
-  private static String snippet(InputStream body) throws IOException {
-    if (body == null) {
-      return "";
-    }
-    byte[] bytes = body.readNBytes(BODY_SNIPPET);
-    return new String(bytes, StandardCharsets.UTF_8).strip();
+  private static String snippet(byte[] body) {
+    int length = Math.min(body.length, BODY_SNIPPET);
+    return new String(body, 0, length, StandardCharsets.UTF_8).strip();
   }
 }

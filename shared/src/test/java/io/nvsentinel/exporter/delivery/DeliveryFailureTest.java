@@ -6,7 +6,6 @@ import java.io.IOException;
 import java.net.http.HttpTimeoutException;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
-import org.springframework.web.client.ResourceAccessException;
 
 class DeliveryFailureTest {
 
@@ -33,7 +32,7 @@ class DeliveryFailureTest {
         kind.equals("timeout")
             ? new HttpTimeoutException("request timed out")
             : new IOException("Connection refused");
-    DeliveryFailure failure = DeliveryFailure.io(new ResourceAccessException("I/O error", cause));
+    DeliveryFailure failure = DeliveryFailure.io(cause);
     assertThat(failure.retryable()).isTrue();
     assertThat(failure.errorType()).isEqualTo(kind);
   }

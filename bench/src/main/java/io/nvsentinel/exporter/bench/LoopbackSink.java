@@ -1,0 +1,70 @@
+package io.nvsentinel.exporter.bench;
+
+import com.sun.net.httpserver.HttpExchange;
+import com.sun.net.httpserver.HttpServer;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.net.InetSocketAddress;
+import java.nio.charset.StandardCharsets;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.atomic.AtomicLong;
+
+/**
+ * The cheapest sink that still reads every body: answers 202 at once. It also serves a static
+ * token, so both clients under test pay the same for the server side.
+ */
+final class LoopbackSink implements AutoCloseable {
+
+  private static final byte[] TOKEN =
+      "{\"access_token\":\"bench\",\"token_type\":\"Bearer\",\"expires_in\":3600}"
+          .getBytes(StandardCharsets.UTF_8);
+
+  private final HttpServer server;
+  private final ExecutorService executor = Executors.newFixedThreadPool(128);
+  final AtomicLong received = new AtomicLong();
+
+  LoopbackSink() throws IOException {
+    server = HttpServer.create(new InetSocketAddress("127.0.0.1", 0), 1024);
+    server.createContext("/api/v1/events", this::event);
+    server.createContext("/oauth2/token", this::token);
+    server.setExecutor(executor);
+    server.start();
+  }
+
+  String endpoint() {
+    return "http://127.0.0.1:" + server.getAddress().getPort() + "/api/v1/events";
+  }
+
+  String tokenUrl() {
+    return "http://127.0.0.1:" + server.getAddress().getPort() + "/oauth2/token";
+  }
+
+  private void event(HttpExchange exchange) throws IOException {
+    try (exchange;
+        InputStream in = exchange.getRequestBody()) {
+      in.readAllBytes();
+      received.incrementAndGet();
+      exchange.sendResponseHeaders(202, -1);
+    }
+  }
+
+  private void token(HttpExchange exchange) throws IOException {
+    try (exchange;
+        InputStream in = exchange.getRequestBody()) {
+      in.readAllBytes();
+      exchange.getResponseHeaders().set("Content-Type", "application/json");
+      exchange.sendResponseHeaders(200, TOKEN.length);
+      try (OutputStream out = exchange.getResponseBody()) {
+        out.write(TOKEN);
+      }
+    }
+  }
+
+  @Override
+  public void close() {
+    server.stop(0);
+    executor.shutdownNow();
+  }
+}
