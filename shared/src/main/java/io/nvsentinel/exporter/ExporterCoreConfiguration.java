@@ -1,13 +1,15 @@
 package io.nvsentinel.exporter;
 
 import com.mongodb.client.MongoClient;
-import com.mongodb.client.MongoClients;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.Metrics;
+import io.nvsentinel.exporter.checkpoint.CheckpointStore;
+import io.nvsentinel.exporter.checkpoint.GapWindowStore;
 import io.nvsentinel.exporter.cloudevent.CloudEventMapper;
 import io.nvsentinel.exporter.config.ClientSecret;
 import io.nvsentinel.exporter.config.ExporterConfiguration;
 import io.nvsentinel.exporter.config.ExporterProperties;
+import io.nvsentinel.exporter.datastore.DatastoreClients;
 import io.nvsentinel.exporter.delivery.DeadLetterStore;
 import io.nvsentinel.exporter.delivery.EventDeliverer;
 import io.nvsentinel.exporter.event.HealthEventDecoder;
@@ -33,7 +35,19 @@ public class ExporterCoreConfiguration {
   @Bean(destroyMethod = "close")
   @ConditionalOnMissingBean
   MongoClient mongoClient(ExporterProperties properties) {
-    return MongoClients.create(properties.datastore().uri());
+    return DatastoreClients.open(properties.datastore(), System::getenv);
+  }
+
+  @Bean
+  @ConditionalOnMissingBean
+  CheckpointStore checkpointStore(MongoClient mongo, ExporterProperties properties) {
+    return new CheckpointStore(mongo, properties.resumeToken());
+  }
+
+  @Bean
+  @ConditionalOnMissingBean
+  GapWindowStore gapWindowStore(MongoClient mongo, ExporterProperties properties) {
+    return new GapWindowStore(mongo, properties.resumeToken());
   }
 
   @Bean

@@ -21,6 +21,7 @@ import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.AtomicReference;
+import java.util.function.Function;
 import org.springframework.security.oauth2.core.DelegatingOAuth2TokenValidator;
 import org.springframework.security.oauth2.jwt.Jwt;
 import org.springframework.security.oauth2.jwt.JwtDecoder;
@@ -59,7 +60,8 @@ public final class ReferenceSink implements AutoCloseable {
   private final AtomicInteger scriptedFailures = new AtomicInteger();
   private final AtomicInteger scriptedStatus = new AtomicInteger(503);
   private final AtomicReference<Double> failureShare = new AtomicReference<>(0.0);
-  private final AtomicReference<Duration> delay = new AtomicReference<>(Duration.ZERO);
+  private final AtomicReference<Function<JsonNode, Duration>> delay =
+      new AtomicReference<>(event -> Duration.ZERO);
 
   private ReferenceSink(
       HttpServer server, ExecutorService executor, JwtDecoder decoder, String scope) {
@@ -108,6 +110,11 @@ public final class ReferenceSink implements AutoCloseable {
 
   /** Waits this long before answering each request. */
   public void delay(Duration wait) {
+    delay.set(event -> wait);
+  }
+
+  /** Waits as long as {@code wait} says for each request's event (null when not JSON). */
+  public void delay(Function<JsonNode, Duration> wait) {
     delay.set(wait);
   }
 
@@ -144,7 +151,13 @@ public final class ReferenceSink implements AutoCloseable {
       try (InputStream in = exchange.getRequestBody()) {
         body = in.readAllBytes();
       }
-      Duration wait = delay.get();
+      JsonNode parsed;
+      try {
+        parsed = JSON.readTree(body);
+      } catch (RuntimeException e) {
+        parsed = null;
+      }
+      Duration wait = delay.get().apply(parsed);
       if (!wait.isZero()) {
         try {
           Thread.sleep(wait.toMillis());

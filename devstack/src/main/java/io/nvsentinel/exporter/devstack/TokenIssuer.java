@@ -73,17 +73,20 @@ public final class TokenIssuer implements AutoCloseable {
     ConfigurableApplicationContext context =
         new SpringApplicationBuilder(IssuerApplication.class)
             .web(WebApplicationType.SERVLET)
-            .properties(
-                "server.port=" + settings.port(),
-                "server.address=127.0.0.1",
-                "spring.main.banner-mode=off",
-                "spring.jmx.enabled=false",
-                "logging.level.root=WARN",
-                "devstack.issuer.client-id=" + settings.clientId(),
-                "devstack.issuer.client-secret=" + settings.clientSecret(),
-                "devstack.issuer.scope=" + settings.scope(),
-                "devstack.issuer.token-lifetime=" + settings.tokenLifetime().toMillis() + "ms")
-            .run();
+            // arguments, not default properties: they must win over any application.yml of the
+            // application under test that shares the class path, which the issuer does not read
+            .run(
+                "--spring.config.name=devstack-token-issuer",
+                "--server.port=" + settings.port(),
+                "--server.address=127.0.0.1",
+                "--spring.main.banner-mode=off",
+                "--spring.jmx.enabled=false",
+                "--logging.structured.format.console=",
+                "--logging.level.root=WARN",
+                "--devstack.issuer.client-id=" + settings.clientId(),
+                "--devstack.issuer.client-secret=" + settings.clientSecret(),
+                "--devstack.issuer.scope=" + settings.scope(),
+                "--devstack.issuer.token-lifetime=" + settings.tokenLifetime().toMillis() + "ms");
     return new TokenIssuer(context, settings);
   }
 

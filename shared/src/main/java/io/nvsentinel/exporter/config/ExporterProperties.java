@@ -94,20 +94,30 @@ public record ExporterProperties(
           @DefaultValue("2.0")
           double backoffMultiplier) {}
 
-  /** Where the live exporter keeps its change-stream position. */
+  /**
+   * Where the live exporter keeps its change-stream position, and the windows of history it could
+   * not stream (to be backfilled).
+   */
   public record ResumeToken(
       @NotBlank(message = "must name a database") @DefaultValue("nvsentinel") String database,
-      @NotBlank(message = "must name a collection") @DefaultValue("resumetokens")
-          String collection) {}
+      @NotBlank(message = "must name a collection") @DefaultValue("resumetokens") String collection,
+      @NotBlank(message = "must name a collection") @DefaultValue("exportergaps")
+          String gapCollection) {}
 
-  /** The NVSentinel datastore holding the health events. */
+  /**
+   * The NVSentinel datastore holding the health events. The TLS files default to the environment
+   * variables the Helm chart of the exporter we replace sets: {@code MONGODB_CA_CERT_PATH}, {@code
+   * MONGODB_CLIENT_CERT_PATH}, {@code MONGODB_CLIENT_KEY_PATH}.
+   */
   public record Datastore(
       @NotBlank(message = "must be a MongoDB connection string")
           @DefaultValue("mongodb://localhost:27017")
           String uri,
       @NotBlank(message = "must name a database") @DefaultValue("nvsentinel") String database,
-      @NotBlank(message = "must name a collection") @DefaultValue("HealthEvents")
-          String collection) {}
+      @NotBlank(message = "must name a collection") @DefaultValue("HealthEvents") String collection,
+      Path caFile,
+      Path certFile,
+      Path keyFile) {}
 
   /** Where events that could not be delivered are set aside, with their reason. */
   public record DeadLetter(

@@ -83,7 +83,9 @@ class ExporterPropertiesTest {
                       new ExporterProperties.FailureHandling(
                           17, Duration.ofSeconds(1), Duration.ofMinutes(5), 2.0));
               assertThat(p.resumeToken())
-                  .isEqualTo(new ExporterProperties.ResumeToken("nvsentinel", "resumetokens"));
+                  .isEqualTo(
+                      new ExporterProperties.ResumeToken(
+                          "nvsentinel", "resumetokens", "exportergaps"));
               assertThat(p.datastore().database()).isEqualTo("nvsentinel");
               assertThat(p.maxMessageLength()).isEqualTo(65536);
             });
@@ -320,8 +322,8 @@ class ExporterPropertiesTest {
         oidc,
         new ExporterProperties.Backfill(true, Duration.ofHours(1), 1, 1, 0),
         new ExporterProperties.FailureHandling(1, Duration.ofSeconds(1), Duration.ofSeconds(2), 2),
-        new ExporterProperties.ResumeToken("db", "tokens"),
-        new ExporterProperties.Datastore("mongodb://localhost", "db", "events"),
+        new ExporterProperties.ResumeToken("db", "tokens", "gaps"),
+        new ExporterProperties.Datastore("mongodb://localhost", "db", "events", null, null, null),
         new ExporterProperties.DeadLetter("db", "dead"),
         0);
   }

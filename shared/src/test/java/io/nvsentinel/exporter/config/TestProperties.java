@@ -33,8 +33,8 @@ public final class TestProperties {
         new ExporterProperties.Oidc(tokenUrl, clientId, scope, oidcInsecure, secretFile, "", null),
         new ExporterProperties.Backfill(true, Duration.ofHours(720), 1_000_000, 500, 0),
         new ExporterProperties.FailureHandling(maxRetries, initialBackoff, maxBackoff, multiplier),
-        new ExporterProperties.ResumeToken(database, "resumetokens"),
-        new ExporterProperties.Datastore(mongoUri, database, collection),
+        new ExporterProperties.ResumeToken(database, "resumetokens", "exportergaps"),
+        new ExporterProperties.Datastore(mongoUri, database, collection, null, null, null),
         new ExporterProperties.DeadLetter(database, "exporterdeadletters"),
         65_536);
   }

@@ -1,0 +1,59 @@
+package io.nvsentinel.exporter.live;
+
+import com.mongodb.client.MongoClient;
+import io.micrometer.core.instrument.MeterRegistry;
+import io.nvsentinel.exporter.checkpoint.CheckpointStore;
+import io.nvsentinel.exporter.checkpoint.GapWindowStore;
+import io.nvsentinel.exporter.config.ExporterProperties;
+import io.nvsentinel.exporter.live.changestream.ChangeStreamRunner;
+import io.nvsentinel.exporter.live.changestream.ChangeStreams;
+import io.nvsentinel.exporter.live.function.ChangeEvent;
+import io.nvsentinel.exporter.live.function.ExportFunctions;
+import io.nvsentinel.exporter.live.function.ExportResult;
+import java.time.Clock;
+import java.util.function.Function;
+import org.springframework.boot.context.properties.EnableConfigurationProperties;
+import org.springframework.cloud.function.context.FunctionCatalog;
+import org.springframework.context.ApplicationEventPublisher;
+import org.springframework.context.annotation.Bean;
+import org.springframework.context.annotation.Configuration;
+
+/** Wires the change-stream runner to the export function from the function catalog. */
+@Configuration(proxyBeanMethods = false)
+@EnableConfigurationProperties(LiveProperties.class)
+class LiveConfiguration {
+
+  @Bean
+  Function<ChangeEvent, ExportResult> exportFunction(FunctionCatalog catalog) {
+    Function<ChangeEvent, ExportResult> function =
+        catalog.lookup(Function.class, ExportFunctions.DEFINITION);
+    if (function == null) {
+      throw new IllegalStateException(
+          "the function catalog has no '" + ExportFunctions.DEFINITION + "'");
+    }
+    return function;
+  }
+
+  @Bean
+  ChangeStreamRunner changeStreamRunner(
+      MongoClient mongo,
+      Function<ChangeEvent, ExportResult> exportFunction,
+      CheckpointStore checkpoints,
+      GapWindowStore gaps,
+      LiveProperties live,
+      ExporterProperties properties,
+      MeterRegistry meters,
+      Clock clock,
+      ApplicationEventPublisher events) {
+    return new ChangeStreamRunner(
+        ChangeStreams.of(mongo, properties.datastore(), live.operationTypes()),
+        exportFunction,
+        checkpoints,
+        gaps,
+        live,
+        properties.datastore(),
+        meters,
+        clock,
+        events);
+  }
+}

@@ -1,0 +1,44 @@
+package io.nvsentinel.exporter.live;
+
+import jakarta.validation.constraints.Min;
+import jakarta.validation.constraints.NotBlank;
+import jakarta.validation.constraints.NotEmpty;
+import java.time.Duration;
+import java.util.List;
+import org.springframework.boot.context.properties.ConfigurationProperties;
+import org.springframework.boot.context.properties.bind.DefaultValue;
+import org.springframework.validation.annotation.Validated;
+
+/**
+ * Settings of the live exporter ({@code exporter.live.*}), beyond the shared contract.
+ *
+ * @param clientName key of this exporter's checkpoint; two exporters with the same name share it
+ * @param workers deliveries in flight at once
+ * @param maxInFlight events read ahead of the oldest undelivered one; bounds re-deliveries after a
+ *     crash
+ * @param operationTypes change-stream operation types exported
+ * @param tokenFlushEvents write the checkpoint at the latest after this many committed events
+ * @param tokenFlushInterval ... or after this long
+ * @param shutdownTimeout how long in-flight deliveries may finish on shutdown
+ * @param startOverlap on a fresh start the stream begins this long before the backfill cutoff, so
+ *     clock skew between exporter and database cannot open a gap (events in the overlap are sent by
+ *     both, with the same id)
+ * @param stuckAfter liveness fails when the reader has made no progress for this long
+ * @param httpTrigger expose the export function at {@code POST /export}
+ */
+@Validated
+@ConfigurationProperties("exporter.live")
+public record LiveProperties(
+    @NotBlank @DefaultValue("event-exporter") String clientName,
+    @Min(value = 1, message = "must be at least 1, got ${validatedValue}") @DefaultValue("8")
+        int workers,
+    @Min(value = 1, message = "must be at least 1, got ${validatedValue}") @DefaultValue("64")
+        int maxInFlight,
+    @NotEmpty @DefaultValue("insert") List<String> operationTypes,
+    @Min(value = 1, message = "must be at least 1, got ${validatedValue}") @DefaultValue("100")
+        int tokenFlushEvents,
+    @DefaultValue("1s") Duration tokenFlushInterval,
+    @DefaultValue("20s") Duration shutdownTimeout,
+    @DefaultValue("5s") Duration startOverlap,
+    @DefaultValue("2m") Duration stuckAfter,
+    @DefaultValue("false") boolean httpTrigger) {}

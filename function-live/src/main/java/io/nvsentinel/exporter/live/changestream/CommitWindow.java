@@ -1,0 +1,89 @@
+package io.nvsentinel.exporter.live.changestream;
+
+import java.util.ArrayDeque;
+import java.util.Deque;
+import java.util.HashMap;
+import java.util.Map;
+import java.util.concurrent.Semaphore;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * Events in flight, in stream order. Workers finish them in any order; the committed position only
+ * moves over an unbroken run of finished events, so it never passes one that is still in flight. At
+ * most {@code capacity} events are in flight: the reader waits for room.
+ *
+ * @param <P> the stream position recorded with each event
+ */
+final class CommitWindow<P> {
+
+  private static final class Entry<P> {
+    final long sequence;
+    final P position;
+    boolean finished;
+
+    Entry(long sequence, P position) {
+      this.sequence = sequence;
+      this.position = position;
+    }
+  }
+
+  private final Semaphore room;
+  private final Deque<Entry<P>> inOrder = new ArrayDeque<>();
+  private final Map<Long, Entry<P>> bySequence = new HashMap<>();
+  private long nextSequence;
+
+  CommitWindow(int capacity) {
+    this.room = new Semaphore(capacity);
+  }
+
+  /**
+   * Adds the next event, waiting up to {@code waitMillis} for room.
+   *
+   * @return its sequence number, or -1 if there was no room in time
+   */
+  long register(P position, long waitMillis) throws InterruptedException {
+    if (!room.tryAcquire(waitMillis, TimeUnit.MILLISECONDS)) {
+      return -1;
+    }
+    synchronized (this) {
+      Entry<P> entry = new Entry<>(nextSequence++, position);
+      inOrder.addLast(entry);
+      bySequence.put(entry.sequence, entry);
+      return entry.sequence;
+    }
+  }
+
+  /**
+   * Marks the event finished.
+   *
+   * @return the position the commit moved to, or {@code null} if it did not move
+   */
+  synchronized Committed<P> finish(long sequence) {
+    Entry<P> entry = bySequence.get(sequence);
+    if (entry == null || entry.finished) {
+      return null;
+    }
+    entry.finished = true;
+    P committed = null;
+    int count = 0;
+    while (!inOrder.isEmpty() && inOrder.peekFirst().finished) {
+      Entry<P> head = inOrder.removeFirst();
+      bySequence.remove(head.sequence);
+      committed = head.position;
+      count++;
+    }
+    if (count == 0) {
+      return null;
+    }
+    room.release(count);
+    return new Committed<>(committed, count);
+  }
+
+  /** Events registered and not yet committed. */
+  synchronized int inFlight() {
+    return inOrder.size();
+  }
+
+  /** A move of the committed position over {@code events} events, to {@code position}. */
+  record Committed<P>(P position, int events) {}
+}

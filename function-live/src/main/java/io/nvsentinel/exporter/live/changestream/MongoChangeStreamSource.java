@@ -1,0 +1,78 @@
+package io.nvsentinel.exporter.live.changestream;
+
+import com.mongodb.client.ChangeStreamIterable;
+import com.mongodb.client.MongoChangeStreamCursor;
+import com.mongodb.client.MongoClient;
+import com.mongodb.client.model.Aggregates;
+import com.mongodb.client.model.Filters;
+import com.mongodb.client.model.changestream.ChangeStreamDocument;
+import com.mongodb.client.model.changestream.FullDocument;
+import io.nvsentinel.exporter.config.ExporterProperties;
+import io.nvsentinel.exporter.live.function.ChangeEvent;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+import org.bson.BsonDocument;
+import org.bson.BsonTimestamp;
+
+/** The change stream of the health-event collection, through the MongoDB sync driver. */
+final class MongoChangeStreamSource implements ChangeStreamSource {
+
+  private final MongoClient client;
+  private final ExporterProperties.Datastore datastore;
+  private final List<String> operationTypes;
+  private final Duration pollWait;
+
+  MongoChangeStreamSource(
+      MongoClient client,
+      ExporterProperties.Datastore datastore,
+      List<String> operationTypes,
+      Duration pollWait) {
+    this.client = client;
+    this.datastore = datastore;
+    this.operationTypes = List.copyOf(operationTypes);
+    this.pollWait = pollWait;
+  }
+
+  @Override
+  public Cursor open(BsonDocument resumeAfter, BsonTimestamp startAt) {
+    ChangeStreamIterable<BsonDocument> stream =
+        client
+            .getDatabase(datastore.database())
+            .getCollection(datastore.collection(), BsonDocument.class)
+            .watch(
+                List.of(Aggregates.match(Filters.in("operationType", operationTypes))),
+                BsonDocument.class)
+            .maxAwaitTime(pollWait.toMillis(), TimeUnit.MILLISECONDS);
+    if (operationTypes.stream().anyMatch(type -> !type.equals("insert"))) {
+      stream = stream.fullDocument(FullDocument.UPDATE_LOOKUP);
+    }
+    if (resumeAfter != null) {
+      stream = stream.resumeAfter(resumeAfter);
+    } else if (startAt != null) {
+      stream = stream.startAtOperationTime(startAt);
+    }
+    MongoChangeStreamCursor<ChangeStreamDocument<BsonDocument>> cursor = stream.cursor();
+    return new Cursor() {
+      @Override
+      public ChangeEvent tryNext() {
+        ChangeStreamDocument<BsonDocument> change = cursor.tryNext();
+        if (change == null || change.getFullDocument() == null) {
+          return null;
+        }
+        BsonTimestamp clusterTime = change.getClusterTime();
+        return new ChangeEvent(
+            change.getFullDocument(),
+            change.getOperationTypeString(),
+            change.getResumeToken(),
+            clusterTime == null ? null : Instant.ofEpochSecond(clusterTime.getTime()));
+      }
+
+      @Override
+      public void close() {
+        cursor.close();
+      }
+    };
+  }
+}

@@ -1,0 +1,359 @@
+package io.nvsentinel.exporter.live.changestream;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+import com.mongodb.MongoCommandException;
+import com.mongodb.ServerAddress;
+import com.mongodb.client.MongoChangeStreamCursor;
+import com.mongodb.client.model.changestream.ChangeStreamDocument;
+import io.nvsentinel.exporter.checkpoint.Checkpoint;
+import io.nvsentinel.exporter.checkpoint.GapWindow;
+import io.nvsentinel.exporter.delivery.DeadLetter;
+import io.nvsentinel.exporter.devstack.ReferenceSink;
+import io.nvsentinel.exporter.devstack.TokenIssuer;
+import io.nvsentinel.exporter.event.Samples;
+import io.nvsentinel.exporter.live.LiveProperties;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.UUID;
+import java.util.stream.Collectors;
+import org.bson.BsonDocument;
+import org.bson.BsonInt32;
+import org.bson.BsonObjectId;
+import org.bson.BsonString;
+import org.bson.BsonTimestamp;
+import org.bson.BsonValue;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
+
+/**
+ * What the change-stream runner promises, checked against a real MongoDB wire-protocol server, a
+ * real token issuer and a verifying sink. Subclasses say which MongoDB.
+ */
+abstract class ChangeStreamRunnerContract {
+
+  static TokenIssuer issuer;
+  ReferenceSink sink;
+  RunnerHarness harness;
+  final List<ChangeStreamRunner> runners = new ArrayList<>();
+
+  /** A MongoDB connection string for a server with change streams. */
+  abstract String mongoUri();
+
+  @BeforeAll
+  static void startIssuer() {
+    issuer = TokenIssuer.start(TokenIssuer.Settings.defaults());
+  }
+
+  @AfterAll
+  static void stopIssuer() {
+    issuer.close();
+  }
+
+  @BeforeEach
+  void setUp() throws Exception {
+    sink = ReferenceSink.start(0, issuer, "events:write");
+    harness =
+        new RunnerHarness(
+            mongoUri(), sink.endpoint(), issuer.tokenUrl(), issuer.settings().clientSecret());
+    harness.config.database =
+        "live" + UUID.randomUUID().toString().replace("-", "").substring(0, 12);
+  }
+
+  @AfterEach
+  void tearDown() throws Exception {
+    runners.forEach(ChangeStreamRunner::halt);
+    sink.close();
+    harness.close();
+  }
+
+  ChangeStreamRunner started(LiveProperties live) {
+    return started(harness.runner(live));
+  }
+
+  ChangeStreamRunner started(ChangeStreamRunner runner) {
+    runners.add(runner);
+    runner.start();
+    await().atMost(Duration.ofSeconds(20)).until(runner::streamOpen);
+    return runner;
+  }
+
+  static BsonDocument event(int seq) {
+    BsonDocument doc = Samples.good().get(seq % 40).clone();
+    doc.put("_id", new BsonObjectId());
+    doc.getDocument("healthevent").put("message", new BsonString("seq-" + seq));
+    doc.put("seq", new BsonInt32(seq));
+    return doc;
+  }
+
+  static List<BsonDocument> events(int count) {
+    List<BsonDocument> docs = new ArrayList<>();
+    for (int i = 0; i < count; i++) {
+      docs.add(event(i));
+    }
+    return docs;
+  }
+
+  void insert(List<BsonDocument> docs) {
+    for (int from = 0; from < docs.size(); from += 100) {
+      harness.events().insertMany(docs.subList(from, Math.min(docs.size(), from + 100)));
+    }
+  }
+
+  /** Opens an independent change stream, to learn each insert's resume token. */
+  MongoChangeStreamCursor<ChangeStreamDocument<BsonDocument>> observer() {
+    return harness
+        .events()
+        .watch(BsonDocument.class)
+        .startAtOperationTime(
+            new BsonTimestamp((int) Instant.now().minusSeconds(1).getEpochSecond(), 0))
+        .cursor();
+  }
+
+  static List<BsonDocument> tokens(
+      MongoChangeStreamCursor<ChangeStreamDocument<BsonDocument>> cursor, int count) {
+    List<BsonDocument> tokens = new ArrayList<>();
+    long deadline = System.nanoTime() + Duration.ofSeconds(60).toNanos();
+    while (tokens.size() < count && System.nanoTime() < deadline) {
+      ChangeStreamDocument<BsonDocument> change = cursor.tryNext();
+      if (change != null) {
+        tokens.add(change.getResumeToken());
+      }
+    }
+    return tokens;
+  }
+
+  Set<String> deliveredIds() {
+    return sink.distinct().stream().map(ReferenceSink.Received::id).collect(Collectors.toSet());
+  }
+
+  @Test
+  void aThousandInsertsAreDeliveredWithTheirIdsAndTheCheckpointEndsAtTheLastEvent() {
+    ChangeStreamRunner runner = started(RunnerHarness.live(8, 64));
+    var observer = observer();
+    List<BsonDocument> docs = events(1000);
+    insert(docs);
+    List<BsonDocument> tokens = tokens(observer, 1000);
+    observer.close();
+
+    await().atMost(Duration.ofSeconds(90)).until(() -> sink.distinct().size() == 1000);
+    runner.stop();
+
+    assertThat(deliveredIds())
+        .containsExactlyInAnyOrderElementsOf(
+            docs.stream().map(d -> harness.eventId(d.get("_id"))).toList());
+    assertThat(sink.duplicates()).isZero();
+    Checkpoint checkpoint = harness.checkpoints.load("test-client").orElseThrow();
+    assertThat(checkpoint.resumeToken()).isEqualTo(tokens.get(999));
+    assertThat(harness.meters.get("health_events_exporter_events_received").counter().count())
+        .isEqualTo(1000);
+  }
+
+  @ParameterizedTest(name = "crash after {0} acknowledged events")
+  @ValueSource(ints = {1, 60, 150})
+  void aCrashNeverLeavesTheCheckpointPastAnUndeliveredEvent(int crashAfter) throws Exception {
+    int total = 200;
+    LiveProperties live = RunnerHarness.live(8, 32);
+    // within each group of eight, later events are answered first
+    sink.delay(
+        json -> {
+          String message =
+              json == null
+                  ? ""
+                  : json.path("data").path("healthEvent").path("message").asString("");
+          int seq = message.startsWith("seq-") ? Integer.parseInt(message.substring(4)) : 0;
+          return Duration.ofMillis(6L * (7 - seq % 8));
+        });
+    ChangeStreamRunner first = started(live);
+    var observer = observer();
+    List<BsonDocument> docs = events(total);
+    insert(docs);
+    List<BsonDocument> tokens = tokens(observer, total);
+    observer.close();
+
+    await().atMost(Duration.ofSeconds(60)).until(() -> sink.accepted().size() >= crashAfter);
+    first.halt();
+    Thread.sleep(300); // let interrupted deliveries unwind; nothing may be written any more
+
+    Checkpoint checkpoint = harness.checkpoints.load("test-client").orElseThrow();
+    Set<String> delivered = deliveredIds();
+    if (checkpoint.resumeToken() != null) {
+      int committed = tokens.indexOf(checkpoint.resumeToken());
+      assertThat(committed).as("the checkpoint names a token of this stream").isNotNegative();
+      for (int i = 0; i <= committed; i++) {
+        assertThat(delivered)
+            .as("event %d is before the checkpoint", i)
+            .contains(harness.eventId(docs.get(i).get("_id")));
+      }
+    }
+
+    sink.delay(Duration.ZERO);
+    started(live);
+    await().atMost(Duration.ofSeconds(60)).until(() -> sink.distinct().size() == total);
+    assertThat(deliveredIds())
+        .containsExactlyInAnyOrderElementsOf(
+            docs.stream().map(d -> harness.eventId(d.get("_id"))).toList());
+    // re-sent events carry their id, so the sink sees them as duplicates; they are at most the
+    // in-flight window plus what was committed since the last checkpoint write
+    assertThat(sink.duplicates())
+        .isLessThanOrEqualTo(live.maxInFlight() + 2L * live.tokenFlushEvents());
+  }
+
+  @Test
+  void aSinkThatIsDownForAWhileLosesNothing() {
+    started(RunnerHarness.live(4, 32));
+    sink.failShare(1.0);
+    List<BsonDocument> docs = events(50);
+    insert(docs);
+    await().atMost(Duration.ofSeconds(30)).until(() -> sink.answered(503) >= 50);
+    sink.failShare(0.0);
+
+    await().atMost(Duration.ofSeconds(60)).until(() -> sink.distinct().size() == 50);
+    assertThat(harness.deadLetters.count()).isZero();
+  }
+
+  @Test
+  void malformedDocumentsAreSetAsideAndTheStreamGoesOn() {
+    ChangeStreamRunner runner = started(RunnerHarness.live(4, 32));
+    Map<String, BsonDocument> malformed = Samples.malformed();
+    List<BsonDocument> docs = new ArrayList<>();
+    List<BsonDocument> good = Samples.good();
+    int i = 0;
+    for (BsonDocument bad : malformed.values()) {
+      docs.add(good.get(i++));
+      docs.add(bad);
+    }
+    docs.addAll(good.subList(i, good.size()));
+    var observer = observer();
+    docs.forEach(doc -> harness.events().insertOne(doc));
+    List<BsonDocument> tokens = tokens(observer, docs.size());
+    observer.close();
+
+    // 40 good ones and the 10 malformed ones that still hold a health event
+    await().atMost(Duration.ofSeconds(60)).until(() -> sink.distinct().size() == 50);
+    await().atMost(Duration.ofSeconds(10)).until(() -> harness.deadLetters.count() == 3);
+    List<DeadLetter> letters = harness.deadLetters.list(10);
+    assertThat(letters).extracting(DeadLetter::kind).containsOnly("undecodable");
+    assertThat(letters)
+        .extracting(DeadLetter::reason)
+        .containsExactlyInAnyOrder(
+            "the document has no healthevent field",
+            "healthevent is null",
+            "healthevent is a string, expected a document");
+    runner.stop();
+    assertThat(harness.checkpoints.load("test-client").orElseThrow().resumeToken())
+        .isEqualTo(tokens.get(tokens.size() - 1));
+  }
+
+  @Test
+  void theFirstStartStoresTheBackfillCutoffBesideTheCheckpoint() {
+    Instant before = Instant.now();
+    started(RunnerHarness.live(2, 8));
+    Checkpoint checkpoint = harness.checkpoints.load("test-client").orElseThrow();
+    assertThat(checkpoint.resumeToken()).isNull();
+    assertThat(checkpoint.backfillCutoff()).isBetween(before, Instant.now());
+    assertThat(checkpoint.startAtOperationTime().getTime())
+        .isLessThanOrEqualTo((int) checkpoint.backfillCutoff().getEpochSecond() - 4);
+    assertThat(harness.checkpoints.backfillCutoff("test-client"))
+        .contains(checkpoint.backfillCutoff());
+  }
+
+  @Test
+  void anEventStoredRightAfterTheFirstStartIsNotLostWhenTheExporterDiesBeforeDeliveringIt() {
+    ChangeStreamRunner first = started(RunnerHarness.live(2, 8));
+    sink.failShare(1.0);
+    BsonDocument doc = event(1);
+    harness.events().insertOne(doc);
+    await().atMost(Duration.ofSeconds(20)).until(() -> sink.answered(503) > 0);
+    first.halt();
+    sink.failShare(0.0);
+
+    started(RunnerHarness.live(2, 8));
+    await()
+        .atMost(Duration.ofSeconds(30))
+        .until(() -> deliveredIds().contains(harness.eventId(doc.get("_id"))));
+  }
+
+  @Test
+  void aTokenOutsideTheHistoryIsRecordedAsAGapWindowAndTheStreamRestartsFromNow() {
+    Instant lastEvent = Instant.parse("2026-11-20T10:00:00Z");
+    harness.checkpoints.save(
+        new Checkpoint(
+            "test-client",
+            new BsonDocument("_data", new BsonString("8200000001000000012B0229296E04")),
+            null,
+            Instant.parse("2026-11-01T00:00:00Z"),
+            lastEvent,
+            lastEvent));
+    Instant before = Instant.now();
+    // a real server answers a token older than its oplog with error 286; no server here can be
+    // made to do that on demand, so the source says it for the first open with a token
+    ChangeStreamRunner runner =
+        started(harness.runner(RunnerHarness.live(2, 8), source -> new HistoryLostOnce(source)));
+
+    List<GapWindow> windows = harness.gaps.pending();
+    assertThat(windows)
+        .singleElement()
+        .satisfies(
+            gap -> {
+              assertThat(gap.client()).isEqualTo("test-client");
+              assertThat(gap.start()).isEqualTo(lastEvent);
+              assertThat(gap.end()).isBetween(before, Instant.now());
+              assertThat(gap.reason()).contains("286");
+            });
+    assertThat(harness.meters.get("change_stream_resume_token_recoveries").counter().count())
+        .isEqualTo(1);
+    Checkpoint checkpoint = harness.checkpoints.load("test-client").orElseThrow();
+    assertThat(checkpoint.backfillCutoff())
+        .as("the original cutoff stays")
+        .isEqualTo(Instant.parse("2026-11-01T00:00:00Z"));
+
+    BsonDocument doc = event(7);
+    harness.events().insertOne(doc);
+    await()
+        .atMost(Duration.ofSeconds(30))
+        .until(() -> deliveredIds().contains(harness.eventId(doc.get("_id"))));
+    assertThat(runner.streamOpen()).isTrue();
+  }
+
+  /** Refuses the first resume from a token as a server does once the oplog rolled past it. */
+  static final class HistoryLostOnce implements ChangeStreamSource {
+    private final ChangeStreamSource delegate;
+    private boolean failed;
+
+    HistoryLostOnce(ChangeStreamSource delegate) {
+      this.delegate = delegate;
+    }
+
+    @Override
+    public Cursor open(BsonDocument resumeAfter, BsonTimestamp startAt) {
+      if (resumeAfter != null && !failed) {
+        failed = true;
+        throw new MongoCommandException(
+            new BsonDocument("ok", new BsonInt32(0))
+                .append("code", new BsonInt32(286))
+                .append("codeName", new BsonString("ChangeStreamHistoryLost"))
+                .append(
+                    "errmsg",
+                    new BsonString(
+                        "Resume of change stream was not possible, as the resume point may no longer be in the oplog.")),
+            new ServerAddress());
+      }
+      return delegate.open(resumeAfter, startAt);
+    }
+  }
+
+  static BsonValue id(BsonDocument doc) {
+    return doc.get("_id");
+  }
+}

@@ -1,0 +1,134 @@
+package io.nvsentinel.exporter.live.changestream;
+
+import com.mongodb.client.MongoClient;
+import com.mongodb.client.MongoClients;
+import com.mongodb.client.MongoCollection;
+import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
+import io.nvsentinel.exporter.checkpoint.CheckpointStore;
+import io.nvsentinel.exporter.checkpoint.GapWindowStore;
+import io.nvsentinel.exporter.cloudevent.CloudEventMapper;
+import io.nvsentinel.exporter.cloudevent.EventIds;
+import io.nvsentinel.exporter.config.ClientSecret;
+import io.nvsentinel.exporter.config.ExporterProperties;
+import io.nvsentinel.exporter.config.TestProperties;
+import io.nvsentinel.exporter.delivery.DeadLetterStore;
+import io.nvsentinel.exporter.delivery.EventDeliverer;
+import io.nvsentinel.exporter.event.HealthEventDecoder;
+import io.nvsentinel.exporter.live.LiveProperties;
+import io.nvsentinel.exporter.live.function.ChangeEvent;
+import io.nvsentinel.exporter.live.function.ExportFunctions;
+import io.nvsentinel.exporter.live.function.ExportResult;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Clock;
+import java.time.Duration;
+import java.util.List;
+import java.util.function.Function;
+import java.util.function.UnaryOperator;
+import org.bson.BsonDocument;
+import org.bson.BsonValue;
+
+/**
+ * A change-stream runner wired from real parts, without Spring: the datastore at {@code mongoUri},
+ * a real sink and token issuer, the export functions of the application.
+ */
+final class RunnerHarness implements AutoCloseable {
+
+  final MongoClient mongo;
+  final TestProperties config = new TestProperties();
+  final SimpleMeterRegistry meters = new SimpleMeterRegistry();
+  final CheckpointStore checkpoints;
+  final GapWindowStore gaps;
+  final DeadLetterStore deadLetters;
+  private final Path secret;
+
+  RunnerHarness(String mongoUri, String sinkEndpoint, String tokenUrl, String clientSecret)
+      throws IOException {
+    this.mongo = MongoClients.create(mongoUri);
+    this.secret = Files.createTempFile("secret", "");
+    Files.writeString(secret, clientSecret);
+    config.mongoUri = mongoUri;
+    config.sinkEndpoint = sinkEndpoint;
+    config.tokenUrl = tokenUrl;
+    config.secretFile = secret;
+    config.maxRetries = 1000;
+    config.initialBackoff = Duration.ofMillis(5);
+    config.maxBackoff = Duration.ofMillis(50);
+    ExporterProperties properties = config.build();
+    this.checkpoints = new CheckpointStore(mongo, properties.resumeToken());
+    this.gaps = new GapWindowStore(mongo, properties.resumeToken());
+    this.deadLetters =
+        new DeadLetterStore(mongo, properties.deadLetter(), meters, Clock.systemUTC());
+  }
+
+  static LiveProperties live(int workers, int maxInFlight) {
+    return new LiveProperties(
+        "test-client",
+        workers,
+        maxInFlight,
+        List.of("insert"),
+        10,
+        Duration.ofMillis(100),
+        Duration.ofSeconds(10),
+        Duration.ofSeconds(5),
+        Duration.ofMinutes(2),
+        false);
+  }
+
+  /** The application's two functions, composed as its function definition composes them. */
+  Function<ChangeEvent, ExportResult> exportFunction() {
+    ExporterProperties properties = config.build();
+    ExportFunctions functions = new ExportFunctions();
+    EventDeliverer deliverer =
+        EventDeliverer.create(
+            properties,
+            ClientSecret.resolve(properties.oidc(), name -> null),
+            deadLetters,
+            meters,
+            Clock.systemUTC());
+    return functions
+        .toCloudEvent(
+            new HealthEventDecoder(65_536, meters),
+            new CloudEventMapper(properties, Clock.systemUTC()))
+        .andThen(functions.deliver(deliverer, deadLetters));
+  }
+
+  ChangeStreamRunner runner(LiveProperties live) {
+    return runner(live, UnaryOperator.identity());
+  }
+
+  ChangeStreamRunner runner(LiveProperties live, UnaryOperator<ChangeStreamSource> wrap) {
+    ExporterProperties properties = config.build();
+    ChangeStreamSource source =
+        wrap.apply(ChangeStreams.of(mongo, properties.datastore(), live.operationTypes()));
+    return new ChangeStreamRunner(
+        source,
+        exportFunction(),
+        checkpoints,
+        gaps,
+        live,
+        properties.datastore(),
+        meters,
+        Clock.systemUTC(),
+        event -> {});
+  }
+
+  MongoCollection<BsonDocument> events() {
+    ExporterProperties.Datastore datastore = config.build().datastore();
+    return mongo
+        .getDatabase(datastore.database())
+        .getCollection(datastore.collection(), BsonDocument.class);
+  }
+
+  String eventId(BsonValue documentId) {
+    ExporterProperties.Datastore datastore = config.build().datastore();
+    return EventIds.of(datastore.database(), datastore.collection(), documentId);
+  }
+
+  @Override
+  public void close() throws IOException {
+    mongo.close();
+    Files.deleteIfExists(secret);
+  }
+}
