@@ -157,8 +157,7 @@ public final class DeliveryBenchmark {
     return done.get() / elapsed;
   }
 
-  private static ExporterProperties properties(
-      LoopbackSink sink, EmbeddedMongo mongo, Path secret) {
+  static ExporterProperties properties(LoopbackSink sink, EmbeddedMongo mongo, Path secret) {
     return new ExporterProperties(
         Map.of("cluster", "bench"),
         new ExporterProperties.Sink(sink.endpoint(), Duration.ofSeconds(30), false, null),

@@ -25,6 +25,9 @@ final class LoopbackSink implements AutoCloseable {
   private final ExecutorService executor = Executors.newFixedThreadPool(128);
   final AtomicLong received = new AtomicLong();
 
+  /** Called with each event's CloudEvent id as it arrives; for latency measurements. */
+  volatile java.util.function.Consumer<String> onEvent = id -> {};
+
   LoopbackSink() throws IOException {
     server = HttpServer.create(new InetSocketAddress("127.0.0.1", 0), 1024);
     server.createContext("/api/v1/events", this::event);
@@ -44,10 +47,17 @@ final class LoopbackSink implements AutoCloseable {
   private void event(HttpExchange exchange) throws IOException {
     try (exchange;
         InputStream in = exchange.getRequestBody()) {
-      in.readAllBytes();
+      byte[] body = in.readAllBytes();
       received.incrementAndGet();
+      onEvent.accept(idOf(body));
       exchange.sendResponseHeaders(202, -1);
     }
+  }
+
+  private static String idOf(byte[] body) {
+    String json = new String(body, StandardCharsets.UTF_8);
+    int at = json.indexOf("\"id\":\"");
+    return at < 0 ? "" : json.substring(at + 6, json.indexOf('"', at + 6));
   }
 
   private void token(HttpExchange exchange) throws IOException {

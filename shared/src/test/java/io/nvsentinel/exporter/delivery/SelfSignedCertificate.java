@@ -7,9 +7,9 @@ import java.util.ArrayList;
 import java.util.List;
 
 /** A self-signed certificate for 127.0.0.1 and localhost, made with the JDK's keytool. */
-record SelfSignedCertificate(Path keystore, String password, Path pem) {
+public record SelfSignedCertificate(Path keystore, String password, Path pem) {
 
-  static SelfSignedCertificate create(Path dir) throws IOException, InterruptedException {
+  public static SelfSignedCertificate create(Path dir) throws IOException, InterruptedException {
     Path keystore = dir.resolve("sink.p12");
     Path pem = dir.resolve("sink-ca.pem");
     String password = "changeit";
@@ -47,6 +47,26 @@ record SelfSignedCertificate(Path keystore, String password, Path pem) {
         "-file",
         pem.toString());
     return new SelfSignedCertificate(keystore, password, pem);
+  }
+
+  /** The key pair and certificate, as loaded from the keystore. */
+  public java.security.KeyStore.PrivateKeyEntry entry() throws Exception {
+    java.security.KeyStore store = java.security.KeyStore.getInstance("PKCS12");
+    try (var in = Files.newInputStream(keystore)) {
+      store.load(in, password.toCharArray());
+    }
+    return (java.security.KeyStore.PrivateKeyEntry)
+        store.getEntry(
+            "sink", new java.security.KeyStore.PasswordProtection(password.toCharArray()));
+  }
+
+  /** Writes the private key as an unencrypted PKCS#8 PEM file. */
+  public Path writeKeyPem(Path file) throws Exception {
+    String base64 =
+        java.util.Base64.getMimeEncoder(64, "\n".getBytes())
+            .encodeToString(entry().getPrivateKey().getEncoded());
+    return Files.writeString(
+        file, "-----BEGIN PRIVATE KEY-----\n" + base64 + "\n-----END PRIVATE KEY-----\n");
   }
 
   private static void keytool(String... args) throws IOException, InterruptedException {

@@ -37,6 +37,9 @@ import org.springframework.boot.availability.LivenessState;
 import org.springframework.boot.availability.ReadinessState;
 import org.springframework.context.ApplicationEventPublisher;
 import org.springframework.context.SmartLifecycle;
+import org.springframework.core.retry.RetryException;
+import org.springframework.core.retry.RetryPolicy;
+import org.springframework.core.retry.RetryTemplate;
 
 /**
  * Feeds the export function from the change stream: one reader, {@code exporter.live.workers}
@@ -65,6 +68,22 @@ public final class ChangeStreamRunner implements SmartLifecycle {
   private final ApplicationEventPublisher events;
 
   private final CommitWindow<Position> window;
+
+  /**
+   * An export normally ends delivered or dead-lettered. When it can do neither (the dead-letter
+   * store is unreachable, say) the event must not be skipped: it is tried again, ever more slowly,
+   * and the checkpoint waits for it. Only shutdown ends the wait.
+   */
+  private final RetryTemplate exportUntilAccountedFor =
+      new RetryTemplate(
+          RetryPolicy.builder()
+              .maxRetries(Long.MAX_VALUE)
+              .delay(Duration.ofSeconds(1))
+              .multiplier(2)
+              .maxDelay(Duration.ofMinutes(1))
+              .predicate(e -> !interrupted(e))
+              .build());
+
   private final AtomicReference<Position> committed = new AtomicReference<>();
   private final AtomicInteger unflushed = new AtomicInteger();
   private final AtomicLong heartbeat = new AtomicLong();
@@ -222,28 +241,8 @@ public final class ChangeStreamRunner implements SmartLifecycle {
         EventIds.of(datastore.database(), datastore.collection(), change.document().get("_id"));
     MDC.put("eventId", eventId);
     try {
-      long backoffMillis = 1_000;
-      while (true) {
-        try {
-          ExportResult result = export.apply(change);
-          log.debug(
-              "event {} {} after {} attempt(s)", eventId, result.outcome(), result.attempts());
-          break;
-        } catch (RuntimeException e) {
-          if (interrupted(e)) {
-            return;
-          }
-          // neither delivered nor set aside (e.g. the dead-letter store is unreachable): the
-          // event must not be skipped, so try again; the checkpoint waits for it
-          log.error(
-              "event {} could not be exported nor set aside, retrying in {} ms: {}",
-              eventId,
-              backoffMillis,
-              e.toString());
-          Thread.sleep(backoffMillis);
-          backoffMillis = Math.min(backoffMillis * 2, 60_000);
-        }
-      }
+      ExportResult result = exportUntilAccountedFor.execute(() -> export.apply(change));
+      log.debug("event {} {} after {} attempt(s)", eventId, result.outcome(), result.attempts());
       CommitWindow.Committed<Position> moved = window.finish(sequence);
       if (moved != null) {
         committed.set(moved.position());
@@ -251,8 +250,9 @@ public final class ChangeStreamRunner implements SmartLifecycle {
           housekeeping.execute(this::flushQuietly);
         }
       }
-    } catch (InterruptedException e) {
-      Thread.currentThread().interrupt();
+    } catch (RetryException e) {
+      // interrupted by shutdown: the event stays uncommitted and is sent again after a restart
+      log.info("event {} left uncommitted: {}", eventId, e.getLastException().toString());
     } finally {
       MDC.remove("eventId");
     }
@@ -326,6 +326,9 @@ public final class ChangeStreamRunner implements SmartLifecycle {
   }
 
   private long pauseBeforeReconnect(MongoException e, long millis) {
+    if (!running) {
+      return millis;
+    }
     log.warn("change stream failed, reopening in {} ms: {}", millis, e.toString());
     try {
       Thread.sleep(millis);
@@ -379,12 +382,18 @@ public final class ChangeStreamRunner implements SmartLifecycle {
     }
   }
 
-  /** Stops at once, as a crash would: nothing finishes and nothing more is written. */
-  void halt() {
+  /**
+   * Stops at once, as a crash would: nothing finishes and nothing more is written. Returns once the
+   * threads are gone.
+   */
+  void halt() throws InterruptedException {
     running = false;
     housekeeping.shutdownNow();
     workers.shutdownNow();
     reader.interrupt();
+    housekeeping.awaitTermination(10, TimeUnit.SECONDS);
+    workers.awaitTermination(10, TimeUnit.SECONDS);
+    reader.join(10_000);
   }
 
   @Override
