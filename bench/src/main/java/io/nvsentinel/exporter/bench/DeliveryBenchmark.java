@@ -165,7 +165,8 @@ public final class DeliveryBenchmark {
             sink.tokenUrl(), "bench", "events:write", false, secret, "", null),
         new ExporterProperties.Backfill(true, Duration.ofHours(720), 1_000_000, 500, 0),
         new ExporterProperties.FailureHandling(3, Duration.ofMillis(10), Duration.ofMillis(100), 2),
-        new ExporterProperties.ResumeToken("nvsentinel", "resumetokens", "exportergaps"),
+        new ExporterProperties.ResumeToken(
+            "nvsentinel", "resumetokens", "exportergaps", "event-exporter"),
         new ExporterProperties.Datastore(
             mongo.connectionString(), "nvsentinel", "HealthEvents", null, null, null),
         new ExporterProperties.DeadLetter("nvsentinel", "exporterdeadletters"),

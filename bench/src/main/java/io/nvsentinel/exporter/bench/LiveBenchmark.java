@@ -70,7 +70,6 @@ public final class LiveBenchmark {
       ExportFunctions functions = new ExportFunctions();
       LiveProperties live =
           new LiveProperties(
-              "bench",
               workers,
               workers * 8,
               List.of("insert"),
@@ -91,7 +90,7 @@ public final class LiveBenchmark {
               new CheckpointStore(client, properties.resumeToken()),
               new GapWindowStore(client, properties.resumeToken()),
               live,
-              properties.datastore(),
+              properties,
               meters,
               Clock.systemUTC(),
               event -> {});

@@ -51,7 +51,7 @@ class LiveConfiguration {
         checkpoints,
         gaps,
         live,
-        properties.datastore(),
+        properties,
         meters,
         clock,
         events);

@@ -1,7 +1,6 @@
 package io.nvsentinel.exporter.live;
 
 import jakarta.validation.constraints.Min;
-import jakarta.validation.constraints.NotBlank;
 import jakarta.validation.constraints.NotEmpty;
 import java.time.Duration;
 import java.util.List;
@@ -12,7 +11,6 @@ import org.springframework.validation.annotation.Validated;
 /**
  * Settings of the live exporter ({@code exporter.live.*}), beyond the shared contract.
  *
- * @param clientName key of this exporter's checkpoint; two exporters with the same name share it
  * @param workers deliveries in flight at once
  * @param maxInFlight events read ahead of the oldest undelivered one; bounds re-deliveries after a
  *     crash
@@ -29,7 +27,6 @@ import org.springframework.validation.annotation.Validated;
 @Validated
 @ConfigurationProperties("exporter.live")
 public record LiveProperties(
-    @NotBlank @DefaultValue("event-exporter") String clientName,
     @Min(value = 1, message = "must be at least 1, got ${validatedValue}") @DefaultValue("8")
         int workers,
     @Min(value = 1, message = "must be at least 1, got ${validatedValue}") @DefaultValue("64")

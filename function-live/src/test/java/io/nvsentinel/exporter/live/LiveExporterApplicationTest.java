@@ -202,7 +202,7 @@ class LiveExporterApplicationTest {
             new CheckpointStore(
                     client,
                     new io.nvsentinel.exporter.config.ExporterProperties.ResumeToken(
-                        "nvsentinel", "resumetokens", "exportergaps"))
+                        "nvsentinel", "resumetokens", "exportergaps", "event-exporter"))
                 .load("event-exporter")
                 .orElseThrow()
                 .resumeToken())

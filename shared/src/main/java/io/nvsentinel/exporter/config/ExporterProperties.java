@@ -102,7 +102,10 @@ public record ExporterProperties(
       @NotBlank(message = "must name a database") @DefaultValue("nvsentinel") String database,
       @NotBlank(message = "must name a collection") @DefaultValue("resumetokens") String collection,
       @NotBlank(message = "must name a collection") @DefaultValue("exportergaps")
-          String gapCollection) {}
+          String gapCollection,
+      @NotBlank(message = "must name the live exporter whose checkpoint this is")
+          @DefaultValue("event-exporter")
+          String clientName) {}
 
   /**
    * The NVSentinel datastore holding the health events. The TLS files default to the environment

@@ -73,12 +73,34 @@ public final class EventDeliverer {
         clock);
   }
 
+  /** What to do with an event whose retries ran out. */
+  public enum WhenExhausted {
+    /** Set it aside and go on: the live stream must not stall on one event. */
+    DEAD_LETTER,
+    /**
+     * Throw {@link DeliveryExhaustedException}: a backfill chunk fails and is rerun later, instead
+     * of dead-lettering a whole window while the sink is down.
+     */
+    FAIL
+  }
+
   /**
    * Delivers {@code event}; returns once it is acknowledged or dead-lettered.
    *
    * @throws DeliveryInterruptedException if the thread is interrupted first; nothing was recorded
    */
   public DeliveryOutcome deliver(OutgoingEvent event) {
+    return deliver(event, WhenExhausted.DEAD_LETTER);
+  }
+
+  /**
+   * Delivers {@code event}. A refusal by the sink (a final 4xx) always makes a dead letter; what
+   * happens when retries run out is up to {@code whenExhausted}.
+   *
+   * @throws DeliveryInterruptedException if the thread is interrupted first; nothing was recorded
+   * @throws DeliveryExhaustedException with {@link WhenExhausted#FAIL}, when retries ran out
+   */
+  public DeliveryOutcome deliver(OutgoingEvent event, WhenExhausted whenExhausted) {
     Instant first = clock.instant();
     AtomicInteger attempts = new AtomicInteger();
     AtomicReference<Duration> retryAfter = new AtomicReference<>();
@@ -112,6 +134,10 @@ public final class EventDeliverer {
               ? failure
               : DeliveryFailure.unexpected(
                   new IllegalStateException(String.valueOf(e.getLastException())));
+      if (last.retryable() && whenExhausted == WhenExhausted.FAIL) {
+        metrics.failed();
+        throw new DeliveryExhaustedException(event.id(), attempts.get(), last);
+      }
       String kind = last.retryable() ? "exhausted" : "rejected";
       deadLetters.deliveryFailed(event, kind, last, attempts.get(), first);
       metrics.failed();

@@ -50,7 +50,8 @@ class CloudEventMapperTest {
         new ExporterProperties.Oidc("https://idp/token", "id", "scope", false, null, "", null),
         new ExporterProperties.Backfill(true, Duration.ofHours(720), 1, 1, 0),
         new ExporterProperties.FailureHandling(1, Duration.ofSeconds(1), Duration.ofSeconds(2), 2),
-        new ExporterProperties.ResumeToken("nvsentinel", "resumetokens", "exportergaps"),
+        new ExporterProperties.ResumeToken(
+            "nvsentinel", "resumetokens", "exportergaps", "event-exporter"),
         new ExporterProperties.Datastore(
             "mongodb://localhost", "nvsentinel", collection, null, null, null),
         new ExporterProperties.DeadLetter("nvsentinel", "dead"),

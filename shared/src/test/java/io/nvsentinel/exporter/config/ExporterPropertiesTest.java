@@ -85,7 +85,7 @@ class ExporterPropertiesTest {
               assertThat(p.resumeToken())
                   .isEqualTo(
                       new ExporterProperties.ResumeToken(
-                          "nvsentinel", "resumetokens", "exportergaps"));
+                          "nvsentinel", "resumetokens", "exportergaps", "event-exporter"));
               assertThat(p.datastore().database()).isEqualTo("nvsentinel");
               assertThat(p.maxMessageLength()).isEqualTo(65536);
             });
@@ -322,7 +322,7 @@ class ExporterPropertiesTest {
         oidc,
         new ExporterProperties.Backfill(true, Duration.ofHours(1), 1, 1, 0),
         new ExporterProperties.FailureHandling(1, Duration.ofSeconds(1), Duration.ofSeconds(2), 2),
-        new ExporterProperties.ResumeToken("db", "tokens", "gaps"),
+        new ExporterProperties.ResumeToken("db", "tokens", "gaps", "event-exporter"),
         new ExporterProperties.Datastore("mongodb://localhost", "db", "events", null, null, null),
         new ExporterProperties.DeadLetter("db", "dead"),
         0);

@@ -25,6 +25,7 @@ public final class TestProperties {
   public String mongoUri = "mongodb://127.0.0.1:1";
   public String database = "nvsentinel";
   public String collection = "HealthEvents";
+  public String clientName = "test-client";
 
   public ExporterProperties build() {
     return new ExporterProperties(
@@ -33,7 +34,7 @@ public final class TestProperties {
         new ExporterProperties.Oidc(tokenUrl, clientId, scope, oidcInsecure, secretFile, "", null),
         new ExporterProperties.Backfill(true, Duration.ofHours(720), 1_000_000, 500, 0),
         new ExporterProperties.FailureHandling(maxRetries, initialBackoff, maxBackoff, multiplier),
-        new ExporterProperties.ResumeToken(database, "resumetokens", "exportergaps"),
+        new ExporterProperties.ResumeToken(database, "resumetokens", "exportergaps", clientName),
         new ExporterProperties.Datastore(mongoUri, database, collection, null, null, null),
         new ExporterProperties.DeadLetter(database, "exporterdeadletters"),
         65_536);

@@ -202,6 +202,27 @@ class EventDelivererFaultTest {
   }
 
   @Test
+  void exhaustedRetriesCanFailInsteadOfDeadLettering() {
+    fixture.config.maxRetries = 1;
+    wm.stubFor(post(urlEqualTo(SINK)).willReturn(aResponse().withStatus(503)));
+    org.assertj.core.api.Assertions.assertThatThrownBy(
+            () -> fixture.deliverer().deliver(fixture.event(), EventDeliverer.WhenExhausted.FAIL))
+        .isInstanceOf(DeliveryExhaustedException.class)
+        .hasMessageContaining("not delivered after 2 attempts")
+        .hasMessageContaining("503");
+    assertThat(fixture.deadLetters().count()).isZero();
+  }
+
+  @Test
+  void aRefusalIsDeadLetteredEvenWhenExhaustionWouldFail() {
+    wm.stubFor(post(urlEqualTo(SINK)).willReturn(aResponse().withStatus(422)));
+    DeliveryOutcome outcome =
+        fixture.deliverer().deliver(fixture.event(), EventDeliverer.WhenExhausted.FAIL);
+    assertThat(outcome).isInstanceOf(DeliveryOutcome.DeadLettered.class);
+    assertThat(fixture.deadLetters().count()).isEqualTo(1);
+  }
+
+  @Test
   void a401DropsTheTokenAndResendsAtOnceWithAFreshOne() {
     wm.stubFor(
         post(urlEqualTo(TOKEN))

@@ -64,6 +64,7 @@ public final class ChangeStreamRunner implements SmartLifecycle {
   private final GapWindowStore gaps;
   private final LiveProperties live;
   private final ExporterProperties.Datastore datastore;
+  private final String clientName;
   private final Clock clock;
   private final ApplicationEventPublisher events;
 
@@ -107,7 +108,7 @@ public final class ChangeStreamRunner implements SmartLifecycle {
       CheckpointStore checkpoints,
       GapWindowStore gaps,
       LiveProperties live,
-      ExporterProperties.Datastore datastore,
+      ExporterProperties properties,
       MeterRegistry meters,
       Clock clock,
       ApplicationEventPublisher events) {
@@ -116,7 +117,8 @@ public final class ChangeStreamRunner implements SmartLifecycle {
     this.checkpoints = checkpoints;
     this.gaps = gaps;
     this.live = live;
-    this.datastore = datastore;
+    this.datastore = properties.datastore();
+    this.clientName = properties.resumeToken().clientName();
     this.clock = clock;
     this.events = events;
     this.window = new CommitWindow<>(live.maxInFlight());
@@ -151,7 +153,7 @@ public final class ChangeStreamRunner implements SmartLifecycle {
     if (running) {
       return;
     }
-    checkpoint = checkpoints.load(live.clientName()).orElseGet(this::firstStart);
+    checkpoint = checkpoints.load(clientName).orElseGet(this::firstStart);
     running = true;
     heartbeat.set(clock.millis());
     workers = Executors.newFixedThreadPool(live.workers(), named("export-worker"));
@@ -167,11 +169,11 @@ public final class ChangeStreamRunner implements SmartLifecycle {
   private Checkpoint firstStart() {
     Instant now = clock.instant();
     BsonTimestamp startAt = timestamp(now.minus(live.startOverlap()));
-    Checkpoint first = new Checkpoint(live.clientName(), null, startAt, now, null, now);
+    Checkpoint first = new Checkpoint(clientName, null, startAt, now, null, now);
     checkpoints.save(first);
     log.info(
         "no checkpoint for client '{}': streaming from {} on; the backfill covers events stored before {}",
-        live.clientName(),
+        clientName,
         now.minus(live.startOverlap()),
         now);
     return first;
@@ -308,7 +310,7 @@ public final class ChangeStreamRunner implements SmartLifecycle {
     }
     GapWindow gap =
         gaps.record(
-            live.clientName(),
+            clientName,
             lostFrom,
             now,
             "resume token unusable (server error " + e.getCode() + "): " + e.getMessage(),

@@ -64,7 +64,6 @@ final class RunnerHarness implements AutoCloseable {
 
   static LiveProperties live(int workers, int maxInFlight) {
     return new LiveProperties(
-        "test-client",
         workers,
         maxInFlight,
         List.of("insert"),
@@ -108,7 +107,7 @@ final class RunnerHarness implements AutoCloseable {
         checkpoints,
         gaps,
         live,
-        properties.datastore(),
+        properties,
         meters,
         Clock.systemUTC(),
         event -> {});
