@@ -58,6 +58,7 @@ public final class ReferenceSink implements AutoCloseable {
   private final Map<Integer, AtomicInteger> answered = new ConcurrentHashMap<>();
   private final AtomicLong duplicates = new AtomicLong();
   private final AtomicInteger scriptedFailures = new AtomicInteger();
+  private final AtomicLong acceptBudget = new AtomicLong(Long.MAX_VALUE);
   private final AtomicInteger scriptedStatus = new AtomicInteger(503);
   private final AtomicReference<Double> failureShare = new AtomicReference<>(0.0);
   private final AtomicReference<Function<JsonNode, Duration>> delay =
@@ -101,6 +102,14 @@ public final class ReferenceSink implements AutoCloseable {
   public void failNext(int count, int status) {
     scriptedStatus.set(status);
     scriptedFailures.set(count);
+  }
+
+  /**
+   * Accepts at most {@code limit} more events, then answers every valid request with a 503 until
+   * told otherwise ({@code Long.MAX_VALUE} lifts the limit).
+   */
+  public void acceptAtMost(long limit) {
+    acceptBudget.set(limit);
   }
 
   /** Answers this share (0..1) of valid requests with a 503. */
@@ -202,6 +211,9 @@ public final class ReferenceSink implements AutoCloseable {
     }
     if (scriptedFailures.getAndUpdate(n -> Math.max(0, n - 1)) > 0) {
       return new Answer(scriptedStatus.get(), "{\"error\":\"scripted failure\"}");
+    }
+    if (acceptBudget.getAndUpdate(n -> n == Long.MAX_VALUE ? n : Math.max(0, n - 1)) == 0) {
+      return new Answer(503, "{\"error\":\"accept budget used up\"}");
     }
     if (ThreadLocalRandom.current().nextDouble() < failureShare.get()) {
       return new Answer(503, "{\"error\":\"random failure\"}");

@@ -1,0 +1,153 @@
+package io.nvsentinel.exporter.backfill.job;
+
+import com.mongodb.client.MongoClient;
+import com.mongodb.client.MongoCollection;
+import io.micrometer.core.instrument.Gauge;
+import io.micrometer.core.instrument.MeterRegistry;
+import io.nvsentinel.exporter.backfill.BackfillJobProperties;
+import io.nvsentinel.exporter.backfill.window.BackfillWindow;
+import io.nvsentinel.exporter.cloudevent.CloudEventMapper;
+import io.nvsentinel.exporter.cloudevent.OutgoingEvent;
+import io.nvsentinel.exporter.config.ExporterProperties;
+import io.nvsentinel.exporter.delivery.DeadLetterStore;
+import io.nvsentinel.exporter.delivery.EventDeliverer;
+import io.nvsentinel.exporter.event.HealthEventDecoder;
+import java.time.Clock;
+import java.time.Instant;
+import java.util.Map;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.atomic.AtomicInteger;
+import org.bson.BsonDocument;
+import org.springframework.batch.core.configuration.annotation.StepScope;
+import org.springframework.batch.core.job.Job;
+import org.springframework.batch.core.job.builder.JobBuilder;
+import org.springframework.batch.core.repository.JobRepository;
+import org.springframework.batch.core.step.Step;
+import org.springframework.batch.core.step.builder.StepBuilder;
+import org.springframework.beans.factory.annotation.Value;
+import org.springframework.context.annotation.Bean;
+import org.springframework.context.annotation.Configuration;
+import org.springframework.transaction.PlatformTransactionManager;
+
+/**
+ * The backfill job: one chunk-oriented step, reader → processor → writer, {@code
+ * backfill.batchSize} events per chunk. The window comes from the job parameters.
+ */
+@Configuration(proxyBeanMethods = false)
+public class BackfillJobConfiguration {
+
+  public static final String JOB = "healthEventBackfill";
+  public static final String STEP = "export";
+  public static final String WINDOW_START = "windowStart";
+  public static final String WINDOW_END = "windowEnd";
+  public static final String MAX_EVENTS = "maxEvents";
+  public static final String GAP_WINDOW = "gapWindowId";
+  public static final String FORCED_AT = "forcedAt";
+
+  @Bean
+  Job healthEventBackfill(JobRepository jobs, Step export, RunningWindow runningWindow) {
+    return new JobBuilder(JOB, jobs).listener(runningWindow).start(export).build();
+  }
+
+  @Bean
+  RunningWindow runningWindow() {
+    return new RunningWindow();
+  }
+
+  @Bean
+  Step export(
+      JobRepository jobs,
+      PlatformTransactionManager transactions,
+      ExporterProperties properties,
+      HealthEventReader reader,
+      DecodeAndMap processor,
+      DeliveringWriter writer,
+      BackfillProgress progress) {
+    return new StepBuilder(STEP, jobs)
+        .<BsonDocument, OutgoingEvent>chunk(properties.backfill().batchSize())
+        .transactionManager(transactions)
+        .reader(reader)
+        .processor(processor)
+        .writer(writer)
+        .listener(progress)
+        .build();
+  }
+
+  /** The window of the running job, from its parameters. */
+  static BackfillWindow window(Map<String, Object> jobParameters) {
+    return new BackfillWindow(
+        Instant.parse((String) jobParameters.get(WINDOW_START)),
+        Instant.parse((String) jobParameters.get(WINDOW_END)),
+        (Long) jobParameters.get(MAX_EVENTS),
+        (String) jobParameters.get(GAP_WINDOW));
+  }
+
+  @Bean
+  @StepScope
+  HealthEventReader reader(
+      MongoClient mongo,
+      ExporterProperties properties,
+      @Value("#{jobParameters}") Map<String, Object> jobParameters) {
+    return new HealthEventReader(
+        events(mongo, properties), window(jobParameters), properties.backfill().batchSize());
+  }
+
+  @Bean
+  DecodeAndMap processor(
+      HealthEventDecoder decoder, CloudEventMapper mapper, DeadLetterStore deadLetters) {
+    return new DecodeAndMap(decoder, mapper, deadLetters);
+  }
+
+  @Bean(destroyMethod = "shutdownNow")
+  ExecutorService deliveryPool(BackfillJobProperties job) {
+    return Executors.newFixedThreadPool(job.concurrency());
+  }
+
+  @Bean
+  RateLimiter rateLimiter(ExporterProperties properties) {
+    return new RateLimiter(properties.backfill().rateLimit());
+  }
+
+  @Bean
+  DeliveringWriter writer(
+      EventDeliverer deliverer, RateLimiter rateLimiter, ExecutorService deliveryPool) {
+    return new DeliveringWriter(deliverer, rateLimiter, deliveryPool);
+  }
+
+  @Bean
+  AtomicInteger backfillInProgress(MeterRegistry meters) {
+    AtomicInteger inProgress = new AtomicInteger();
+    Gauge.builder("health_events_exporter_backfill_in_progress", inProgress, AtomicInteger::get)
+        .description("1 while a backfill runs")
+        .register(meters);
+    return inProgress;
+  }
+
+  @Bean
+  @StepScope
+  BackfillProgress progress(
+      Clock clock,
+      BackfillJobProperties job,
+      MongoClient mongo,
+      ExporterProperties properties,
+      @Value("#{jobParameters}") Map<String, Object> jobParameters,
+      MeterRegistry meters,
+      AtomicInteger backfillInProgress) {
+    BackfillWindow window = window(jobParameters);
+    long inWindow = events(mongo, properties).countDocuments(HealthEventReader.inWindow(window));
+    return new BackfillProgress(
+        clock,
+        job.progressInterval(),
+        Math.min(inWindow, window.maxEvents()),
+        window.toString(),
+        meters,
+        backfillInProgress);
+  }
+
+  static MongoCollection<BsonDocument> events(MongoClient mongo, ExporterProperties properties) {
+    return mongo
+        .getDatabase(properties.datastore().database())
+        .getCollection(properties.datastore().collection(), BsonDocument.class);
+  }
+}

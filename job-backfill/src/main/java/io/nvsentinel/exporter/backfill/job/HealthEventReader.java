@@ -1,0 +1,105 @@
+package io.nvsentinel.exporter.backfill.job;
+
+import com.mongodb.client.MongoCollection;
+import com.mongodb.client.model.Filters;
+import com.mongodb.client.model.Sorts;
+import io.nvsentinel.exporter.backfill.window.BackfillWindow;
+import java.util.ArrayDeque;
+import java.util.Date;
+import java.util.Deque;
+import org.bson.BsonDocument;
+import org.bson.BsonValue;
+import org.bson.conversions.Bson;
+import org.springframework.batch.infrastructure.item.ExecutionContext;
+import org.springframework.batch.infrastructure.item.ItemStreamReader;
+
+/**
+ * Reads the window's health events in ({@code createdAt}, {@code _id}) order, a page at a time by
+ * key (never skip/offset), at most {@code maxEvents}. Its position — the key of the last event
+ * handed out — is saved with every committed chunk, so a restart goes on after it.
+ */
+class HealthEventReader implements ItemStreamReader<BsonDocument> {
+
+  static final String LAST_CREATED_AT = "reader.lastCreatedAt";
+  static final String LAST_ID = "reader.lastId";
+  static final String READ = "reader.read";
+
+  private final MongoCollection<BsonDocument> events;
+  private final BackfillWindow window;
+  private final int pageSize;
+  private final Deque<BsonDocument> page = new ArrayDeque<>();
+  private Long lastCreatedAt;
+  private BsonValue lastId;
+  private long read;
+  private boolean exhausted;
+
+  HealthEventReader(MongoCollection<BsonDocument> events, BackfillWindow window, int pageSize) {
+    this.events = events;
+    this.window = window;
+    this.pageSize = pageSize;
+  }
+
+  /** The window's filter on {@code createdAt}. */
+  static Bson inWindow(BackfillWindow window) {
+    return Filters.and(
+        Filters.gte("createdAt", Date.from(window.start())),
+        Filters.lt("createdAt", Date.from(window.end())));
+  }
+
+  @Override
+  public void open(ExecutionContext context) {
+    if (context.containsKey(LAST_CREATED_AT)) {
+      lastCreatedAt = context.getLong(LAST_CREATED_AT);
+      lastId = BsonDocument.parse(context.getString(LAST_ID)).get("_id");
+    }
+    read = context.containsKey(READ) ? context.getLong(READ) : 0;
+  }
+
+  @Override
+  public BsonDocument read() {
+    if (read >= window.maxEvents()) {
+      return null;
+    }
+    if (page.isEmpty() && !exhausted) {
+      fetchPage();
+    }
+    BsonDocument next = page.pollFirst();
+    if (next == null) {
+      return null;
+    }
+    lastCreatedAt = next.getDateTime("createdAt").getValue();
+    lastId = next.get("_id");
+    read++;
+    return next;
+  }
+
+  private void fetchPage() {
+    Bson filter = inWindow(window);
+    if (lastCreatedAt != null) {
+      Date last = new Date(lastCreatedAt);
+      filter =
+          Filters.and(
+              filter,
+              Filters.or(
+                  Filters.gt("createdAt", last),
+                  Filters.and(Filters.eq("createdAt", last), Filters.gt("_id", lastId))));
+    }
+    int limit = (int) Math.min(pageSize, window.maxEvents() - read);
+    events.find(filter).sort(Sorts.ascending("createdAt", "_id")).limit(limit).into(page);
+    exhausted = page.size() < limit;
+  }
+
+  @Override
+  public void update(ExecutionContext context) {
+    if (lastCreatedAt != null) {
+      context.putLong(LAST_CREATED_AT, lastCreatedAt);
+      context.putString(LAST_ID, new BsonDocument("_id", lastId).toJson());
+    }
+    context.putLong(READ, read);
+  }
+
+  @Override
+  public void close() {
+    page.clear();
+  }
+}

@@ -1,0 +1,314 @@
+package io.nvsentinel.exporter.backfill.window;
+
+import static io.nvsentinel.exporter.backfill.job.BackfillJobConfiguration.FORCED_AT;
+import static io.nvsentinel.exporter.backfill.job.BackfillJobConfiguration.GAP_WINDOW;
+import static io.nvsentinel.exporter.backfill.job.BackfillJobConfiguration.JOB;
+import static io.nvsentinel.exporter.backfill.job.BackfillJobConfiguration.MAX_EVENTS;
+import static io.nvsentinel.exporter.backfill.job.BackfillJobConfiguration.WINDOW_END;
+import static io.nvsentinel.exporter.backfill.job.BackfillJobConfiguration.WINDOW_START;
+
+import io.nvsentinel.exporter.backfill.BackfillJobProperties;
+import io.nvsentinel.exporter.checkpoint.GapWindow;
+import io.nvsentinel.exporter.checkpoint.GapWindowStore;
+import io.nvsentinel.exporter.config.ExporterProperties;
+import io.nvsentinel.exporter.delivery.DeliveryExhaustedException;
+import java.time.Clock;
+import java.time.Duration;
+import java.time.Instant;
+import java.time.LocalDateTime;
+import java.time.ZoneId;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.List;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import org.springframework.batch.core.BatchStatus;
+import org.springframework.batch.core.job.Job;
+import org.springframework.batch.core.job.JobExecution;
+import org.springframework.batch.core.job.JobInstance;
+import org.springframework.batch.core.job.parameters.JobParameters;
+import org.springframework.batch.core.job.parameters.JobParametersBuilder;
+import org.springframework.batch.core.launch.JobOperator;
+import org.springframework.batch.core.repository.JobRepository;
+
+/**
+ * Runs backfill windows as job instances, one instance per window: a FAILED or STOPPED window run
+ * again with the same parameters continues after its last committed chunk; a COMPLETED one runs
+ * again only when forced.
+ */
+public final class BackfillRuns {
+
+  private static final Logger log = LoggerFactory.getLogger(BackfillRuns.class);
+
+  /** One window and how its last run ended. */
+  public record WindowStatus(
+      String window,
+      String kind,
+      BatchStatus status,
+      long read,
+      String exitDescription,
+      Long executionId) {}
+
+  private final JobOperator operator;
+  private final JobRepository repository;
+  private final Job job;
+  private final ExporterProperties.Backfill backfill;
+  private final BackfillJobProperties settings;
+  private final CutoffWaiter cutoff;
+  private final GapWindowStore gaps;
+  private final Clock clock;
+
+  public BackfillRuns(
+      JobOperator operator,
+      JobRepository repository,
+      Job job,
+      ExporterProperties.Backfill backfill,
+      BackfillJobProperties settings,
+      CutoffWaiter cutoff,
+      GapWindowStore gaps,
+      Clock clock) {
+    this.operator = operator;
+    this.repository = repository;
+    this.job = job;
+    this.backfill = backfill;
+    this.settings = settings;
+    this.cutoff = cutoff;
+    this.gaps = gaps;
+    this.clock = clock;
+  }
+
+  /** The documented default: {@code [end - maxAge, end)}, end being the live exporter's cutoff. */
+  public BackfillWindow defaultWindow() {
+    Instant end = cutoff.windowEnd();
+    return new BackfillWindow(end.minus(backfill.maxAge()), end, backfill.maxEvents(), null);
+  }
+
+  /** A window given on the command line; a missing end is the default end. */
+  public BackfillWindow explicitWindow(Instant start, Instant end) {
+    Instant until = end != null ? end : cutoff.windowEnd();
+    Instant from = start != null ? start : until.minus(backfill.maxAge());
+    return new BackfillWindow(from, until, backfill.maxEvents(), null);
+  }
+
+  /**
+   * The most recent window that did not finish, if its run is over (failed, stopped, abandoned).
+   */
+  public BackfillWindow unfinished() {
+    JobInstance last = repository.getLastJobInstance(JOB);
+    if (last == null) {
+      return null;
+    }
+    JobExecution execution = repository.getLastJobExecution(last);
+    if (execution == null || execution.getStatus() == BatchStatus.COMPLETED) {
+      return null;
+    }
+    if (execution.getStatus().isRunning() && !abandoned(execution)) {
+      return null;
+    }
+    JobParameters p = execution.getJobParameters();
+    if (p.getString(GAP_WINDOW) != null) {
+      return null;
+    }
+    return new BackfillWindow(
+        Instant.parse(p.getString(WINDOW_START)),
+        Instant.parse(p.getString(WINDOW_END)),
+        p.getLong(MAX_EVENTS),
+        null);
+  }
+
+  /** Whether the window already ran to completion. */
+  public boolean completed(BackfillWindow window) {
+    JobExecution last = repository.getLastJobExecution(JOB, parameters(window, false));
+    return last != null && last.getStatus() == BatchStatus.COMPLETED;
+  }
+
+  /**
+   * Runs the window to its end, or resumes it after its last committed chunk.
+   *
+   * @throws IllegalStateException when it completed already and {@code force} is false, or when
+   *     another process is running it
+   */
+  public JobExecution run(BackfillWindow window, boolean force) throws Exception {
+    JobParameters parameters = parameters(window, force);
+    JobExecution last = repository.getLastJobExecution(JOB, parameters);
+    if (last != null && last.getStatus().isRunning()) {
+      if (!abandoned(last)) {
+        throw new IllegalStateException(
+            "window "
+                + window
+                + " is being exported by another run (execution "
+                + last.getId()
+                + ", last update "
+                + last.getLastUpdated()
+                + "); if its process died it counts as abandoned after exporter.backfill.abandonedAfter ("
+                + settings.abandonedAfter()
+                + ")");
+      }
+      log.warn(
+          "execution {} of window {} was abandoned by its process; resuming it",
+          last.getId(),
+          window);
+      operator.recover(last);
+    }
+    if (last != null && last.getStatus() == BatchStatus.COMPLETED && !force) {
+      throw new IllegalStateException(
+          "window "
+              + window
+              + " was exported completely already (execution "
+              + last.getId()
+              + "); add --force to export it again");
+    }
+    if (last != null && !force) {
+      log.info(
+          "resuming window {} after its last committed chunk (execution {} ended {})",
+          window,
+          last.getId(),
+          last.getStatus());
+    }
+    return operator.start(job, parameters);
+  }
+
+  /**
+   * Runs every pending gap window the live exporter recorded, marking each done when it completes.
+   */
+  public List<JobExecution> runGapWindows() throws Exception {
+    List<JobExecution> runs = new ArrayList<>();
+    for (GapWindow gap : gaps.pending()) {
+      BackfillWindow window =
+          new BackfillWindow(gap.start(), gap.end(), backfill.maxEvents(), gap.id());
+      JobExecution execution = completed(window) ? null : run(window, false);
+      if (execution == null || execution.getStatus() == BatchStatus.COMPLETED) {
+        gaps.markDone(gap.id(), clock.instant());
+      }
+      if (execution != null) {
+        runs.add(execution);
+      }
+    }
+    return runs;
+  }
+
+  /** Resumes every window whose last run failed, stopped or was abandoned. */
+  public List<JobExecution> rerunFailed() throws Exception {
+    List<JobExecution> runs = new ArrayList<>();
+    for (WindowStatus status : list()) {
+      if (status.executionId() == null || !unfinishedStatus(status.status())) {
+        continue;
+      }
+      JobExecution last = repository.getJobExecution(status.executionId());
+      if (last.getStatus().isRunning() && !abandoned(last)) {
+        continue;
+      }
+      if (last.getStatus().isRunning()) {
+        operator.recover(last);
+      }
+      log.info(
+          "resuming window {} (execution {} ended {})",
+          status.window(),
+          last.getId(),
+          last.getStatus());
+      // the exact parameters, a forced run's included, name the same job instance
+      runs.add(operator.start(job, last.getJobParameters()));
+    }
+    return runs;
+  }
+
+  /** Every window with how it last ended, unfinished ones first, then gap windows not yet run. */
+  public List<WindowStatus> list() {
+    List<WindowStatus> windows = new ArrayList<>();
+    for (JobInstance instance : repository.findJobInstances(JOB)) {
+      JobExecution last = repository.getLastJobExecution(instance);
+      if (last == null) {
+        continue;
+      }
+      JobParameters p = last.getJobParameters();
+      long read = last.getStepExecutions().stream().mapToLong(s -> s.getReadCount()).sum();
+      windows.add(
+          new WindowStatus(
+              "[" + p.getString(WINDOW_START) + ", " + p.getString(WINDOW_END) + ")",
+              p.getString(GAP_WINDOW) != null ? "gap " + p.getString(GAP_WINDOW) : "window",
+              last.getStatus(),
+              read,
+              firstLine(failureReason(last)),
+              last.getId()));
+    }
+    for (GapWindow gap : gaps.pending()) {
+      boolean ran = windows.stream().anyMatch(w -> w.kind().equals("gap " + gap.id()));
+      if (!ran) {
+        windows.add(
+            new WindowStatus(
+                "[" + gap.start() + ", " + gap.end() + ")",
+                "gap " + gap.id(),
+                null,
+                0,
+                gap.reason(),
+                null));
+      }
+    }
+    windows.sort(Comparator.comparingInt(BackfillRuns::urgency));
+    return windows;
+  }
+
+  private static int urgency(WindowStatus status) {
+    if (status.status() == null) {
+      return 1;
+    }
+    return unfinishedStatus(status.status()) ? 0 : 2;
+  }
+
+  private static boolean unfinishedStatus(BatchStatus status) {
+    return status != null && status != BatchStatus.COMPLETED && status != BatchStatus.ABANDONED;
+  }
+
+  JobParameters parameters(BackfillWindow window, boolean force) {
+    JobParametersBuilder builder =
+        new JobParametersBuilder()
+            .addString(WINDOW_START, window.start().toString())
+            .addString(WINDOW_END, window.end().toString())
+            .addLong(MAX_EVENTS, window.maxEvents());
+    if (window.gapWindowId() != null) {
+      builder.addString(GAP_WINDOW, window.gapWindowId());
+    }
+    if (force) {
+      builder.addString(FORCED_AT, clock.instant().toString());
+    }
+    return builder.toJobParameters();
+  }
+
+  private boolean abandoned(JobExecution execution) {
+    LocalDateTime updated =
+        execution.getLastUpdated() != null ? execution.getLastUpdated() : execution.getStartTime();
+    if (updated == null) {
+      return true;
+    }
+    Instant at = updated.atZone(ZoneId.systemDefault()).toInstant();
+    return Duration.between(at, clock.instant()).compareTo(settings.abandonedAfter()) >= 0;
+  }
+
+  /** The innermost cause of a run's failure: what an operator can act on. */
+  public static String failureReason(JobExecution execution) {
+    List<Throwable> failures = new ArrayList<>(execution.getAllFailureExceptions());
+    if (failures.isEmpty()) {
+      // a run of an earlier process: the step kept the innermost cause as its exit description
+      return execution.getStepExecutions().stream()
+          .map(step -> step.getExitStatus().getExitDescription())
+          .filter(description -> description != null && !description.isBlank())
+          .findFirst()
+          .orElse(execution.getExitStatus().getExitDescription());
+    }
+    Throwable root = failures.get(0);
+    while (root.getCause() != null
+        && root.getCause() != root
+        && !(root instanceof DeliveryExhaustedException)) {
+      root = root.getCause();
+    }
+    return root.getMessage();
+  }
+
+  private static String firstLine(String text) {
+    if (text == null || text.isBlank()) {
+      return "";
+    }
+    String line = text.strip().lines().findFirst().orElse("");
+    return line.length() > 200 ? line.substring(0, 197) + "..." : line;
+  }
+}

@@ -1,0 +1,130 @@
+package io.nvsentinel.exporter.backfill;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+import io.nvsentinel.exporter.backfill.BackfillStack.Result;
+import io.nvsentinel.exporter.devstack.ReferenceSink;
+import io.nvsentinel.exporter.devstack.TokenIssuer;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Set;
+import java.util.stream.Collectors;
+import org.bson.BsonDocument;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import org.springframework.batch.core.BatchStatus;
+
+/** The job process is killed mid-run (SIGKILL, not an exception); the rerun goes on from there. */
+class BackfillCrashTest {
+
+  static final Instant T = Instant.parse("2026-11-01T00:00:00Z");
+
+  @TempDir Path dir;
+  TokenIssuer issuer;
+  BackfillStack stack;
+  Process process;
+
+  @BeforeEach
+  void setUp() throws Exception {
+    issuer = TokenIssuer.start(TokenIssuer.Settings.defaults());
+    stack = new BackfillStack(issuer, dir);
+  }
+
+  @AfterEach
+  void tearDown() {
+    if (process != null) {
+      process.destroyForcibly();
+    }
+    stack.close();
+    issuer.close();
+  }
+
+  private String otherJvmLog() throws java.io.IOException {
+    List<String> lines = java.nio.file.Files.readAllLines(dir.resolve("other-jvm.log"));
+    return String.join("\n", lines.subList(Math.max(0, lines.size() - 40), lines.size()));
+  }
+
+  private Process startInAnotherJvm(String... args) throws Exception {
+    List<String> command = new ArrayList<>();
+    command.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
+    command.add("-cp");
+    command.add(System.getProperty("java.class.path"));
+    command.add(BackfillApplication.class.getName());
+    command.addAll(stack.processArguments(args));
+    return new ProcessBuilder(command)
+        .redirectErrorStream(true)
+        .redirectOutput(dir.resolve("other-jvm.log").toFile())
+        .start();
+  }
+
+  @Test
+  void sigtermStopsAfterTheCurrentChunkAndLeavesARestartableWindow() throws Exception {
+    List<BsonDocument> docs = stack.insertEvents("e", T, 1000);
+    stack.properties.put("exporter.backfill.batchSize", "50");
+    stack.properties.put("exporter.backfill.rateLimit", "400");
+    String[] window = {"--window-start=" + T, "--window-end=" + T.plusSeconds(3600)};
+    process = startInAnotherJvm(window);
+
+    await().atMost(Duration.ofSeconds(60)).until(() -> stack.sink.accepted().size() >= 200);
+    process.destroy(); // SIGTERM
+    assertThat(process.waitFor(60, java.util.concurrent.TimeUnit.SECONDS)).isTrue();
+    int sent = stack.sink.accepted().size();
+    assertThat(sent).isLessThan(1000);
+
+    Result list = stack.backfill("list");
+    assertThat(list.out()).as(otherJvmLog()).contains("STOPPED");
+
+    Result rerun = stack.backfill(window);
+    assertThat(rerun.exitCode()).as(rerun.err()).isZero();
+    assertThat(stack.sink.distinct()).hasSize(1000);
+    assertThat(stack.sink.duplicates()).as("a graceful stop commits its last chunk").isZero();
+  }
+
+  @Test
+  void afterAKillTheRerunContinuesFromTheLastCommittedChunk() throws Exception {
+    List<BsonDocument> docs = stack.insertEvents("e", T, 1000);
+    stack.properties.put("exporter.backfill.batchSize", "50");
+    stack.properties.put("exporter.backfill.rateLimit", "400");
+    String[] window = {"--window-start=" + T, "--window-end=" + T.plusSeconds(3600)};
+
+    List<String> command = new ArrayList<>();
+    command.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
+    command.add("-cp");
+    command.add(System.getProperty("java.class.path"));
+    command.add(BackfillApplication.class.getName());
+    command.addAll(stack.processArguments(window));
+    process =
+        new ProcessBuilder(command)
+            .redirectErrorStream(true)
+            .redirectOutput(dir.resolve("killed-run.log").toFile())
+            .start();
+
+    await().atMost(Duration.ofSeconds(60)).until(() -> stack.sink.accepted().size() >= 300);
+    process.destroyForcibly().waitFor();
+    int beforeKill = stack.sink.accepted().size();
+    assertThat(beforeKill).as("killed mid-run").isLessThan(1000);
+
+    // the killed run is still marked as running; with no process left it counts as abandoned
+    stack.properties.put("exporter.backfill.abandonedAfter", "0s");
+    Result rerun = stack.backfill(window);
+
+    assertThat(rerun.exitCode()).as(rerun.err()).isZero();
+    Set<String> delivered =
+        stack.sink.distinct().stream().map(ReferenceSink.Received::id).collect(Collectors.toSet());
+    assertThat(delivered)
+        .isEqualTo(
+            docs.stream()
+                .map(d -> BackfillStack.eventId(d.get("_id")))
+                .collect(Collectors.toSet()));
+    // only what the killed run had sent of its unfinished chunk goes out again
+    assertThat(stack.sink.duplicates()).isLessThanOrEqualTo(50L);
+    assertThat(rerun.withStatus(BatchStatus.COMPLETED)).hasSize(1);
+    assertThat(rerun.executions()).hasSize(2);
+  }
+}

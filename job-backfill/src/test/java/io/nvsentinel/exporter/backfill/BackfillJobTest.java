@@ -1,0 +1,332 @@
+package io.nvsentinel.exporter.backfill;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.nvsentinel.exporter.backfill.BackfillStack.Result;
+import io.nvsentinel.exporter.checkpoint.Checkpoint;
+import io.nvsentinel.exporter.checkpoint.CheckpointStore;
+import io.nvsentinel.exporter.checkpoint.GapWindow;
+import io.nvsentinel.exporter.checkpoint.GapWindowStore;
+import io.nvsentinel.exporter.config.ExporterProperties;
+import io.nvsentinel.exporter.devstack.ReferenceSink;
+import io.nvsentinel.exporter.devstack.TokenIssuer;
+import io.nvsentinel.exporter.event.Samples;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.List;
+import java.util.Set;
+import java.util.stream.Collectors;
+import org.bson.BsonDocument;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import org.springframework.batch.core.BatchStatus;
+import org.springframework.batch.core.step.StepExecution;
+
+class BackfillJobTest {
+
+  static TokenIssuer issuer;
+  static final Instant T = Instant.parse("2026-11-01T00:00:00Z");
+  static final ExporterProperties.ResumeToken TOKENS =
+      new ExporterProperties.ResumeToken(
+          "nvsentinel", "resumetokens", "exportergaps", "event-exporter");
+
+  @TempDir Path dir;
+  BackfillStack stack;
+
+  @BeforeAll
+  static void startIssuer() {
+    issuer = TokenIssuer.start(TokenIssuer.Settings.defaults());
+  }
+
+  @AfterAll
+  static void stopIssuer() {
+    issuer.close();
+  }
+
+  @BeforeEach
+  void setUp() throws Exception {
+    stack = new BackfillStack(issuer, dir);
+  }
+
+  @AfterEach
+  void tearDown() {
+    stack.close();
+  }
+
+  Set<String> delivered() {
+    return stack.sink.distinct().stream()
+        .map(ReferenceSink.Received::id)
+        .collect(Collectors.toSet());
+  }
+
+  static Set<String> ids(List<BsonDocument> docs) {
+    return docs.stream().map(d -> BackfillStack.eventId(d.get("_id"))).collect(Collectors.toSet());
+  }
+
+  void storeCutoff(Instant cutoff) {
+    new CheckpointStore(stack.client, TOKENS)
+        .save(new Checkpoint("event-exporter", null, null, cutoff, null, cutoff));
+  }
+
+  @Test
+  void theWindowIncludesItsStartAndExcludesItsEnd() {
+    BsonDocument before = BackfillStack.event("before", T.minusMillis(1));
+    BsonDocument atStart = BackfillStack.event("at-start", T);
+    BsonDocument inside = BackfillStack.event("inside", T.plusSeconds(30));
+    BsonDocument lastMilli = BackfillStack.event("last-milli", T.plusSeconds(60).minusMillis(1));
+    BsonDocument atEnd = BackfillStack.event("at-end", T.plusSeconds(60));
+    stack.events().insertMany(List.of(before, atStart, inside, lastMilli, atEnd));
+
+    Result result =
+        stack.backfill("run", "--window-start=" + T, "--window-end=" + T.plusSeconds(60));
+
+    assertThat(result.exitCode()).as(result.err()).isZero();
+    assertThat(delivered()).isEqualTo(ids(List.of(atStart, inside, lastMilli)));
+  }
+
+  @Test
+  void theDefaultWindowEndsAtTheLiveExportersCutoffAndReachesBackMaxAge() {
+    storeCutoff(T);
+    stack.properties.put("exporter.backfill.maxAge", "720h");
+    BsonDocument tooOld =
+        BackfillStack.event("too-old", T.minus(Duration.ofHours(720)).minusMillis(1));
+    BsonDocument oldest = BackfillStack.event("oldest", T.minus(Duration.ofHours(720)));
+    BsonDocument newest = BackfillStack.event("newest", T.minusMillis(1));
+    BsonDocument live = BackfillStack.event("live", T);
+    stack.events().insertMany(List.of(tooOld, oldest, newest, live));
+
+    Result result = stack.backfill();
+
+    assertThat(result.exitCode()).as(result.err()).isZero();
+    assertThat(delivered()).isEqualTo(ids(List.of(oldest, newest)));
+  }
+
+  @Test
+  void maxEventsTakesTheOldestFirst() {
+    List<BsonDocument> docs = stack.insertEvents("e", T, 10);
+    stack.properties.put("exporter.backfill.maxEvents", "4");
+
+    Result result = stack.backfill("--window-start=" + T, "--window-end=" + T.plusSeconds(60));
+
+    assertThat(result.exitCode()).as(result.err()).isZero();
+    assertThat(delivered()).isEqualTo(ids(docs.subList(0, 4)));
+  }
+
+  @Test
+  void batchSizeIsTheChunkSize() {
+    stack.insertEvents("e", T, 10);
+    stack.properties.put("exporter.backfill.batchSize", "3");
+
+    Result result = stack.backfill("--window-start=" + T, "--window-end=" + T.plusSeconds(60));
+
+    StepExecution step = result.executions().get(0).getStepExecutions().iterator().next();
+    assertThat(step.getReadCount()).isEqualTo(10);
+    assertThat(step.getWriteCount()).isEqualTo(10);
+    // chunks of 3, 3, 3 and 1
+    assertThat(step.getCommitCount()).isEqualTo(4);
+  }
+
+  @Test
+  void aFailedWindowResumesAfterItsLastCommittedChunkAndSendsNothingTwice() {
+    List<BsonDocument> docs = stack.insertEvents("e", T, 1000);
+    stack.properties.put("exporter.backfill.batchSize", "50");
+    stack.sink.acceptAtMost(250);
+
+    Result failed = stack.backfill();
+
+    assertThat(failed.exitCode()).isEqualTo(1);
+    assertThat(failed.err())
+        .contains("backfill failed: window execution")
+        .contains("FAILED")
+        .contains("run the same command again");
+    assertThat(failed.withStatus(BatchStatus.FAILED)).hasSize(1);
+    assertThat(stack.sink.accepted()).hasSize(250);
+
+    stack.sink.acceptAtMost(Long.MAX_VALUE);
+    Result resumed = stack.backfill();
+
+    assertThat(resumed.exitCode()).as(resumed.err()).isZero();
+    assertThat(delivered()).isEqualTo(ids(docs));
+    assertThat(stack.sink.accepted()).as("every event exactly once").hasSize(1000);
+    assertThat(stack.sink.duplicates()).isZero();
+    assertThat(resumed.withStatus(BatchStatus.COMPLETED)).hasSize(1);
+    assertThat(resumed.executions())
+        .hasSize(2)
+        .extracting(e -> e.getJobInstance().getId())
+        .containsOnly(failed.executions().get(0).getJobInstance().getId());
+  }
+
+  @Test
+  void aCompletedWindowRunsAgainOnlyWhenForced() {
+    List<BsonDocument> docs = stack.insertEvents("e", T, 5);
+    String[] window = {"--window-start=" + T, "--window-end=" + T.plusSeconds(60)};
+    assertThat(stack.backfill(window).exitCode()).isZero();
+
+    Result again = stack.backfill(window);
+    assertThat(again.exitCode()).isEqualTo(1);
+    assertThat(again.err()).contains("was exported completely already").contains("--force");
+    assertThat(stack.sink.accepted()).hasSize(5);
+
+    Result forced =
+        stack.backfill("--window-start=" + T, "--window-end=" + T.plusSeconds(60), "--force");
+    assertThat(forced.exitCode()).as(forced.err()).isZero();
+    assertThat(stack.sink.duplicates()).as("same ids, recognisable").isEqualTo(5);
+    assertThat(delivered()).isEqualTo(ids(docs));
+  }
+
+  @Test
+  void aCronRunAfterTheDefaultWindowCompletedHasNothingToDo() {
+    storeCutoff(T.plusSeconds(3600));
+    stack.insertEvents("e", T, 5);
+    assertThat(stack.backfill().exitCode()).isZero();
+    Result second = stack.backfill();
+    assertThat(second.exitCode()).isZero();
+    assertThat(second.out()).contains("exported completely already; nothing to do");
+    assertThat(stack.sink.accepted()).hasSize(5);
+  }
+
+  @Test
+  void malformedDocumentsBecomeDeadLettersAndTheJobCompletes() {
+    int i = 0;
+    for (BsonDocument doc : Samples.malformed().values()) {
+      BsonDocument copy = doc.clone();
+      copy.put("createdAt", new org.bson.BsonDateTime(T.plusSeconds(i++).toEpochMilli()));
+      stack.events().insertOne(copy);
+    }
+
+    Result result = stack.backfill("--window-start=" + T, "--window-end=" + T.plusSeconds(60));
+
+    assertThat(result.exitCode()).as(result.err()).isZero();
+    assertThat(stack.sink.distinct()).hasSize(10);
+    assertThat(result.out()).contains("3 undecodable set aside");
+    Result list = stack.backfill("list");
+    assertThat(list.out()).contains("3 dead letters");
+  }
+
+  @Test
+  void disabledBackfillExitsAtOnceWithStatusZero() {
+    stack.insertEvents("e", T, 3);
+    stack.properties.put("exporter.backfill.enabled", "false");
+    Result result = stack.backfill();
+    assertThat(result.exitCode()).isZero();
+    assertThat(result.out()).contains("backfill is disabled (exporter.backfill.enabled=false)");
+    assertThat(stack.sink.accepted()).isEmpty();
+  }
+
+  @Test
+  void withoutTheCutoffTheJobWaitsABoundedTimeThenFailsClearly() {
+    stack.properties.put("exporter.backfill.waitForCutoff", "2s");
+    Result result = stack.backfill();
+    assertThat(result.exitCode()).isEqualTo(1);
+    assertThat(result.err())
+        .contains("stored no backfill cutoff within PT2S")
+        .contains("exporter.backfill.waitForCutoff");
+  }
+
+  @Test
+  void theJobWaitsForTheCutoffToAppear() throws Exception {
+    stack.properties.put("exporter.backfill.waitForCutoff", "30s");
+    List<BsonDocument> docs = stack.insertEvents("e", T, 3);
+    Thread writer =
+        new Thread(
+            () -> {
+              org.awaitility.Awaitility.await().pollDelay(Duration.ofSeconds(2)).until(() -> true);
+              storeCutoff(T.plusSeconds(10));
+            });
+    writer.start();
+    Result result = stack.backfill();
+    writer.join();
+    assertThat(result.exitCode()).as(result.err()).isZero();
+    assertThat(delivered()).isEqualTo(ids(docs));
+  }
+
+  @Test
+  void gapWindowsRecordedByTheLiveExporterAreExportedAndMarkedDone() {
+    storeCutoff(T.plusSeconds(3600));
+    List<BsonDocument> early = stack.insertEvents("early", T, 3);
+    Instant gapStart = T.plus(Duration.ofDays(2));
+    List<BsonDocument> lost = stack.insertEvents("lost", gapStart, 4);
+    GapWindowStore gaps = new GapWindowStore(stack.client, TOKENS);
+    GapWindow gap =
+        gaps.record(
+            "event-exporter", gapStart, gapStart.plusSeconds(60), "history lost", Instant.now());
+
+    Result list = stack.backfill("list");
+    assertThat(list.out()).contains("PENDING").contains("gap " + gap.id());
+
+    Result result = stack.backfill();
+    assertThat(result.exitCode()).as(result.err()).isZero();
+    assertThat(delivered()).containsAll(ids(early)).containsAll(ids(lost));
+    assertThat(gaps.pending()).isEmpty();
+  }
+
+  @Test
+  void listShowsUnfinishedWindowsFirst() {
+    stack.insertEvents("e", T, 20);
+    assertThat(stack.backfill("--window-start=" + T, "--window-end=" + T.plusSeconds(5)).exitCode())
+        .isZero();
+    stack.sink.acceptAtMost(0);
+    assertThat(
+            stack
+                .backfill("--window-start=" + T.plusSeconds(5), "--window-end=" + T.plusSeconds(20))
+                .exitCode())
+        .isEqualTo(1);
+
+    String[] lines =
+        stack
+            .backfill("list")
+            .out()
+            .lines()
+            .filter(l -> l.matches("^(FAILED|COMPLETED|PENDING|STOPPED).*"))
+            .toArray(String[]::new);
+    assertThat(lines[0]).startsWith("FAILED").contains(T.plusSeconds(5).toString());
+    assertThat(lines[1]).startsWith("COMPLETED");
+
+    stack.sink.acceptAtMost(Long.MAX_VALUE);
+    Result rerun = stack.backfill("rerun-failed");
+    assertThat(rerun.exitCode()).as(rerun.err()).isZero();
+    assertThat(stack.sink.distinct()).hasSize(20);
+  }
+
+  @Test
+  void deadLettersCanBeRedriven() {
+    stack.insertEvents("e", T, 4);
+    stack.sink.failNext(2, 422);
+    Result run = stack.backfill("--window-start=" + T, "--window-end=" + T.plusSeconds(60));
+    assertThat(run.exitCode()).isZero();
+    assertThat(stack.sink.distinct()).hasSize(2);
+
+    Result redrive = stack.backfill("redrive-dead-letters");
+    assertThat(redrive.exitCode()).as(redrive.err()).isZero();
+    assertThat(redrive.out()).contains("2 delivered, 0 failed again");
+    assertThat(stack.sink.distinct()).hasSize(4);
+  }
+
+  @Test
+  void progressMetricsUseTheNamesOfTheExporterWeReplace() {
+    stack.insertEvents("e", T, 7);
+    Result result = stack.backfill("--window-start=" + T, "--window-end=" + T.plusSeconds(60));
+    assertThat(result.counter("health_events_exporter_backfill_events_processed")).isEqualTo(7);
+    assertThat(result.meters().get("health_events_exporter_backfill_duration").timer().count())
+        .isEqualTo(1);
+    assertThat(result.meters().get("health_events_exporter_backfill_in_progress").gauge().value())
+        .isZero();
+  }
+
+  @Test
+  void aBadArgumentIsAUsageError() {
+    Result result = stack.backfill("explode");
+    assertThat(result.exitCode()).isEqualTo(2);
+    assertThat(result.err()).contains("usage: backfill");
+    Result badInstant = stack.backfill("--window-start=yesterday");
+    assertThat(badInstant.exitCode()).isEqualTo(1);
+    assertThat(badInstant.err())
+        .contains("--window-start must be an ISO-8601 instant")
+        .contains("'yesterday'");
+  }
+}

@@ -1,0 +1,190 @@
+package io.nvsentinel.exporter.backfill;
+
+import com.mongodb.client.MongoClient;
+import com.mongodb.client.MongoClients;
+import com.mongodb.client.MongoCollection;
+import io.micrometer.core.instrument.MeterRegistry;
+import io.nvsentinel.exporter.backfill.job.BackfillJobConfiguration;
+import io.nvsentinel.exporter.cloudevent.EventIds;
+import io.nvsentinel.exporter.devstack.EmbeddedMongo;
+import io.nvsentinel.exporter.devstack.ReferenceSink;
+import io.nvsentinel.exporter.devstack.TokenIssuer;
+import io.nvsentinel.exporter.event.Samples;
+import java.io.ByteArrayOutputStream;
+import java.io.PrintStream;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.Date;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import org.bson.BsonDateTime;
+import org.bson.BsonDocument;
+import org.bson.BsonString;
+import org.bson.BsonValue;
+import org.springframework.batch.core.BatchStatus;
+import org.springframework.batch.core.job.JobExecution;
+import org.springframework.batch.core.job.JobInstance;
+import org.springframework.batch.core.repository.JobRepository;
+import org.springframework.boot.SpringApplication;
+import org.springframework.boot.builder.SpringApplicationBuilder;
+import org.springframework.context.ConfigurableApplicationContext;
+
+/** An embedded MongoDB, a verifying sink and the backfill job's command line, for one test. */
+public final class BackfillStack implements AutoCloseable {
+
+  /** Spring Security arrives on the test class path with the token issuer of the devstack. */
+  static final String NOT_OURS =
+      String.join(
+          ",",
+          "org.springframework.boot.security.autoconfigure.SecurityAutoConfiguration",
+          "org.springframework.boot.security.autoconfigure.UserDetailsServiceAutoConfiguration",
+          "org.springframework.boot.security.oauth2.server.authorization.autoconfigure.servlet.OAuth2AuthorizationServerAutoConfiguration",
+          "org.springframework.boot.security.oauth2.server.authorization.autoconfigure.servlet.OAuth2AuthorizationServerJwtAutoConfiguration");
+
+  /** What one command did. */
+  public record Result(
+      int exitCode, String out, String err, List<JobExecution> executions, MeterRegistry meters) {
+
+    /** The executions that ended with {@code status}. */
+    public List<JobExecution> withStatus(BatchStatus status) {
+      return executions.stream().filter(e -> e.getStatus() == status).toList();
+    }
+
+    public double counter(String name) {
+      var counter = meters.find(name).counter();
+      return counter == null ? 0 : counter.count();
+    }
+  }
+
+  public final EmbeddedMongo mongo = EmbeddedMongo.start();
+  public final MongoClient client = MongoClients.create(mongo.connectionString());
+  public final ReferenceSink sink;
+  public final Path dir;
+  public final Map<String, String> properties = new LinkedHashMap<>();
+
+  public BackfillStack(TokenIssuer issuer, Path dir) throws Exception {
+    this.dir = dir;
+    this.sink = ReferenceSink.start(0, issuer, "events:write");
+    Path secret =
+        Files.writeString(dir.resolve("oidc-client-secret"), issuer.settings().clientSecret());
+    properties.put("spring.autoconfigure.exclude", NOT_OURS);
+    properties.put("exporter.metadata.cluster", "test-cluster");
+    properties.put("exporter.sink.endpoint", sink.endpoint());
+    properties.put("exporter.oidc.tokenUrl", issuer.tokenUrl());
+    properties.put("exporter.oidc.clientId", "nvsentinel-exporter");
+    properties.put("exporter.oidc.scope", "events:write");
+    properties.put("exporter.oidc.clientSecretFile", secret.toString());
+    properties.put("exporter.oidc.clientSecretEnv", "");
+    properties.put("exporter.datastore.uri", mongo.connectionString());
+    properties.put("exporter.failureHandling.initialBackoff", "1ms");
+    properties.put("exporter.failureHandling.maxBackoff", "10ms");
+    properties.put("exporter.failureHandling.maxRetries", "2");
+    properties.put("exporter.backfill.rateLimit", "0");
+    properties.put("exporter.backfill.jobRepositoryPath", dir.resolve("jobs").toString());
+  }
+
+  public MongoCollection<BsonDocument> events() {
+    return client.getDatabase("nvsentinel").getCollection("HealthEvents", BsonDocument.class);
+  }
+
+  /** A stored health event with this id and {@code createdAt}. */
+  public static BsonDocument event(String id, Instant createdAt) {
+    BsonDocument doc = Samples.good().get(Math.floorMod(id.hashCode(), 40)).clone();
+    doc.put("_id", new BsonString(id));
+    doc.put("createdAt", new BsonDateTime(Date.from(createdAt).getTime()));
+    return doc;
+  }
+
+  /** {@code count} events one second apart, the first at {@code first}. */
+  public List<BsonDocument> insertEvents(String prefix, Instant first, int count) {
+    List<BsonDocument> docs = new ArrayList<>();
+    for (int i = 0; i < count; i++) {
+      docs.add(event(String.format("%s-%05d", prefix, i), first.plusSeconds(i)));
+    }
+    for (int from = 0; from < docs.size(); from += 500) {
+      events().insertMany(docs.subList(from, Math.min(docs.size(), from + 500)));
+    }
+    return docs;
+  }
+
+  public static String eventId(BsonValue documentId) {
+    return EventIds.of("nvsentinel", "HealthEvents", documentId);
+  }
+
+  public static String source() {
+    return "nvsentinel://test-cluster/healthevents";
+  }
+
+  /** Runs the job's command line in this JVM and returns its exit status and output. */
+  public Result backfill(String... args) {
+    List<String> all = new ArrayList<>(List.of(args));
+    properties.forEach((k, v) -> all.add("--" + k + "=" + v));
+    PrintStream out = System.out;
+    PrintStream err = System.err;
+    ByteArrayOutputStream outBytes = new ByteArrayOutputStream();
+    ByteArrayOutputStream errBytes = new ByteArrayOutputStream();
+    System.setOut(new PrintStream(new TeeStream(outBytes, out), true, StandardCharsets.UTF_8));
+    System.setErr(new PrintStream(new TeeStream(errBytes, err), true, StandardCharsets.UTF_8));
+    try {
+      ConfigurableApplicationContext context =
+          new SpringApplicationBuilder(BackfillApplication.class).run(all.toArray(String[]::new));
+      JobRepository repository = context.getBean(JobRepository.class);
+      List<JobExecution> executions = new ArrayList<>();
+      for (JobInstance instance : repository.findJobInstances(BackfillJobConfiguration.JOB)) {
+        executions.addAll(repository.getJobExecutions(instance));
+      }
+      MeterRegistry meters = context.getBean(MeterRegistry.class);
+      int code = SpringApplication.exit(context);
+      return new Result(
+          code,
+          outBytes.toString(StandardCharsets.UTF_8),
+          errBytes.toString(StandardCharsets.UTF_8),
+          executions,
+          meters);
+    } finally {
+      System.setOut(out);
+      System.setErr(err);
+    }
+  }
+
+  /** The arguments for running the job in another JVM. */
+  public List<String> processArguments(String... args) {
+    List<String> all = new ArrayList<>(List.of(args));
+    properties.forEach((k, v) -> all.add("--" + k + "=" + v));
+    return all;
+  }
+
+  @Override
+  public void close() {
+    client.close();
+    mongo.close();
+    sink.close();
+  }
+
+  /** Writes to two streams. */
+  private static final class TeeStream extends java.io.OutputStream {
+    private final java.io.OutputStream a;
+    private final java.io.OutputStream b;
+
+    TeeStream(java.io.OutputStream a, java.io.OutputStream b) {
+      this.a = a;
+      this.b = b;
+    }
+
+    @Override
+    public void write(int c) throws java.io.IOException {
+      a.write(c);
+      b.write(c);
+    }
+
+    @Override
+    public void write(byte[] bytes, int off, int len) throws java.io.IOException {
+      a.write(bytes, off, len);
+      b.write(bytes, off, len);
+    }
+  }
+}

@@ -1,0 +1,72 @@
+package io.nvsentinel.exporter.backfill;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.nvsentinel.exporter.backfill.BackfillStack.Result;
+import io.nvsentinel.exporter.devstack.TokenIssuer;
+import io.zonky.test.db.postgres.embedded.EmbeddedPostgres;
+import java.nio.file.Path;
+import java.sql.Connection;
+import java.sql.ResultSet;
+import java.time.Instant;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** The job repository on a real PostgreSQL, through the standard spring.datasource settings. */
+class PostgresJobRepositoryTest {
+
+  static final Instant T = Instant.parse("2026-11-01T00:00:00Z");
+
+  @TempDir Path dir;
+  TokenIssuer issuer;
+  BackfillStack stack;
+  EmbeddedPostgres postgres;
+
+  @BeforeEach
+  void setUp() throws Exception {
+    postgres =
+        EmbeddedPostgres.builder().setOverrideWorkingDirectory(dir.resolve("pg").toFile()).start();
+    issuer = TokenIssuer.start(TokenIssuer.Settings.defaults());
+    stack = new BackfillStack(issuer, dir);
+    stack.properties.put("spring.datasource.url", postgres.getJdbcUrl("postgres", "postgres"));
+    stack.properties.put("spring.datasource.username", "postgres");
+    stack.properties.put("spring.datasource.password", "");
+  }
+
+  @AfterEach
+  void tearDown() throws Exception {
+    stack.close();
+    issuer.close();
+    postgres.close();
+  }
+
+  @Test
+  void aFailedWindowResumesFromTheStateKeptInPostgres() throws Exception {
+    stack.insertEvents("e", T, 200);
+    stack.properties.put("exporter.backfill.batchSize", "20");
+    stack.sink.acceptAtMost(100);
+    String[] window = {"--window-start=" + T, "--window-end=" + T.plusSeconds(3600)};
+
+    Result failed = stack.backfill(window);
+    assertThat(failed.exitCode()).isEqualTo(1);
+
+    stack.sink.acceptAtMost(Long.MAX_VALUE);
+    Result resumed = stack.backfill(window);
+    assertThat(resumed.exitCode()).as(resumed.err()).isZero();
+    assertThat(stack.sink.distinct()).hasSize(200);
+    assertThat(stack.sink.duplicates()).isZero();
+
+    try (Connection connection = postgres.getPostgresDatabase().getConnection();
+        ResultSet rows =
+            connection
+                .createStatement()
+                .executeQuery("select status from batch_job_execution order by job_execution_id")) {
+      rows.next();
+      assertThat(rows.getString(1)).isEqualTo("FAILED");
+      rows.next();
+      assertThat(rows.getString(1)).isEqualTo("COMPLETED");
+    }
+  }
+}

@@ -1,0 +1,77 @@
+package io.nvsentinel.exporter.backfill.job;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
+import io.nvsentinel.exporter.cloudevent.CloudEventMapper;
+import io.nvsentinel.exporter.cloudevent.OutgoingEvent;
+import io.nvsentinel.exporter.config.ClientSecret;
+import io.nvsentinel.exporter.config.ExporterProperties;
+import io.nvsentinel.exporter.config.TestProperties;
+import io.nvsentinel.exporter.delivery.DeadLetterStore;
+import io.nvsentinel.exporter.delivery.EventDeliverer;
+import io.nvsentinel.exporter.devstack.EmbeddedMongo;
+import io.nvsentinel.exporter.devstack.ReferenceSink;
+import io.nvsentinel.exporter.devstack.TokenIssuer;
+import io.nvsentinel.exporter.event.DecodeResult;
+import io.nvsentinel.exporter.event.HealthEventDecoder;
+import io.nvsentinel.exporter.event.Samples;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Clock;
+import java.util.List;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import org.springframework.batch.infrastructure.item.Chunk;
+
+/** The writer applies the rate limiter to every event of a chunk it delivers. */
+class DeliveringWriterTest {
+
+  @TempDir Path dir;
+
+  @Test
+  void everyDeliveredEventTakesAToken() throws Exception {
+    try (TokenIssuer issuer = TokenIssuer.start(TokenIssuer.Settings.defaults());
+        ReferenceSink sink = ReferenceSink.start(0, issuer, "events:write");
+        EmbeddedMongo mongo = EmbeddedMongo.start();
+        var client = com.mongodb.client.MongoClients.create(mongo.connectionString())) {
+      TestProperties config = new TestProperties();
+      config.sinkEndpoint = sink.endpoint();
+      config.tokenUrl = issuer.tokenUrl();
+      config.secretFile =
+          Files.writeString(dir.resolve("secret"), issuer.settings().clientSecret());
+      ExporterProperties properties = config.build();
+      SimpleMeterRegistry meters = new SimpleMeterRegistry();
+      DeadLetterStore deadLetters =
+          new DeadLetterStore(client, properties.deadLetter(), meters, Clock.systemUTC());
+      EventDeliverer deliverer =
+          EventDeliverer.create(
+              properties,
+              ClientSecret.resolve(properties.oidc(), n -> null),
+              deadLetters,
+              meters,
+              Clock.systemUTC());
+      HealthEventDecoder decoder = new HealthEventDecoder(65_536, meters);
+      CloudEventMapper mapper = new CloudEventMapper(properties, Clock.systemUTC());
+      List<OutgoingEvent> events =
+          Samples.good().stream()
+              .map(d -> mapper.map(((DecodeResult.Decoded) decoder.decode(d)).event()))
+              .toList();
+
+      RateLimiterTest.FakeTime time = new RateLimiterTest.FakeTime();
+      ExecutorService pool = Executors.newFixedThreadPool(4);
+      try {
+        new DeliveringWriter(deliverer, new RateLimiter(10, time, time), pool)
+            .write(new Chunk<>(events));
+      } finally {
+        pool.shutdownNow();
+      }
+
+      assertThat(sink.distinct()).hasSize(40);
+      // one token each: the first (a tenth of a second's worth) at once, 39 more at 10 per second
+      assertThat(time.nanos.get()).isEqualTo(3_900_000_000L);
+    }
+  }
+}
