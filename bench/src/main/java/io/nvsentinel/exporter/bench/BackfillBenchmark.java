@@ -15,7 +15,6 @@ import org.bson.BsonDateTime;
 import org.bson.BsonDocument;
 import org.bson.BsonInt32;
 import org.springframework.boot.SpringApplication;
-import org.springframework.boot.builder.SpringApplicationBuilder;
 
 /**
  * The backfill job end to end, in this JVM: the embedded MongoDB with stored events, the job's
@@ -77,13 +76,6 @@ public final class BackfillBenchmark {
         "--window-start=" + first,
         "--window-end=" + first.plusSeconds(3600 * 24),
         "--logging.level.root=WARN",
-        // the bench class path holds both applications and so two application.yml files, of
-        // which Spring reads one: give the job's own settings here
-        "--spring.config.name=backfill-benchmark",
-        "--spring.main.web-application-type=none",
-        "--spring.batch.job.enabled=false",
-        "--spring.batch.jdbc.initialize-schema=always",
-        "--spring.datasource.url=jdbc:h2:file:" + dir.resolve("jobs") + "/jobs;WRITE_DELAY=0",
         "--exporter.metadata.cluster=bench",
         "--exporter.sink.endpoint=" + sink.endpoint(),
         "--exporter.oidc.tokenUrl=" + sink.tokenUrl(),
@@ -96,9 +88,7 @@ public final class BackfillBenchmark {
         "--exporter.backfill.maxEvents=" + events,
         "--exporter.backfill.jobRepositoryPath=" + dir.resolve("jobs")
       };
-      int code =
-          SpringApplication.exit(
-              new SpringApplicationBuilder(BackfillApplication.class).run(arguments));
+      int code = SpringApplication.exit(BackfillApplication.application().run(arguments));
       if (code != 0 || sink.received.get() < events) {
         throw new IllegalStateException(
             "backfill exit " + code + ", " + sink.received.get() + " of " + events + " arrived");

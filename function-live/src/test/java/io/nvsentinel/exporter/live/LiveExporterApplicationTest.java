@@ -32,7 +32,6 @@ import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
-import org.springframework.boot.builder.SpringApplicationBuilder;
 import org.springframework.boot.web.server.context.WebServerApplicationContext;
 import org.springframework.cloud.function.context.FunctionCatalog;
 import org.springframework.context.ConfigurableApplicationContext;
@@ -113,8 +112,7 @@ class LiveExporterApplicationTest {
         properties.entrySet().stream()
             .map(e -> "--" + e.getKey() + "=" + e.getValue())
             .toArray(String[]::new);
-    ConfigurableApplicationContext app =
-        new SpringApplicationBuilder(LiveExporterApplication.class).run(args);
+    ConfigurableApplicationContext app = LiveExporterApplication.application().run(args);
     apps.add(app);
     return app;
   }

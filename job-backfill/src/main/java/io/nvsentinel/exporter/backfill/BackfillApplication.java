@@ -13,12 +13,14 @@ import io.nvsentinel.exporter.delivery.DeadLetterStore;
 import io.nvsentinel.exporter.delivery.EventDeliverer;
 import java.time.Clock;
 import java.time.Duration;
+import java.util.Map;
 import org.springframework.batch.core.job.Job;
 import org.springframework.batch.core.launch.JobOperator;
 import org.springframework.batch.core.repository.JobRepository;
 import org.springframework.boot.SpringApplication;
 import org.springframework.boot.autoconfigure.SpringBootApplication;
 import org.springframework.boot.autoconfigure.condition.ConditionalOnMissingBean;
+import org.springframework.boot.builder.SpringApplicationBuilder;
 import org.springframework.boot.context.properties.EnableConfigurationProperties;
 import org.springframework.context.ConfigurableApplicationContext;
 import org.springframework.context.annotation.Bean;
@@ -28,8 +30,40 @@ import org.springframework.context.annotation.Bean;
 @EnableConfigurationProperties(BackfillJobProperties.class)
 public class BackfillApplication {
 
+  /**
+   * The job's own defaults. They live here, as default properties (the lowest precedence), rather
+   * than in an {@code application.yml}: an operator's {@code application.yml}, environment or
+   * arguments override them, and the backfill job and the live exporter can share one class path
+   * (the demo, the benchmarks) without one's file hiding the other's.
+   */
+  static final Map<String, Object> DEFAULTS =
+      Map.ofEntries(
+          Map.entry("spring.application.name", "event-exporter-backfill"),
+          Map.entry("spring.main.banner-mode", "off"),
+          Map.entry("spring.main.web-application-type", "none"),
+          // the job's own SIGTERM hook stops the running window, then closes the context
+          Map.entry("spring.main.register-shutdown-hook", "false"),
+          // ... and still logs while it does
+          Map.entry("logging.register-shutdown-hook", "false"),
+          // the command line decides what runs
+          Map.entry("spring.batch.job.enabled", "false"),
+          Map.entry("spring.batch.jdbc.initialize-schema", "always"),
+          // WRITE_DELAY=0: a commit is on disk before the chunk counts as done, so a killed pod
+          // resumes exactly after its last committed chunk
+          Map.entry(
+              "spring.datasource.url",
+              "jdbc:h2:file:${exporter.backfill.job-repository-path:./backfill-job-repository}/jobs;"
+                  + "DB_CLOSE_ON_EXIT=FALSE;WRITE_DELAY=0"),
+          Map.entry("spring.datasource.username", "sa"),
+          Map.entry("spring.datasource.password", ""));
+
+  /** The job with its defaults, for {@code main}, tests and the demo. */
+  public static SpringApplicationBuilder application() {
+    return new SpringApplicationBuilder(BackfillApplication.class).properties(DEFAULTS);
+  }
+
   public static void main(String[] args) {
-    System.exit(SpringApplication.exit(SpringApplication.run(BackfillApplication.class, args)));
+    System.exit(SpringApplication.exit(application().run(args)));
   }
 
   /** Counts for the run's summary and tests; a Job has no scrape endpoint. */

@@ -30,7 +30,6 @@ import org.springframework.batch.core.job.JobExecution;
 import org.springframework.batch.core.job.JobInstance;
 import org.springframework.batch.core.repository.JobRepository;
 import org.springframework.boot.SpringApplication;
-import org.springframework.boot.builder.SpringApplicationBuilder;
 import org.springframework.context.ConfigurableApplicationContext;
 
 /** An embedded MongoDB, a verifying sink and the backfill job's command line, for one test. */
@@ -131,7 +130,7 @@ public final class BackfillStack implements AutoCloseable {
     System.setErr(new PrintStream(new TeeStream(errBytes, err), true, StandardCharsets.UTF_8));
     try {
       ConfigurableApplicationContext context =
-          new SpringApplicationBuilder(BackfillApplication.class).run(all.toArray(String[]::new));
+          BackfillApplication.application().run(all.toArray(String[]::new));
       JobRepository repository = context.getBean(JobRepository.class);
       List<JobExecution> executions = new ArrayList<>();
       for (JobInstance instance : repository.findJobInstances(BackfillJobConfiguration.JOB)) {
