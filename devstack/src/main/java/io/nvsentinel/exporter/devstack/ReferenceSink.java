@@ -57,6 +57,7 @@ public final class ReferenceSink implements AutoCloseable {
   private final ConcurrentLinkedQueue<Received> accepted = new ConcurrentLinkedQueue<>();
   private final Map<Integer, AtomicInteger> answered = new ConcurrentHashMap<>();
   private final AtomicLong duplicates = new AtomicLong();
+  private final ConcurrentLinkedQueue<Long> arrivals = new ConcurrentLinkedQueue<>();
   private final AtomicInteger scriptedFailures = new AtomicInteger();
   private final AtomicLong acceptBudget = new AtomicLong(Long.MAX_VALUE);
   private final AtomicInteger scriptedStatus = new AtomicInteger(503);
@@ -86,9 +87,17 @@ public final class ReferenceSink implements AutoCloseable {
     ExecutorService executor = Executors.newFixedThreadPool(64);
     ReferenceSink sink = new ReferenceSink(server, executor, decoder, requiredScope);
     server.createContext(PATH, sink::handle);
+    server.createContext("/stats", sink::stats);
+    server.createContext("/faults", sink::faults);
+    server.createContext("/", sink::page);
     server.setExecutor(executor);
     server.start();
     return sink;
+  }
+
+  /** The live page. */
+  public String pageUrl() {
+    return "http://127.0.0.1:" + server.getAddress().getPort() + "/";
   }
 
   /** The URL to configure as {@code exporter.sink.endpoint}. */
@@ -229,7 +238,91 @@ public final class ReferenceSink implements AutoCloseable {
       bySourceAndId.put(key, received);
     }
     accepted.add(received);
+    arrivals.add(System.nanoTime());
+    while (arrivals.size() > 100_000) {
+      arrivals.poll();
+    }
     return new Answer(202, "{\"status\":\"accepted\"}");
+  }
+
+  /** Accepted events per second over the last five seconds. */
+  public double ratePerSecond() {
+    long since = System.nanoTime() - 5_000_000_000L;
+    long recent = arrivals.stream().filter(t -> t >= since).count();
+    return recent / 5.0;
+  }
+
+  /** How many requests were refused, whatever the status. */
+  public int refused() {
+    return answered.entrySet().stream()
+        .filter(e -> e.getKey() >= 400)
+        .mapToInt(e -> e.getValue().get())
+        .sum();
+  }
+
+  private void stats(HttpExchange exchange) throws IOException {
+    try (exchange) {
+      var body = JSON.createObjectNode();
+      body.put("accepted", accepted.size());
+      body.put("distinct", bySourceAndId.size());
+      body.put("duplicates", duplicates.get());
+      body.put("refused", refused());
+      body.put("ratePerSecond", ratePerSecond());
+      var last = body.putArray("last");
+      List<Received> all = accepted();
+      for (int i = all.size() - 1; i >= Math.max(0, all.size() - 20); i--) {
+        Received r = all.get(i);
+        JsonNode he = r.event().path("data").path("healthEvent");
+        last.addObject()
+            .put("receivedAt", r.at().toString())
+            .put("id", r.id())
+            .put("nodeName", he.path("nodeName").asString(""))
+            .put("checkName", he.path("checkName").asString(""))
+            .put("recommendedAction", he.path("recommendedAction").asInt())
+            .put("time", r.event().path("time").asString(""));
+      }
+      byte[] bytes = JSON.writeValueAsBytes(body);
+      exchange.getResponseHeaders().set("Content-Type", "application/json");
+      exchange.sendResponseHeaders(200, bytes.length);
+      try (OutputStream out = exchange.getResponseBody()) {
+        out.write(bytes);
+      }
+    }
+  }
+
+  /** {@code POST /faults?failShare=0.3&delayMs=50}: make the sink misbehave, for demos. */
+  private void faults(HttpExchange exchange) throws IOException {
+    try (exchange) {
+      String query =
+          exchange.getRequestURI().getQuery() == null ? "" : exchange.getRequestURI().getQuery();
+      for (String pair : query.split("&")) {
+        String[] kv = pair.split("=", 2);
+        if (kv.length == 2 && kv[0].equals("failShare")) {
+          failShare(Double.parseDouble(kv[1]));
+        } else if (kv.length == 2 && kv[0].equals("delayMs")) {
+          delay(Duration.ofMillis(Long.parseLong(kv[1])));
+        }
+      }
+      exchange.sendResponseHeaders(204, -1);
+    }
+  }
+
+  private void page(HttpExchange exchange) throws IOException {
+    try (exchange) {
+      if (!exchange.getRequestURI().getPath().equals("/")) {
+        exchange.sendResponseHeaders(404, -1);
+        return;
+      }
+      byte[] html;
+      try (InputStream in = ReferenceSink.class.getResourceAsStream("sink-page.html")) {
+        html = in.readAllBytes();
+      }
+      exchange.getResponseHeaders().set("Content-Type", "text/html; charset=utf-8");
+      exchange.sendResponseHeaders(200, html.length);
+      try (OutputStream out = exchange.getResponseBody()) {
+        out.write(html);
+      }
+    }
   }
 
   private void respond(HttpExchange exchange, Answer answer) throws IOException {

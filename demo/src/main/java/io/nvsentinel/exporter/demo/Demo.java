@@ -1,0 +1,393 @@
+package io.nvsentinel.exporter.demo;
+
+import com.mongodb.client.MongoClient;
+import com.mongodb.client.MongoClients;
+import com.mongodb.client.MongoCollection;
+import io.nvsentinel.exporter.backfill.BackfillApplication;
+import io.nvsentinel.exporter.cloudevent.EventIds;
+import io.nvsentinel.exporter.devstack.DemoHistory;
+import io.nvsentinel.exporter.devstack.EmbeddedMongo;
+import io.nvsentinel.exporter.devstack.ReferenceSink;
+import io.nvsentinel.exporter.devstack.TokenIssuer;
+import io.nvsentinel.exporter.live.LiveExporterApplication;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
+import java.util.stream.Collectors;
+import org.bson.BsonDocument;
+import org.springframework.boot.SpringApplication;
+import org.springframework.context.ConfigurableApplicationContext;
+
+/**
+ * The whole system on the devstack: an embedded MongoDB loaded with weeks of history, a real token
+ * issuer, the verifying reference sink with its live page; the live exporter, then the backfill up
+ * to the live exporter's cutoff, then new events at a steady rate; and a summary.
+ *
+ * <p>Options: {@code --history=N} stored events (2000), {@code --rate=N} new events per second
+ * (20), {@code --seconds=N} of new events (30), {@code --outage-seconds=N} the sink fails in the
+ * middle of the live phase (0), {@code --sink-port=N} (8090), {@code --exit} exit after the
+ * summary.
+ */
+public final class Demo {
+
+  /** Spring Security arrives with the devstack's token issuer; the exporter has no use for it. */
+  static final String NOT_OURS =
+      String.join(
+          ",",
+          "org.springframework.boot.security.autoconfigure.SecurityAutoConfiguration",
+          "org.springframework.boot.security.autoconfigure.UserDetailsServiceAutoConfiguration",
+          "org.springframework.boot.security.autoconfigure.web.servlet.ServletWebSecurityAutoConfiguration",
+          "org.springframework.boot.security.autoconfigure.web.servlet.SecurityFilterAutoConfiguration",
+          "org.springframework.boot.security.autoconfigure.actuate.web.servlet.ManagementWebSecurityAutoConfiguration",
+          "org.springframework.boot.security.oauth2.server.authorization.autoconfigure.servlet.OAuth2AuthorizationServerAutoConfiguration",
+          "org.springframework.boot.security.oauth2.server.authorization.autoconfigure.servlet.OAuth2AuthorizationServerJwtAutoConfiguration");
+
+  /** What to run. */
+  public record Options(
+      int history,
+      int rate,
+      int seconds,
+      int outageSeconds,
+      int sinkPort,
+      int livePort,
+      boolean exit,
+      Path workDir) {
+
+    static Options parse(String[] args) throws Exception {
+      Map<String, String> given = new HashMap<>();
+      for (String arg : args) {
+        String[] kv = arg.replaceFirst("^--", "").split("=", 2);
+        given.put(kv[0], kv.length == 2 ? kv[1] : "true");
+      }
+      return new Options(
+          Integer.parseInt(given.getOrDefault("history", "2000")),
+          Integer.parseInt(given.getOrDefault("rate", "20")),
+          Integer.parseInt(given.getOrDefault("seconds", "30")),
+          Integer.parseInt(given.getOrDefault("outage-seconds", "0")),
+          Integer.parseInt(given.getOrDefault("sink-port", "8090")),
+          Integer.parseInt(given.getOrDefault("live-port", "0")),
+          given.containsKey("exit"),
+          Files.createTempDirectory("nvsentinel-exporter-demo"));
+    }
+  }
+
+  /** What happened, counted at the sink. */
+  public record Summary(
+      int stored,
+      int backfilled,
+      int inserted,
+      int live,
+      long duplicates,
+      long deadLetters,
+      double latencyP50Millis,
+      double latencyP99Millis,
+      int backfillExitCode) {
+
+    boolean complete() {
+      return backfilled == stored && live == inserted;
+    }
+
+    String render() {
+      return String.join(
+          "\n",
+          "",
+          "==== NVSentinel event exporter demo: summary ====",
+          String.format("stored history            %6d events", stored),
+          String.format(
+              "backfilled to the sink    %6d events (backfill exit status %d)",
+              backfilled, backfillExitCode),
+          String.format("inserted while live       %6d events", inserted),
+          String.format("delivered live            %6d events", live),
+          String.format("duplicates at the sink    %6d (same source + id)", duplicates),
+          String.format("dead letters              %6d", deadLetters),
+          String.format(
+              "live latency              p50 %.0f ms, p99 %.0f ms (insert to arrival)",
+              latencyP50Millis, latencyP99Millis),
+          complete() ? "nothing lost." : "INCOMPLETE: some events did not arrive.",
+          "");
+    }
+  }
+
+  private final Options options;
+  private final List<AutoCloseable> open = new ArrayList<>();
+  private ReferenceSink sink;
+  private ConfigurableApplicationContext live;
+
+  public Demo(Options options) {
+    this.options = options;
+  }
+
+  public static void main(String[] args) throws Exception {
+    Options options = Options.parse(args);
+    Demo demo = new Demo(options);
+    Summary summary;
+    try {
+      summary = demo.run();
+      System.out.println(summary.render());
+      if (!options.exit()) {
+        System.out.println("The sink's live page: " + demo.sink.pageUrl() + "  (Ctrl-C to stop)");
+        CountDownLatch stopped = new CountDownLatch(1);
+        Runtime.getRuntime().addShutdownHook(new Thread(stopped::countDown));
+        stopped.await();
+      }
+    } finally {
+      demo.close();
+    }
+    System.exit(summary.complete() ? 0 : 1);
+  }
+
+  /** Runs the demo up to its summary; the stack stays up until {@link #close()}. */
+  public Summary run() throws Exception {
+    EmbeddedMongo mongo = track(EmbeddedMongo.start());
+    MongoClient client = track(MongoClients.create(mongo.connectionString()));
+    TokenIssuer issuer = track(TokenIssuer.start(TokenIssuer.Settings.defaults()));
+    sink = track(ReferenceSink.start(options.sinkPort(), issuer, "events:write"));
+    say(
+        "stack up: MongoDB "
+            + mongo.connectionString()
+            + ", token issuer "
+            + issuer.tokenUrl()
+            + ", sink "
+            + sink.endpoint());
+    say("live page: " + sink.pageUrl());
+
+    MongoCollection<BsonDocument> events =
+        client.getDatabase("nvsentinel").getCollection("HealthEvents", BsonDocument.class);
+    DemoHistory generator = new DemoHistory(42);
+    List<BsonDocument> history =
+        generator.events(options.history(), Instant.now(), Duration.ofDays(14));
+    for (int from = 0; from < history.size(); from += 1000) {
+      events.insertMany(history.subList(from, Math.min(history.size(), from + 1000)));
+    }
+    say("stored " + history.size() + " health events from the last 14 days");
+    // the live stream starts at the next second; the history belongs to the backfill alone
+    waitUntil(Instant.now().plusSeconds(1).plusMillis(100));
+
+    Map<String, String> exporter = exporterProperties(issuer, mongo);
+    live =
+        LiveExporterApplication.application()
+            .run(
+                arguments(
+                    exporter,
+                    Map.of(
+                        "server.port", String.valueOf(options.livePort()),
+                        "exporter.live.startOverlap", "0s",
+                        "logging.structured.format.console", "",
+                        "logging.level.root", "WARN")));
+    say("live exporter started; it stored the backfill cutoff");
+
+    Map<String, String> backfill =
+        new LinkedHashMap<>(
+            Map.of(
+                "exporter.backfill.waitForCutoff", "30s",
+                "exporter.backfill.rateLimit", "0",
+                "exporter.backfill.jobRepositoryPath", options.workDir().resolve("jobs").toString(),
+                "logging.level.root", "WARN",
+                "logging.level.io.nvsentinel.exporter.backfill", "INFO"));
+    List<String> backfillArgs = new ArrayList<>(List.of("run"));
+    backfillArgs.addAll(List.of(arguments(exporter, backfill)));
+    int backfillExit =
+        SpringApplication.exit(
+            BackfillApplication.application().run(backfillArgs.toArray(String[]::new)));
+    say(
+        "backfill finished with exit status "
+            + backfillExit
+            + "; "
+            + sink.distinct().size()
+            + " events at the sink");
+
+    Map<String, Instant> insertedAt = insertLive(events, generator);
+    Set<String> expected = new java.util.HashSet<>(insertedAt.keySet());
+    history.forEach(doc -> expected.add(id(doc)));
+    long deadline = System.nanoTime() + Duration.ofSeconds(60).toNanos();
+    while (!arrivedIds().containsAll(expected) && System.nanoTime() < deadline) {
+      waitUntil(Instant.now().plusMillis(200));
+    }
+    return summarize(history, insertedAt, client, backfillExit);
+  }
+
+  private Map<String, Instant> insertLive(
+      MongoCollection<BsonDocument> events, DemoHistory generator) throws InterruptedException {
+    Map<String, Instant> insertedAt = new ConcurrentHashMap<>();
+    int total = options.rate() * options.seconds();
+    if (total == 0) {
+      return insertedAt;
+    }
+    say(
+        "inserting "
+            + options.rate()
+            + " new events per second for "
+            + options.seconds()
+            + " s"
+            + (options.outageSeconds() > 0
+                ? ", the sink failing for " + options.outageSeconds() + " s in the middle"
+                : ""));
+    ScheduledExecutorService pacer = Executors.newSingleThreadScheduledExecutor();
+    CountDownLatch done = new CountDownLatch(total);
+    pacer.scheduleAtFixedRate(
+        () -> {
+          if (done.getCount() == 0) {
+            return;
+          }
+          try {
+            BsonDocument doc = generator.event(Instant.now());
+            insertedAt.put(id(doc), Instant.now());
+            events.insertOne(doc);
+          } catch (RuntimeException e) {
+            System.err.println("insert failed: " + e);
+          } finally {
+            done.countDown();
+          }
+        },
+        0,
+        1_000_000_000L / options.rate(),
+        TimeUnit.NANOSECONDS);
+    if (options.outageSeconds() > 0) {
+      pacer.schedule(
+          () -> {
+            say("sink outage begins");
+            sink.failShare(1.0);
+          },
+          options.seconds() / 2,
+          TimeUnit.SECONDS);
+      pacer.schedule(
+          () -> {
+            sink.failShare(0.0);
+            say("sink outage ends");
+          },
+          options.seconds() / 2 + options.outageSeconds(),
+          TimeUnit.SECONDS);
+    }
+    done.await();
+    pacer.shutdown();
+    pacer.awaitTermination(options.outageSeconds() + 10L, TimeUnit.SECONDS);
+    sink.failShare(0.0);
+    return insertedAt;
+  }
+
+  private Summary summarize(
+      List<BsonDocument> history,
+      Map<String, Instant> insertedAt,
+      MongoClient client,
+      int backfillExit) {
+    Set<String> arrived = arrivedIds();
+    Set<String> historyIds = history.stream().map(Demo::id).collect(Collectors.toSet());
+    Map<String, Instant> firstArrival = new HashMap<>();
+    for (ReferenceSink.Received received : sink.accepted()) {
+      firstArrival.putIfAbsent(received.id(), received.at());
+    }
+    List<Long> latencies = new ArrayList<>();
+    insertedAt.forEach(
+        (id, at) -> {
+          Instant arrival = firstArrival.get(id);
+          if (arrival != null) {
+            latencies.add(Math.max(0, Duration.between(at, arrival).toMillis()));
+          }
+        });
+    Collections.sort(latencies);
+    long deadLetters =
+        client.getDatabase("nvsentinel").getCollection("exporterdeadletters").countDocuments();
+    return new Summary(
+        history.size(),
+        (int) historyIds.stream().filter(arrived::contains).count(),
+        insertedAt.size(),
+        (int) insertedAt.keySet().stream().filter(arrived::contains).count(),
+        sink.duplicates(),
+        deadLetters,
+        percentile(latencies, 0.50),
+        percentile(latencies, 0.99),
+        backfillExit);
+  }
+
+  /** The sink, for tests that compare the summary with what it received. */
+  public ReferenceSink sink() {
+    return sink;
+  }
+
+  private Set<String> arrivedIds() {
+    return sink.distinct().stream().map(ReferenceSink.Received::id).collect(Collectors.toSet());
+  }
+
+  private Map<String, String> exporterProperties(TokenIssuer issuer, EmbeddedMongo mongo)
+      throws Exception {
+    Path secret =
+        Files.writeString(
+            options.workDir().resolve("oidc-client-secret"), issuer.settings().clientSecret());
+    Map<String, String> p = new LinkedHashMap<>();
+    p.put("spring.autoconfigure.exclude", NOT_OURS);
+    p.put("exporter.metadata.cluster", "demo-cluster");
+    p.put("exporter.metadata.environment", "demo");
+    p.put("exporter.sink.endpoint", sink.endpoint());
+    p.put("exporter.oidc.tokenUrl", issuer.tokenUrl());
+    p.put("exporter.oidc.clientId", issuer.settings().clientId());
+    p.put("exporter.oidc.scope", issuer.settings().scope());
+    p.put("exporter.oidc.clientSecretFile", secret.toString());
+    p.put("exporter.oidc.clientSecretEnv", "");
+    p.put("exporter.datastore.uri", mongo.connectionString());
+    p.put("exporter.failureHandling.initialBackoff", "100ms");
+    p.put("exporter.failureHandling.maxBackoff", "1s");
+    return p;
+  }
+
+  private static String[] arguments(Map<String, String> common, Map<String, String> specific) {
+    Map<String, String> all = new LinkedHashMap<>(common);
+    all.putAll(specific);
+    return all.entrySet().stream()
+        .map(e -> "--" + e.getKey() + "=" + e.getValue())
+        .toArray(String[]::new);
+  }
+
+  static String id(BsonDocument doc) {
+    return EventIds.of("nvsentinel", "HealthEvents", doc.get("_id"));
+  }
+
+  private static double percentile(List<Long> sorted, double p) {
+    if (sorted.isEmpty()) {
+      return 0;
+    }
+    return sorted.get(Math.min(sorted.size() - 1, (int) Math.ceil(p * sorted.size()) - 1));
+  }
+
+  private static void waitUntil(Instant when) throws InterruptedException {
+    long millis = Duration.between(Instant.now(), when).toMillis();
+    if (millis > 0) {
+      TimeUnit.MILLISECONDS.sleep(millis);
+    }
+  }
+
+  private static void say(String line) {
+    System.out.println("[demo] " + line);
+  }
+
+  private <T extends AutoCloseable> T track(T resource) {
+    open.add(0, resource);
+    return resource;
+  }
+
+  /** Stops the live exporter and the stack. */
+  public void close() {
+    if (live != null) {
+      live.close();
+    }
+    for (AutoCloseable resource : open) {
+      try {
+        resource.close();
+      } catch (Exception e) {
+        System.err.println("closing " + resource + ": " + e);
+      }
+    }
+  }
+}

@@ -1,0 +1,52 @@
+package io.nvsentinel.exporter.demo;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.nvsentinel.exporter.devstack.ReferenceSink;
+import java.nio.file.Path;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** The demo command itself, to its summary, with the numbers checked against the sink. */
+class DemoTest {
+
+  @TempDir Path dir;
+
+  @Test
+  void backfillThenLiveDeliversEveryStoredEventExactlyOnceAndTheSummarySaysSo() throws Exception {
+    Demo demo = new Demo(new Demo.Options(600, 25, 4, 0, 0, 0, true, dir));
+    try {
+      Demo.Summary summary = demo.run();
+      ReferenceSink sink = demo.sink();
+
+      assertThat(summary.backfillExitCode()).isZero();
+      assertThat(summary.stored()).isEqualTo(600);
+      assertThat(summary.backfilled()).isEqualTo(600);
+      assertThat(summary.inserted()).isEqualTo(100);
+      assertThat(summary.live()).isEqualTo(100);
+      assertThat(sink.distinct()).hasSize(summary.backfilled() + summary.live());
+      assertThat(sink.accepted()).as("exactly once: no event arrived twice").hasSize(700);
+      assertThat(summary.duplicates()).isEqualTo(sink.duplicates()).isZero();
+      assertThat(summary.deadLetters()).isZero();
+      assertThat(summary.render())
+          .contains("nothing lost.")
+          .contains("backfilled to the sink       600 events");
+    } finally {
+      demo.close();
+    }
+  }
+
+  @Test
+  void aSinkOutageInTheMiddleLosesNothing() throws Exception {
+    Demo demo = new Demo(new Demo.Options(200, 25, 6, 2, 0, 0, true, dir));
+    try {
+      Demo.Summary summary = demo.run();
+      assertThat(demo.sink().refused()).as("the outage happened").isPositive();
+      assertThat(summary.backfilled()).isEqualTo(200);
+      assertThat(summary.live()).isEqualTo(summary.inserted()).isEqualTo(150);
+      assertThat(summary.deadLetters()).isZero();
+    } finally {
+      demo.close();
+    }
+  }
+}
