@@ -1,0 +1,402 @@
+package io.nvsentinel.exporter.deploy;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import com.marcnuri.helm.Helm;
+import com.marcnuri.helm.LintResult;
+import com.marcnuri.helm.TemplateCommand;
+import io.fabric8.kubernetes.api.model.ConfigMap;
+import io.fabric8.kubernetes.api.model.Container;
+import io.fabric8.kubernetes.api.model.PersistentVolumeClaim;
+import io.fabric8.kubernetes.api.model.PodSpec;
+import io.fabric8.kubernetes.api.model.Quantity;
+import io.fabric8.kubernetes.api.model.Service;
+import io.fabric8.kubernetes.api.model.ServiceAccount;
+import io.fabric8.kubernetes.api.model.Volume;
+import io.fabric8.kubernetes.api.model.VolumeMount;
+import io.fabric8.kubernetes.api.model.apps.Deployment;
+import io.fabric8.kubernetes.api.model.batch.v1.CronJob;
+import io.fabric8.kubernetes.api.model.batch.v1.Job;
+import io.nvsentinel.exporter.backfill.BackfillJobProperties;
+import io.nvsentinel.exporter.config.ExporterConfiguration;
+import io.nvsentinel.exporter.config.ExporterProperties;
+import io.nvsentinel.exporter.live.LiveProperties;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.function.Consumer;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.CsvSource;
+import org.junit.jupiter.params.provider.ValueSource;
+import org.springframework.boot.autoconfigure.AutoConfigurations;
+import org.springframework.boot.context.properties.EnableConfigurationProperties;
+import org.springframework.boot.env.YamlPropertySourceLoader;
+import org.springframework.boot.test.context.runner.ApplicationContextRunner;
+import org.springframework.context.annotation.Configuration;
+import org.springframework.core.io.ByteArrayResource;
+
+/** The chart under real Helm (helm-java embeds the Helm library), parsed with fabric8. */
+class HelmChartTest {
+
+  static final Path CHART = Path.of("..", "helm", "event-exporter").toAbsolutePath().normalize();
+  static final Path VALUES = Path.of("src", "test", "resources", "values").toAbsolutePath();
+
+  @TempDir Path tmp;
+
+  static String render(String... valuesFiles) {
+    return render(t -> {}, valuesFiles);
+  }
+
+  static String render(Consumer<TemplateCommand> settings, String... valuesFiles) {
+    TemplateCommand template =
+        new Helm(CHART).template().withName("nvsentinel").withNamespace("nvsentinel");
+    for (String file : valuesFiles) {
+      template.withValuesFile(VALUES.resolve(file + ".yaml"));
+    }
+    settings.accept(template);
+    return template.call();
+  }
+
+  /** The ConfigMap's application.yaml, bound by the applications' own configuration classes. */
+  void bindsWithTheApplications(Manifests manifests, Consumer<ExporterProperties> check)
+      throws IOException {
+    ConfigMap config = manifests.one(ConfigMap.class);
+    String yaml = config.getData().get("application.yaml");
+    Path secret = Files.writeString(tmp.resolve("oidc-client-secret"), "s3cret");
+    var source =
+        new YamlPropertySourceLoader()
+            .load("configmap", new ByteArrayResource(yaml.getBytes()))
+            .get(0);
+    new ApplicationContextRunner()
+        .withConfiguration(AutoConfigurations.of(ExporterConfiguration.class))
+        .withUserConfiguration(ApplicationsProperties.class)
+        .withInitializer(ctx -> ctx.getEnvironment().getPropertySources().addLast(source))
+        // the file the chart mounts at /var/secrets/oidc-client-secret, here
+        .withPropertyValues(
+            "exporter.oidc.clientSecretFile=" + secret, "exporter.oidc.clientSecretEnv=")
+        .run(
+            context -> {
+              assertThat(context).as(yaml).hasNotFailed();
+              assertThat(
+                      context
+                          .getEnvironment()
+                          .getProperty("exporter.oidc.clientSecretFile", String.class))
+                  .isNotNull();
+              check.accept(context.getBean(ExporterProperties.class));
+              assertThat(context)
+                  .hasSingleBean(LiveProperties.class)
+                  .hasSingleBean(BackfillJobProperties.class);
+            });
+    assertThat(yaml).contains("clientSecretFile: \"/var/secrets/oidc-client-secret\"");
+  }
+
+  @Configuration(proxyBeanMethods = false)
+  @EnableConfigurationProperties({LiveProperties.class, BackfillJobProperties.class})
+  static class ApplicationsProperties {}
+
+  @Test
+  void lintPasses() {
+    LintResult result = new Helm(CHART).lint().strict().call();
+    assertThat(result.isFailed()).as(String.join("\n", result.getMessages())).isFalse();
+  }
+
+  @Test
+  void theDefaultValuesRender() {
+    Manifests manifests = Manifests.parse(render());
+    assertThat(manifests.resources)
+        .extracting(r -> r.getKind())
+        .containsExactlyInAnyOrder(
+            "ConfigMap", "ServiceAccount", "Service", "Deployment", "Job", "PersistentVolumeClaim");
+  }
+
+  @Test
+  void theOperatorsMinimumBindsWithTheDocumentedDefaults() throws IOException {
+    bindsWithTheApplications(
+        Manifests.parse(render("required")),
+        p -> {
+          assertThat(p.cluster()).isEqualTo("my-cluster");
+          assertThat(p.sink().endpoint()).isEqualTo("https://events.example.com/api/v1/events");
+          assertThat(p.backfill())
+              .isEqualTo(
+                  new ExporterProperties.Backfill(
+                      true, Duration.ofHours(720), 1_000_000, 500, 1000));
+          assertThat(p.failureHandling())
+              .isEqualTo(
+                  new ExporterProperties.FailureHandling(
+                      17, Duration.ofSeconds(1), Duration.ofMinutes(5), 2.0));
+          assertThat(p.datastore().collection()).isEqualTo("HealthEvents");
+        });
+  }
+
+  @ParameterizedTest(name = "the documented example {0} renders and binds")
+  @ValueSource(
+      strings = {
+        "conservative-backfill",
+        "aggressive-backfill",
+        "disabled-backfill",
+        "fast-retries",
+        "conservative-retries",
+        "custom-metadata",
+        "resources-and-secret"
+      })
+  void everyDocumentedExampleRendersAndBinds(String example) throws IOException {
+    Manifests manifests = Manifests.parse(render("required", example));
+    bindsWithTheApplications(
+        manifests,
+        p -> {
+          switch (example) {
+            case "conservative-backfill" ->
+                assertThat(p.backfill())
+                    .isEqualTo(
+                        new ExporterProperties.Backfill(
+                            true, Duration.ofDays(7), 10_000, 100, 100));
+            case "aggressive-backfill" ->
+                assertThat(p.backfill())
+                    .isEqualTo(
+                        new ExporterProperties.Backfill(
+                            true, Duration.ofDays(90), 5_000_000, 1000, 5000));
+            case "disabled-backfill" -> assertThat(p.backfill().enabled()).isFalse();
+            case "fast-retries" ->
+                assertThat(p.failureHandling())
+                    .isEqualTo(
+                        new ExporterProperties.FailureHandling(
+                            10, Duration.ofMillis(100), Duration.ofSeconds(10), 1.5));
+            case "conservative-retries" ->
+                assertThat(p.failureHandling())
+                    .isEqualTo(
+                        new ExporterProperties.FailureHandling(
+                            30, Duration.ofSeconds(5), Duration.ofMinutes(15), 2.5));
+            case "custom-metadata" ->
+                assertThat(p.metadata())
+                    .containsEntry("cluster", "prod-us-west-2")
+                    .containsEntry("region", "us-west-2")
+                    .containsEntry("datacenter", "dc01")
+                    .containsEntry("tenant", "acme-corp");
+            default -> assertThat(p.cluster()).isEqualTo("my-cluster");
+          }
+        });
+    if (example.equals("disabled-backfill")) {
+      assertThat(manifests.all(Job.class)).isEmpty();
+      assertThat(manifests.all(PersistentVolumeClaim.class)).isEmpty();
+    }
+    if (example.equals("resources-and-secret")) {
+      Container live =
+          manifests.one(Deployment.class).getSpec().getTemplate().getSpec().getContainers().get(0);
+      assertThat(live.getResources().getLimits()).containsEntry("memory", new Quantity("2Gi"));
+      assertThat(
+              secretVolume(manifests.one(Deployment.class).getSpec().getTemplate().getSpec())
+                  .getSecret()
+                  .getSecretName())
+          .isEqualTo("my-oidc-secret");
+    }
+  }
+
+  @Test
+  void asASubchartOfAnUmbrellaChartTheDocumentedKeysApply() throws IOException {
+    Path umbrella = tmp.resolve("nvsentinel");
+    Files.createDirectories(umbrella.resolve("charts"));
+    Files.writeString(
+        umbrella.resolve("Chart.yaml"), "apiVersion: v2\nname: nvsentinel\nversion: 1.0.0\n");
+    copy(CHART, umbrella.resolve("charts").resolve("event-exporter"));
+    String yaml =
+        new Helm(umbrella)
+            .template()
+            .withName("nvsentinel")
+            .withValuesFile(VALUES.resolve("umbrella-values.yaml"))
+            .call();
+    Manifests manifests = Manifests.parse(yaml);
+    bindsWithTheApplications(
+        manifests,
+        p -> {
+          assertThat(p.cluster()).isEqualTo("prod-us-west-2");
+          assertThat(p.metadata()).containsEntry("region", "us-west-2");
+          assertThat(p.oidc().clientId()).isEqualTo("nvsentinel-exporter");
+        });
+    assertThat(
+            manifests
+                .one(Deployment.class)
+                .getSpec()
+                .getTemplate()
+                .getSpec()
+                .getContainers()
+                .get(0)
+                .getResources()
+                .getRequests())
+        .containsEntry("cpu", new Quantity("500m"));
+
+    String disabled =
+        new Helm(umbrella)
+            .template()
+            .withName("nvsentinel")
+            .withValuesFile(VALUES.resolve("umbrella-values.yaml"))
+            .set("global.eventExporter.enabled", "false")
+            .call();
+    assertThat(Manifests.parse(disabled).resources).isEmpty();
+  }
+
+  @Test
+  void disabledRendersNothing() {
+    assertThat(
+            Manifests.parse(render(t -> t.set("global.eventExporter.enabled", "false"), "required"))
+                .resources)
+        .isEmpty();
+  }
+
+  @ParameterizedTest(name = "{0}={1} is refused naming the key")
+  @CsvSource({
+    "exporter.backfill.rateLimit, -5, exporter.backfill.rateLimit",
+    "exporter.backfill.batchSize, 0, exporter.backfill.batchSize",
+    "exporter.backfill.maxAge, 30 days, exporter.backfill.maxAge",
+    "exporter.failureHandling.backoffMultiplier, 0.5, exporter.failureHandling.backoffMultiplier",
+    "exporter.sink.endpoint, ftp://x, exporter.sink.endpoint",
+    "exporter.sink.timeout, soon, exporter.sink.timeout",
+  })
+  void invalidValuesAreRefusedByTheSchema(String key, String value, String named) {
+    assertThatThrownBy(() -> render(t -> t.set(key, value), "required"))
+        .hasMessageContaining("don't meet the specifications of the schema")
+        .hasMessageContaining("- " + named + ":");
+  }
+
+  @Test
+  void twoReplicasAreRefusedWithTheReason() {
+    assertThatThrownBy(() -> render(t -> t.set("replicaCount", 2), "required"))
+        .hasMessageContaining("replicaCount is 2")
+        .hasMessageContaining("no leader election")
+        .hasMessageContaining("every event 2 times");
+  }
+
+  @Test
+  void theDeploymentIsSecureByDefaultWithTheSecretMountedAndProbesOnTheActuator() {
+    Manifests manifests = Manifests.parse(render("required"));
+    Deployment deployment = manifests.one(Deployment.class);
+    assertThat(deployment.getSpec().getReplicas()).isEqualTo(1);
+    PodSpec pod = deployment.getSpec().getTemplate().getSpec();
+    assertSecure(pod);
+    Container container = pod.getContainers().get(0);
+    assertThat(container.getLivenessProbe().getHttpGet().getPath()).isEqualTo("/livez");
+    assertThat(container.getReadinessProbe().getHttpGet().getPath()).isEqualTo("/readyz");
+    assertThat(container.getResources().getLimits())
+        .containsEntry("cpu", new Quantity("1"))
+        .containsEntry("memory", new Quantity("1Gi"));
+    assertThat(container.getResources().getRequests())
+        .containsEntry("cpu", new Quantity("500m"))
+        .containsEntry("memory", new Quantity("512Mi"));
+    assertThat(deployment.getSpec().getTemplate().getMetadata().getAnnotations())
+        .containsKey("checksum/config");
+    assertThat(manifests.one(ServiceAccount.class).getAutomountServiceAccountToken()).isFalse();
+    assertThat(manifests.one(Service.class).getSpec().getPorts().get(0).getPort()).isEqualTo(8080);
+  }
+
+  @Test
+  void theBackfillJobAndCronJobAreSecureToo() {
+    Manifests once = Manifests.parse(render("required"));
+    Job job = once.one(Job.class);
+    assertThat(job.getMetadata().getName()).isEqualTo("nvsentinel-event-exporter-backfill-1");
+    assertSecure(job.getSpec().getTemplate().getSpec());
+    assertThat(job.getSpec().getTemplate().getSpec().getContainers().get(0).getArgs())
+        .containsExactly("run");
+
+    Manifests scheduled =
+        Manifests.parse(render(t -> t.set("backfillJob.schedule", "17 3 * * *"), "required"));
+    assertThat(scheduled.all(Job.class)).isEmpty();
+    CronJob cron = scheduled.one(CronJob.class);
+    assertThat(cron.getSpec().getConcurrencyPolicy()).isEqualTo("Forbid");
+    assertSecure(cron.getSpec().getJobTemplate().getSpec().getTemplate().getSpec());
+    Volume repository =
+        cron.getSpec().getJobTemplate().getSpec().getTemplate().getSpec().getVolumes().stream()
+            .filter(v -> v.getName().equals("job-repository"))
+            .findFirst()
+            .orElseThrow();
+    assertThat(repository.getPersistentVolumeClaim().getClaimName())
+        .isEqualTo(scheduled.one(PersistentVolumeClaim.class).getMetadata().getName());
+  }
+
+  @Test
+  void aConfigurationChangeRollsThePods() {
+    String before = checksum(render("required"));
+    String after = checksum(render(t -> t.set("exporter.backfill.rateLimit", 50), "required"));
+    assertThat(after).isNotEqualTo(before);
+  }
+
+  @Test
+  void mongodbTlsMountsTheFilesWhereTheExporterWeReplaceExpectsThem() {
+    Manifests manifests =
+        Manifests.parse(
+            render(
+                t ->
+                    t.set("mongodb.tls.enabled", true)
+                        .set("mongodb.tls.secretName", "mongo-client-tls"),
+                "required"));
+    Container container =
+        manifests.one(Deployment.class).getSpec().getTemplate().getSpec().getContainers().get(0);
+    assertThat(container.getEnv())
+        .anySatisfy(
+            e ->
+                assertThat(e.getName() + "=" + e.getValue())
+                    .isEqualTo("MONGODB_CA_CERT_PATH=/etc/ssl/mongo-client/ca.crt"))
+        .anySatisfy(e -> assertThat(e.getName()).isEqualTo("MONGODB_CLIENT_KEY_PATH"));
+  }
+
+  private static String checksum(String yaml) {
+    return Manifests.parse(yaml)
+        .one(Deployment.class)
+        .getSpec()
+        .getTemplate()
+        .getMetadata()
+        .getAnnotations()
+        .get("checksum/config");
+  }
+
+  static Volume secretVolume(PodSpec pod) {
+    return pod.getVolumes().stream()
+        .filter(v -> v.getSecret() != null && v.getName().equals("oidc-client-secret"))
+        .findFirst()
+        .orElseThrow();
+  }
+
+  static void assertSecure(PodSpec pod) {
+    assertThat(pod.getSecurityContext().getRunAsNonRoot()).isTrue();
+    assertThat(pod.getSecurityContext().getSeccompProfile().getType()).isEqualTo("RuntimeDefault");
+    assertThat(pod.getAutomountServiceAccountToken()).isFalse();
+    Container container = pod.getContainers().get(0);
+    assertThat(container.getSecurityContext().getReadOnlyRootFilesystem()).isTrue();
+    assertThat(container.getSecurityContext().getAllowPrivilegeEscalation()).isFalse();
+    assertThat(container.getSecurityContext().getCapabilities().getDrop()).containsExactly("ALL");
+    Volume secret = secretVolume(pod);
+    assertThat(secret.getSecret().getItems())
+        .singleElement()
+        .satisfies(
+            item -> {
+              assertThat(item.getKey()).isEqualTo("oidc-client-secret");
+              assertThat(item.getPath()).isEqualTo("oidc-client-secret");
+            });
+    VolumeMount mount =
+        container.getVolumeMounts().stream()
+            .filter(m -> m.getName().equals("oidc-client-secret"))
+            .findFirst()
+            .orElseThrow();
+    assertThat(mount.getMountPath()).isEqualTo("/var/secrets");
+    assertThat(mount.getReadOnly()).isTrue();
+  }
+
+  private static void copy(Path from, Path to) throws IOException {
+    List<Path> paths = new ArrayList<>();
+    try (var walk = Files.walk(from)) {
+      walk.forEach(paths::add);
+    }
+    for (Path source : paths) {
+      Path target = to.resolve(from.relativize(source).toString());
+      if (Files.isDirectory(source)) {
+        Files.createDirectories(target);
+      } else {
+        Files.copy(source, target);
+      }
+    }
+  }
+}

@@ -1,0 +1,229 @@
+{{/* Whether anything is rendered: global.eventExporter.enabled, true unless set false. */}}
+{{- define "event-exporter.enabled" -}}
+{{- $global := default dict .Values.global -}}
+{{- $exporter := default dict $global.eventExporter -}}
+{{- if eq (toString (default "true" (toString $exporter.enabled))) "false" -}}false{{- else -}}true{{- end -}}
+{{- end -}}
+
+{{- define "event-exporter.name" -}}
+{{- default .Chart.Name .Values.nameOverride | trunc 63 | trimSuffix "-" -}}
+{{- end -}}
+
+{{- define "event-exporter.fullname" -}}
+{{- if .Values.fullnameOverride -}}
+{{- .Values.fullnameOverride | trunc 63 | trimSuffix "-" -}}
+{{- else if contains (include "event-exporter.name" .) .Release.Name -}}
+{{- .Release.Name | trunc 63 | trimSuffix "-" -}}
+{{- else -}}
+{{- printf "%s-%s" .Release.Name (include "event-exporter.name" .) | trunc 63 | trimSuffix "-" -}}
+{{- end -}}
+{{- end -}}
+
+{{- define "event-exporter.labels" -}}
+app.kubernetes.io/name: {{ include "event-exporter.name" . }}
+app.kubernetes.io/instance: {{ .Release.Name }}
+app.kubernetes.io/version: {{ .Chart.AppVersion | quote }}
+app.kubernetes.io/managed-by: {{ .Release.Service }}
+helm.sh/chart: {{ printf "%s-%s" .Chart.Name .Chart.Version | replace "+" "_" }}
+{{- end -}}
+
+{{- define "event-exporter.selectorLabels" -}}
+app.kubernetes.io/name: {{ include "event-exporter.name" . }}
+app.kubernetes.io/instance: {{ .Release.Name }}
+{{- end -}}
+
+{{- define "event-exporter.serviceAccountName" -}}
+{{- if .Values.serviceAccount.create -}}
+{{- default (include "event-exporter.fullname" .) .Values.serviceAccount.name -}}
+{{- else -}}
+{{- default "default" .Values.serviceAccount.name -}}
+{{- end -}}
+{{- end -}}
+
+{{- define "event-exporter.image" -}}
+{{- printf "%s:%s" .image.repository (default .chart.AppVersion .image.tag) -}}
+{{- end -}}
+
+{{/* The exporter's configuration file, bound by both applications. */}}
+{{- define "event-exporter.config" -}}
+{{- $e := .Values.exporter -}}
+exporter:
+  metadata:
+    {{- $metadata := merge (dict) (default dict .Values.metadata) (default dict $e.metadata) }}
+    {{- range $key, $value := $metadata }}
+    {{ $key }}: {{ $value | toString | quote }}
+    {{- end }}
+  sink:
+    endpoint: {{ $e.sink.endpoint | quote }}
+    timeout: {{ $e.sink.timeout | toString | quote }}
+    insecureSkipVerify: {{ $e.sink.insecureSkipVerify }}
+  oidc:
+    tokenUrl: {{ $e.oidc.tokenUrl | quote }}
+    clientId: {{ $e.oidc.clientId | quote }}
+    scope: {{ $e.oidc.scope | quote }}
+    insecureSkipVerify: {{ $e.oidc.insecureSkipVerify }}
+    clientSecretFile: "/var/secrets/oidc-client-secret"
+  backfill:
+    enabled: {{ $e.backfill.enabled }}
+    maxAge: {{ $e.backfill.maxAge | toString | quote }}
+    maxEvents: {{ int64 $e.backfill.maxEvents }}
+    batchSize: {{ int64 $e.backfill.batchSize }}
+    rateLimit: {{ int64 $e.backfill.rateLimit }}
+    waitForCutoff: {{ .Values.backfillJob.waitForCutoff | toString | quote }}
+    jobRepositoryPath: "/var/lib/event-exporter-backfill"
+  failureHandling:
+    maxRetries: {{ int64 $e.failureHandling.maxRetries }}
+    initialBackoff: {{ $e.failureHandling.initialBackoff | toString | quote }}
+    maxBackoff: {{ $e.failureHandling.maxBackoff | toString | quote }}
+    backoffMultiplier: {{ $e.failureHandling.backoffMultiplier | float64 }}
+  resumeToken:
+    database: {{ $e.resumeToken.database | quote }}
+    collection: {{ $e.resumeToken.collection | quote }}
+  datastore:
+    uri: {{ .Values.mongodb.uri | quote }}
+    database: {{ .Values.mongodb.database | quote }}
+    collection: {{ .Values.mongodb.collection | quote }}
+  {{- with $e.live }}
+  live:
+    {{- toYaml . | nindent 4 }}
+  {{- end }}
+{{- end -}}
+
+{{/* Pod and container security: non-root, read-only, no capabilities. */}}
+{{- define "event-exporter.podSecurityContext" -}}
+runAsNonRoot: true
+runAsUser: 10001
+runAsGroup: 10001
+fsGroup: 10001
+seccompProfile:
+  type: RuntimeDefault
+{{- end -}}
+
+{{- define "event-exporter.containerSecurityContext" -}}
+allowPrivilegeEscalation: false
+readOnlyRootFilesystem: true
+runAsNonRoot: true
+capabilities:
+  drop: ["ALL"]
+{{- end -}}
+
+{{/* Volumes both applications mount: configuration, OIDC secret, /tmp, MongoDB TLS. */}}
+{{- define "event-exporter.volumes" -}}
+- name: config
+  configMap:
+    name: {{ include "event-exporter.fullname" . }}
+- name: oidc-client-secret
+  secret:
+    secretName: {{ .Values.oidcSecretName }}
+    items:
+      - key: oidc-client-secret
+        path: oidc-client-secret
+- name: tmp
+  emptyDir: {}
+{{- if .Values.mongodb.tls.enabled }}
+- name: mongodb-tls
+  secret:
+    secretName: {{ required "mongodb.tls.secretName is required when mongodb.tls.enabled is true" .Values.mongodb.tls.secretName }}
+{{- end }}
+{{- end -}}
+
+{{- define "event-exporter.volumeMounts" -}}
+- name: config
+  mountPath: /config
+  readOnly: true
+- name: oidc-client-secret
+  mountPath: /var/secrets
+  readOnly: true
+- name: tmp
+  mountPath: /tmp
+{{- if .Values.mongodb.tls.enabled }}
+- name: mongodb-tls
+  mountPath: /etc/ssl/mongo-client
+  readOnly: true
+{{- end }}
+{{- end -}}
+
+{{- define "event-exporter.env" -}}
+- name: SPRING_CONFIG_ADDITIONAL_LOCATION
+  value: "file:/config/"
+{{- if .Values.mongodb.tls.enabled }}
+- name: MONGODB_CA_CERT_PATH
+  value: /etc/ssl/mongo-client/ca.crt
+- name: MONGODB_CLIENT_CERT_PATH
+  value: /etc/ssl/mongo-client/tls.crt
+- name: MONGODB_CLIENT_KEY_PATH
+  value: /etc/ssl/mongo-client/tls.key
+{{- end }}
+{{- end -}}
+
+{{/* The backfill pod, for the Job and the CronJob. */}}
+{{- define "event-exporter.backfillPod" -}}
+metadata:
+  labels:
+    {{- include "event-exporter.selectorLabels" . | nindent 4 }}
+    app.kubernetes.io/component: backfill
+  annotations:
+    checksum/config: {{ include "event-exporter.config" . | sha256sum }}
+spec:
+  restartPolicy: Never
+  serviceAccountName: {{ include "event-exporter.serviceAccountName" . }}
+  automountServiceAccountToken: false
+  securityContext:
+    {{- include "event-exporter.podSecurityContext" . | nindent 4 }}
+  {{- with .Values.imagePullSecrets }}
+  imagePullSecrets:
+    {{- toYaml . | nindent 4 }}
+  {{- end }}
+  containers:
+    - name: backfill
+      image: {{ include "event-exporter.image" (dict "image" .Values.backfillImage "chart" .Chart) }}
+      imagePullPolicy: {{ .Values.backfillImage.pullPolicy }}
+      args: ["run"]
+      env:
+        {{- include "event-exporter.env" . | nindent 8 }}
+        {{- with .Values.backfillJob.datasource }}
+        {{- if .url }}
+        - name: SPRING_DATASOURCE_URL
+          value: {{ .url | quote }}
+        - name: SPRING_DATASOURCE_USERNAME
+          valueFrom:
+            secretKeyRef:
+              name: {{ required "backfillJob.datasource.secretName is required with a datasource url" .secretName }}
+              key: username
+        - name: SPRING_DATASOURCE_PASSWORD
+          valueFrom:
+            secretKeyRef:
+              name: {{ .secretName }}
+              key: password
+        {{- end }}
+        {{- end }}
+      securityContext:
+        {{- include "event-exporter.containerSecurityContext" . | nindent 8 }}
+      resources:
+        {{- toYaml .Values.backfillJob.resources | nindent 8 }}
+      volumeMounts:
+        {{- include "event-exporter.volumeMounts" . | nindent 8 }}
+        - name: job-repository
+          mountPath: /var/lib/event-exporter-backfill
+  volumes:
+    {{- include "event-exporter.volumes" . | nindent 4 }}
+    - name: job-repository
+      {{- if and .Values.backfillJob.persistence.enabled (not .Values.backfillJob.datasource.url) }}
+      persistentVolumeClaim:
+        claimName: {{ include "event-exporter.fullname" . }}-backfill
+      {{- else }}
+      emptyDir: {}
+      {{- end }}
+  {{- with .Values.nodeSelector }}
+  nodeSelector:
+    {{- toYaml . | nindent 4 }}
+  {{- end }}
+  {{- with .Values.affinity }}
+  affinity:
+    {{- toYaml . | nindent 4 }}
+  {{- end }}
+  {{- with .Values.tolerations }}
+  tolerations:
+    {{- toYaml . | nindent 4 }}
+  {{- end }}
+{{- end -}}
