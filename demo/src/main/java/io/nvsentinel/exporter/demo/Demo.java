@@ -8,6 +8,7 @@ import io.nvsentinel.exporter.cloudevent.EventIds;
 import io.nvsentinel.exporter.devstack.DemoHistory;
 import io.nvsentinel.exporter.devstack.EmbeddedMongo;
 import io.nvsentinel.exporter.devstack.ReferenceSink;
+import io.nvsentinel.exporter.devstack.StackSettings;
 import io.nvsentinel.exporter.devstack.TokenIssuer;
 import io.nvsentinel.exporter.live.LiveExporterApplication;
 import java.nio.file.Files;
@@ -42,18 +43,6 @@ import org.springframework.context.ConfigurableApplicationContext;
  * summary.
  */
 public final class Demo {
-
-  /** Spring Security arrives with the devstack's token issuer; the exporter has no use for it. */
-  static final String NOT_OURS =
-      String.join(
-          ",",
-          "org.springframework.boot.security.autoconfigure.SecurityAutoConfiguration",
-          "org.springframework.boot.security.autoconfigure.UserDetailsServiceAutoConfiguration",
-          "org.springframework.boot.security.autoconfigure.web.servlet.ServletWebSecurityAutoConfiguration",
-          "org.springframework.boot.security.autoconfigure.web.servlet.SecurityFilterAutoConfiguration",
-          "org.springframework.boot.security.autoconfigure.actuate.web.servlet.ManagementWebSecurityAutoConfiguration",
-          "org.springframework.boot.security.oauth2.server.authorization.autoconfigure.servlet.OAuth2AuthorizationServerAutoConfiguration",
-          "org.springframework.boot.security.oauth2.server.authorization.autoconfigure.servlet.OAuth2AuthorizationServerJwtAutoConfiguration");
 
   /** What to run. */
   public record Options(
@@ -326,17 +315,8 @@ public final class Demo {
     Path secret =
         Files.writeString(
             options.workDir().resolve("oidc-client-secret"), issuer.settings().clientSecret());
-    Map<String, String> p = new LinkedHashMap<>();
-    p.put("spring.autoconfigure.exclude", NOT_OURS);
-    p.put("exporter.metadata.cluster", "demo-cluster");
+    Map<String, String> p = StackSettings.exporter("demo-cluster", sink, issuer, mongo, secret);
     p.put("exporter.metadata.environment", "demo");
-    p.put("exporter.sink.endpoint", sink.endpoint());
-    p.put("exporter.oidc.tokenUrl", issuer.tokenUrl());
-    p.put("exporter.oidc.clientId", issuer.settings().clientId());
-    p.put("exporter.oidc.scope", issuer.settings().scope());
-    p.put("exporter.oidc.clientSecretFile", secret.toString());
-    p.put("exporter.oidc.clientSecretEnv", "");
-    p.put("exporter.datastore.uri", mongo.connectionString());
     p.put("exporter.failureHandling.initialBackoff", "100ms");
     p.put("exporter.failureHandling.maxBackoff", "1s");
     return p;
@@ -345,9 +325,7 @@ public final class Demo {
   private static String[] arguments(Map<String, String> common, Map<String, String> specific) {
     Map<String, String> all = new LinkedHashMap<>(common);
     all.putAll(specific);
-    return all.entrySet().stream()
-        .map(e -> "--" + e.getKey() + "=" + e.getValue())
-        .toArray(String[]::new);
+    return StackSettings.arguments(all);
   }
 
   static String id(BsonDocument doc) {

@@ -52,7 +52,8 @@ class LiveExporterRestartTest {
     command.addAll(
         List.of(
             "--server.port=0",
-            "--spring.autoconfigure.exclude=" + Demo.NOT_OURS,
+            "--spring.autoconfigure.exclude="
+                + io.nvsentinel.exporter.devstack.StackSettings.NOT_THE_EXPORTERS,
             "--logging.structured.format.console=",
             "--exporter.metadata.cluster=demo-cluster",
             "--exporter.sink.endpoint=" + sink.endpoint(),

@@ -9,6 +9,7 @@ import io.nvsentinel.exporter.checkpoint.CheckpointStore;
 import io.nvsentinel.exporter.cloudevent.EventIds;
 import io.nvsentinel.exporter.devstack.EmbeddedMongo;
 import io.nvsentinel.exporter.devstack.ReferenceSink;
+import io.nvsentinel.exporter.devstack.StackSettings;
 import io.nvsentinel.exporter.devstack.TokenIssuer;
 import io.nvsentinel.exporter.event.Samples;
 import io.nvsentinel.exporter.live.function.ExportFunctions;
@@ -38,18 +39,6 @@ import org.springframework.context.ConfigurableApplicationContext;
 
 /** The application as it is deployed: the function catalog, the runner, actuator, HTTP trigger. */
 class LiveExporterApplicationTest {
-
-  /** Spring Security arrives on the test class path with the token issuer of the devstack. */
-  static final String NOT_OURS =
-      String.join(
-          ",",
-          "org.springframework.boot.security.autoconfigure.SecurityAutoConfiguration",
-          "org.springframework.boot.security.autoconfigure.UserDetailsServiceAutoConfiguration",
-          "org.springframework.boot.security.autoconfigure.web.servlet.ServletWebSecurityAutoConfiguration",
-          "org.springframework.boot.security.autoconfigure.web.servlet.SecurityFilterAutoConfiguration",
-          "org.springframework.boot.security.autoconfigure.actuate.web.servlet.ManagementWebSecurityAutoConfiguration",
-          "org.springframework.boot.security.oauth2.server.authorization.autoconfigure.servlet.OAuth2AuthorizationServerAutoConfiguration",
-          "org.springframework.boot.security.oauth2.server.authorization.autoconfigure.servlet.OAuth2AuthorizationServerJwtAutoConfiguration");
 
   static TokenIssuer issuer;
   static final HttpClient http = HttpClient.newHttpClient();
@@ -90,16 +79,8 @@ class LiveExporterApplicationTest {
         Files.writeString(tmp.resolve("oidc-client-secret"), issuer.settings().clientSecret());
     Map<String, String> properties = new LinkedHashMap<>();
     properties.put("server.port", "0");
-    properties.put("spring.autoconfigure.exclude", NOT_OURS);
+    properties.putAll(StackSettings.exporter("test-cluster", sink, issuer, mongo, secret));
     properties.put("logging.structured.format.console", "");
-    properties.put("exporter.metadata.cluster", "test-cluster");
-    properties.put("exporter.sink.endpoint", sink.endpoint());
-    properties.put("exporter.oidc.tokenUrl", issuer.tokenUrl());
-    properties.put("exporter.oidc.clientId", "nvsentinel-exporter");
-    properties.put("exporter.oidc.scope", "events:write");
-    properties.put("exporter.oidc.clientSecretFile", secret.toString());
-    properties.put("exporter.oidc.clientSecretEnv", "");
-    properties.put("exporter.datastore.uri", mongo.connectionString());
     properties.put("exporter.failureHandling.initialBackoff", "5ms");
     properties.put("exporter.failureHandling.maxBackoff", "50ms");
     properties.put("exporter.failureHandling.maxRetries", "2");
@@ -108,10 +89,7 @@ class LiveExporterApplicationTest {
       int eq = property.indexOf('=');
       properties.put(property.substring(0, eq), property.substring(eq + 1));
     }
-    String[] args =
-        properties.entrySet().stream()
-            .map(e -> "--" + e.getKey() + "=" + e.getValue())
-            .toArray(String[]::new);
+    String[] args = StackSettings.arguments(properties);
     ConfigurableApplicationContext app = LiveExporterApplication.application().run(args);
     apps.add(app);
     return app;

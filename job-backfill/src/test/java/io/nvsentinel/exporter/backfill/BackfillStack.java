@@ -8,6 +8,7 @@ import io.nvsentinel.exporter.backfill.job.BackfillJobConfiguration;
 import io.nvsentinel.exporter.cloudevent.EventIds;
 import io.nvsentinel.exporter.devstack.EmbeddedMongo;
 import io.nvsentinel.exporter.devstack.ReferenceSink;
+import io.nvsentinel.exporter.devstack.StackSettings;
 import io.nvsentinel.exporter.devstack.TokenIssuer;
 import io.nvsentinel.exporter.event.Samples;
 import java.io.ByteArrayOutputStream;
@@ -35,15 +36,6 @@ import org.springframework.context.ConfigurableApplicationContext;
 /** An embedded MongoDB, a verifying sink and the backfill job's command line, for one test. */
 public final class BackfillStack implements AutoCloseable {
 
-  /** Spring Security arrives on the test class path with the token issuer of the devstack. */
-  static final String NOT_OURS =
-      String.join(
-          ",",
-          "org.springframework.boot.security.autoconfigure.SecurityAutoConfiguration",
-          "org.springframework.boot.security.autoconfigure.UserDetailsServiceAutoConfiguration",
-          "org.springframework.boot.security.oauth2.server.authorization.autoconfigure.servlet.OAuth2AuthorizationServerAutoConfiguration",
-          "org.springframework.boot.security.oauth2.server.authorization.autoconfigure.servlet.OAuth2AuthorizationServerJwtAutoConfiguration");
-
   /** What one command did. */
   public record Result(
       int exitCode, String out, String err, List<JobExecution> executions, MeterRegistry meters) {
@@ -70,15 +62,7 @@ public final class BackfillStack implements AutoCloseable {
     this.sink = ReferenceSink.start(0, issuer, "events:write");
     Path secret =
         Files.writeString(dir.resolve("oidc-client-secret"), issuer.settings().clientSecret());
-    properties.put("spring.autoconfigure.exclude", NOT_OURS);
-    properties.put("exporter.metadata.cluster", "test-cluster");
-    properties.put("exporter.sink.endpoint", sink.endpoint());
-    properties.put("exporter.oidc.tokenUrl", issuer.tokenUrl());
-    properties.put("exporter.oidc.clientId", "nvsentinel-exporter");
-    properties.put("exporter.oidc.scope", "events:write");
-    properties.put("exporter.oidc.clientSecretFile", secret.toString());
-    properties.put("exporter.oidc.clientSecretEnv", "");
-    properties.put("exporter.datastore.uri", mongo.connectionString());
+    properties.putAll(StackSettings.exporter("test-cluster", sink, issuer, mongo, secret));
     properties.put("exporter.failureHandling.initialBackoff", "1ms");
     properties.put("exporter.failureHandling.maxBackoff", "10ms");
     properties.put("exporter.failureHandling.maxRetries", "2");
