@@ -93,6 +93,7 @@ public final class ChangeStreamRunner implements SmartLifecycle {
   private final Counter recoveries;
   private final Counter gapWindows;
 
+  private final Object stopSignal = new Object();
   private volatile boolean running;
   private volatile boolean streamOpen;
   private volatile Position lastRead;
@@ -332,11 +333,19 @@ public final class ChangeStreamRunner implements SmartLifecycle {
       return millis;
     }
     log.warn("change stream failed, reopening in {} ms: {}", millis, e.toString());
-    try {
-      Thread.sleep(millis);
-    } catch (InterruptedException interrupted) {
-      Thread.currentThread().interrupt();
-      running = false;
+    synchronized (stopSignal) {
+      try {
+        // woken at once by stop(), so a shutdown never waits out a reconnect pause
+        long deadline = System.currentTimeMillis() + millis;
+        for (long left = millis;
+            running && left > 0;
+            left = deadline - System.currentTimeMillis()) {
+          stopSignal.wait(left);
+        }
+      } catch (InterruptedException interrupted) {
+        Thread.currentThread().interrupt();
+        running = false;
+      }
     }
     return Math.min(millis * 2, 30_000);
   }
@@ -363,6 +372,9 @@ public final class ChangeStreamRunner implements SmartLifecycle {
         return;
       }
       running = false;
+    }
+    synchronized (stopSignal) {
+      stopSignal.notifyAll();
     }
     try {
       reader.join(POLL_MILLIS * 4 + 1_000);
