@@ -284,7 +284,11 @@ class BackfillJobTest {
             .lines()
             .filter(l -> l.matches("^(FAILED|COMPLETED|PENDING|STOPPED).*"))
             .toArray(String[]::new);
-    assertThat(lines[0]).startsWith("FAILED").contains(T.plusSeconds(5).toString());
+    assertThat(lines[0])
+        .startsWith("FAILED")
+        .contains(T.plusSeconds(5).toString())
+        .as("the reason an operator can act on")
+        .contains("not delivered after 3 attempts: the sink answered 503");
     assertThat(lines[1]).startsWith("COMPLETED");
 
     stack.sink.acceptAtMost(Long.MAX_VALUE);

@@ -20,9 +20,13 @@ import org.springframework.batch.infrastructure.item.Chunk;
  * ETA, and the metrics of the exporter we replace ({@code backfill_in_progress}, {@code
  * backfill_events_processed_total}, {@code backfill_duration_seconds}).
  */
-class BackfillProgress implements StepExecutionListener, ChunkListener<Object, OutgoingEvent> {
+public class BackfillProgress
+    implements StepExecutionListener, ChunkListener<Object, OutgoingEvent> {
 
   private static final Logger log = LoggerFactory.getLogger(BackfillProgress.class);
+
+  /** Step execution-context key of the innermost cause of a failed run. */
+  public static final String FAILURE_REASON = "backfill.failureReason";
 
   private final Clock clock;
   private final Duration interval;
@@ -113,14 +117,16 @@ class BackfillProgress implements StepExecutionListener, ChunkListener<Object, O
         stepExecution.getWriteCount(),
         stepExecution.getFilterCount());
     if (!stepExecution.getFailureExceptions().isEmpty()) {
-      // keep what an operator can act on, not the wrapper, for `list` in a later run
+      // kept with the step for `list` in a later run: what an operator can act on, not the
+      // wrappers around it
       Throwable root = stepExecution.getFailureExceptions().get(0);
       while (root.getCause() != null
           && !(root instanceof io.nvsentinel.exporter.delivery.DeliveryExhaustedException)) {
         root = root.getCause();
       }
-      return new ExitStatus(
-          stepExecution.getExitStatus().getExitCode(), String.valueOf(root.getMessage()));
+      stepExecution
+          .getExecutionContext()
+          .putString(FAILURE_REASON, String.valueOf(root.getMessage()));
     }
     return stepExecution.getExitStatus();
   }

@@ -8,6 +8,7 @@ import static io.nvsentinel.exporter.backfill.job.BackfillJobConfiguration.WINDO
 import static io.nvsentinel.exporter.backfill.job.BackfillJobConfiguration.WINDOW_START;
 
 import io.nvsentinel.exporter.backfill.BackfillJobProperties;
+import io.nvsentinel.exporter.backfill.job.BackfillProgress;
 import io.nvsentinel.exporter.checkpoint.GapWindow;
 import io.nvsentinel.exporter.checkpoint.GapWindowStore;
 import io.nvsentinel.exporter.config.ExporterProperties;
@@ -288,10 +289,10 @@ public final class BackfillRuns {
   public static String failureReason(JobExecution execution) {
     List<Throwable> failures = new ArrayList<>(execution.getAllFailureExceptions());
     if (failures.isEmpty()) {
-      // a run of an earlier process: the step kept the innermost cause as its exit description
+      // a run of an earlier process: the step kept the innermost cause in its context
       return execution.getStepExecutions().stream()
-          .map(step -> step.getExitStatus().getExitDescription())
-          .filter(description -> description != null && !description.isBlank())
+          .filter(step -> step.getExecutionContext().containsKey(BackfillProgress.FAILURE_REASON))
+          .map(step -> step.getExecutionContext().getString(BackfillProgress.FAILURE_REASON))
           .findFirst()
           .orElse(execution.getExitStatus().getExitDescription());
     }
