@@ -98,6 +98,13 @@ final class RunnerHarness implements AutoCloseable {
   }
 
   ChangeStreamRunner runner(LiveProperties live, UnaryOperator<ChangeStreamSource> wrap) {
+    return runner(live, wrap, event -> {});
+  }
+
+  ChangeStreamRunner runner(
+      LiveProperties live,
+      UnaryOperator<ChangeStreamSource> wrap,
+      org.springframework.context.ApplicationEventPublisher events) {
     ExporterProperties properties = config.build();
     ChangeStreamSource source =
         wrap.apply(ChangeStreams.of(mongo, properties.datastore(), live.operationTypes()));
@@ -110,7 +117,7 @@ final class RunnerHarness implements AutoCloseable {
         properties,
         meters,
         Clock.systemUTC(),
-        event -> {});
+        events);
   }
 
   MongoCollection<BsonDocument> events() {
