@@ -5,8 +5,13 @@ import com.mongodb.client.model.Filters;
 import com.mongodb.client.model.Sorts;
 import io.nvsentinel.exporter.backfill.window.BackfillWindow;
 import java.util.ArrayDeque;
+import java.util.ArrayList;
 import java.util.Date;
 import java.util.Deque;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
 import org.bson.BsonDocument;
 import org.bson.BsonValue;
 import org.bson.conversions.Bson;
@@ -16,7 +21,8 @@ import org.springframework.batch.infrastructure.item.ItemStreamReader;
 /**
  * Reads the window's health events in ({@code createdAt}, {@code _id}) order, a page at a time by
  * key (never skip/offset), at most {@code maxEvents}. Its position — the key of the last event
- * handed out — is saved with every committed chunk, so a restart goes on after it.
+ * handed out — is saved with every committed chunk, so a restart goes on after it. The next page is
+ * fetched while the writer delivers the current chunk.
  */
 class HealthEventReader implements ItemStreamReader<BsonDocument> {
 
@@ -32,6 +38,14 @@ class HealthEventReader implements ItemStreamReader<BsonDocument> {
   private BsonValue lastId;
   private long read;
   private boolean exhausted;
+  private Page ahead;
+  private final ExecutorService prefetch =
+      Executors.newSingleThreadExecutor(
+          runnable -> {
+            Thread thread = new Thread(runnable, "backfill-prefetch");
+            thread.setDaemon(true);
+            return thread;
+          });
 
   HealthEventReader(MongoCollection<BsonDocument> events, BackfillWindow window, int pageSize) {
     this.events = events;
@@ -61,7 +75,10 @@ class HealthEventReader implements ItemStreamReader<BsonDocument> {
       return null;
     }
     if (page.isEmpty() && !exhausted) {
-      fetchPage();
+      Page fetched = ahead != null ? ahead : fetch();
+      ahead = null;
+      page.addAll(fetched.documents().join());
+      exhausted = page.size() < fetched.limit();
     }
     BsonDocument next = page.pollFirst();
     if (next == null) {
@@ -70,10 +87,17 @@ class HealthEventReader implements ItemStreamReader<BsonDocument> {
     lastCreatedAt = next.getDateTime("createdAt").getValue();
     lastId = next.get("_id");
     read++;
+    if (page.isEmpty() && !exhausted && read < window.maxEvents()) {
+      // the chunk is read: fetch the next page while the writer delivers this one
+      ahead = fetch();
+    }
     return next;
   }
 
-  private void fetchPage() {
+  /** A page being fetched, after the event handed out last, on the prefetch thread. */
+  private record Page(CompletableFuture<List<BsonDocument>> documents, int limit) {}
+
+  private Page fetch() {
     Bson filter = inWindow(window);
     if (lastCreatedAt != null) {
       Date last = new Date(lastCreatedAt);
@@ -84,9 +108,18 @@ class HealthEventReader implements ItemStreamReader<BsonDocument> {
                   Filters.gt("createdAt", last),
                   Filters.and(Filters.eq("createdAt", last), Filters.gt("_id", lastId))));
     }
+    Bson query = filter;
     int limit = (int) Math.min(pageSize, window.maxEvents() - read);
-    events.find(filter).sort(Sorts.ascending("createdAt", "_id")).limit(limit).into(page);
-    exhausted = page.size() < limit;
+    return new Page(
+        CompletableFuture.supplyAsync(
+            () ->
+                events
+                    .find(query)
+                    .sort(Sorts.ascending("createdAt", "_id"))
+                    .limit(limit)
+                    .into(new ArrayList<>()),
+            prefetch),
+        limit);
   }
 
   @Override
@@ -100,6 +133,11 @@ class HealthEventReader implements ItemStreamReader<BsonDocument> {
 
   @Override
   public void close() {
+    if (ahead != null) {
+      ahead.documents().cancel(true);
+      ahead = null;
+    }
     page.clear();
+    prefetch.shutdownNow();
   }
 }
