@@ -27,7 +27,6 @@ import org.bson.BsonInt32;
 import org.bson.BsonObjectId;
 import org.bson.BsonString;
 import org.bson.BsonTimestamp;
-import org.bson.BsonValue;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeAll;
@@ -400,9 +399,5 @@ abstract class ChangeStreamRunnerContract {
       }
       return delegate.open(resumeAfter, startAt);
     }
-  }
-
-  static BsonValue id(BsonDocument doc) {
-    return doc.get("_id");
   }
 }
