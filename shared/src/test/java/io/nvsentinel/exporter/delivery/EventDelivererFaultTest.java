@@ -312,12 +312,12 @@ class EventDelivererFaultTest {
 
   @Test
   void aSinkSlowerThanTheTimeoutIsRetried() {
-    fixture.config.sinkTimeout = Duration.ofMillis(300);
+    fixture.config.sinkTimeout = Duration.ofSeconds(1);
     wm.stubFor(
         post(urlEqualTo(SINK))
             .inScenario("slow")
             .whenScenarioStateIs(STARTED)
-            .willReturn(aResponse().withStatus(202).withFixedDelay(3_000))
+            .willReturn(aResponse().withStatus(202).withFixedDelay(5_000))
             .willSetStateTo("fast"));
     wm.stubFor(
         post(urlEqualTo(SINK))
@@ -328,9 +328,11 @@ class EventDelivererFaultTest {
     DeliveryOutcome outcome = fixture.deliverer().deliver(fixture.event());
 
     assertThat(outcome).isInstanceOf(DeliveryOutcome.Delivered.class);
-    assertThat(outcome.attempts()).isEqualTo(2);
+    // the slow answer was abandoned after sink.timeout and the event sent again (on a loaded
+    // machine the fast answer may time out too, so at least one timeout, not exactly one)
+    assertThat(outcome.attempts()).isGreaterThanOrEqualTo(2);
     assertThat(fixture.count("health_events_exporter_publish_errors", "error_type", "timeout"))
-        .isEqualTo(1);
+        .isEqualTo(outcome.attempts() - 1);
   }
 
   @Test
