@@ -4,6 +4,7 @@ import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.Timer;
 import io.nvsentinel.exporter.cloudevent.OutgoingEvent;
+import io.nvsentinel.exporter.delivery.DeliveryExhaustedException;
 import java.time.Clock;
 import java.time.Duration;
 import java.util.concurrent.atomic.AtomicInteger;
@@ -121,7 +122,8 @@ public class BackfillProgress
       // wrappers around it
       Throwable root = stepExecution.getFailureExceptions().get(0);
       while (root.getCause() != null
-          && !(root instanceof io.nvsentinel.exporter.delivery.DeliveryExhaustedException)) {
+          && root.getCause() != root
+          && !(root instanceof DeliveryExhaustedException)) {
         root = root.getCause();
       }
       stepExecution

@@ -12,7 +12,6 @@ import io.nvsentinel.exporter.backfill.job.BackfillProgress;
 import io.nvsentinel.exporter.checkpoint.GapWindow;
 import io.nvsentinel.exporter.checkpoint.GapWindowStore;
 import io.nvsentinel.exporter.config.ExporterProperties;
-import io.nvsentinel.exporter.delivery.DeliveryExhaustedException;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
@@ -285,24 +284,16 @@ public final class BackfillRuns {
     return Duration.between(at, clock.instant()).compareTo(settings.abandonedAfter()) >= 0;
   }
 
-  /** The innermost cause of a run's failure: what an operator can act on. */
+  /**
+   * Why a run failed, as an operator can act on it: the innermost cause its step kept (in this
+   * process or an earlier one), else the job's exit description.
+   */
   public static String failureReason(JobExecution execution) {
-    List<Throwable> failures = new ArrayList<>(execution.getAllFailureExceptions());
-    if (failures.isEmpty()) {
-      // a run of an earlier process: the step kept the innermost cause in its context
-      return execution.getStepExecutions().stream()
-          .filter(step -> step.getExecutionContext().containsKey(BackfillProgress.FAILURE_REASON))
-          .map(step -> step.getExecutionContext().getString(BackfillProgress.FAILURE_REASON))
-          .findFirst()
-          .orElse(execution.getExitStatus().getExitDescription());
-    }
-    Throwable root = failures.get(0);
-    while (root.getCause() != null
-        && root.getCause() != root
-        && !(root instanceof DeliveryExhaustedException)) {
-      root = root.getCause();
-    }
-    return root.getMessage();
+    return execution.getStepExecutions().stream()
+        .filter(step -> step.getExecutionContext().containsKey(BackfillProgress.FAILURE_REASON))
+        .map(step -> step.getExecutionContext().getString(BackfillProgress.FAILURE_REASON))
+        .findFirst()
+        .orElse(execution.getExitStatus().getExitDescription());
   }
 
   private static String firstLine(String text) {
