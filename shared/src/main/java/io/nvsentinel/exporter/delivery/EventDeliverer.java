@@ -15,6 +15,7 @@ import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicReference;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
+import org.slf4j.MDC;
 import org.springframework.core.retry.RetryException;
 import org.springframework.core.retry.RetryPolicy;
 import org.springframework.core.retry.RetryTemplate;
@@ -31,6 +32,9 @@ public final class EventDeliverer {
 
   private static final Logger log = LoggerFactory.getLogger(EventDeliverer.class);
   private static final JsonFormat FORMAT = new JsonFormat();
+
+  /** The log context key holding the CloudEvent id while an event is delivered. */
+  public static final String EVENT_ID = "eventId";
 
   private final SinkClient sink;
   private final SinkAuthorization authorization;
@@ -101,6 +105,13 @@ public final class EventDeliverer {
    * @throws DeliveryExhaustedException with {@link WhenExhausted#FAIL}, when retries ran out
    */
   public DeliveryOutcome deliver(OutgoingEvent event, WhenExhausted whenExhausted) {
+    // every log line about this event, here and below, carries its CloudEvent id
+    try (MDC.MDCCloseable ignored = MDC.putCloseable(EVENT_ID, event.id())) {
+      return deliverWithRetries(event, whenExhausted);
+    }
+  }
+
+  private DeliveryOutcome deliverWithRetries(OutgoingEvent event, WhenExhausted whenExhausted) {
     Instant first = clock.instant();
     AtomicInteger attempts = new AtomicInteger();
     AtomicReference<Duration> retryAfter = new AtomicReference<>();

@@ -31,15 +31,17 @@ import org.bson.BsonDocument;
 import org.bson.BsonTimestamp;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
-import org.slf4j.MDC;
 import org.springframework.boot.availability.AvailabilityChangeEvent;
 import org.springframework.boot.availability.LivenessState;
 import org.springframework.boot.availability.ReadinessState;
 import org.springframework.context.ApplicationEventPublisher;
 import org.springframework.context.SmartLifecycle;
 import org.springframework.core.retry.RetryException;
+import org.springframework.core.retry.RetryListener;
 import org.springframework.core.retry.RetryPolicy;
+import org.springframework.core.retry.RetryState;
 import org.springframework.core.retry.RetryTemplate;
+import org.springframework.core.retry.Retryable;
 
 /**
  * Feeds the export function from the change stream: one reader, {@code exporter.live.workers}
@@ -84,6 +86,21 @@ public final class ChangeStreamRunner implements SmartLifecycle {
               .maxDelay(Duration.ofMinutes(1))
               .predicate(e -> !interrupted(e))
               .build());
+
+  {
+    exportUntilAccountedFor.setRetryListener(
+        new RetryListener() {
+          @Override
+          public void beforeRetry(RetryPolicy policy, Retryable<?> retryable, RetryState state) {
+            log.error(
+                "{} could be neither delivered nor set aside (attempt {}), trying again; the"
+                    + " checkpoint waits for it: {}",
+                retryable.getName(),
+                state.getRetryCount() + 1,
+                String.valueOf(state.getLastException()));
+          }
+        });
+  }
 
   private final AtomicReference<Position> committed = new AtomicReference<>();
   private final AtomicInteger unflushed = new AtomicInteger();
@@ -240,12 +257,27 @@ public final class ChangeStreamRunner implements SmartLifecycle {
   }
 
   private void process(ChangeEvent change, long sequence) {
-    String eventId =
-        EventIds.of(datastore.database(), datastore.collection(), change.document().get("_id"));
-    MDC.put("eventId", eventId);
+    Retryable<ExportResult> exportIt =
+        new Retryable<>() {
+          @Override
+          public ExportResult execute() {
+            return export.apply(change);
+          }
+
+          /** Only logs ask for it, so the id is not computed for every event. */
+          @Override
+          public String getName() {
+            return "event "
+                + EventIds.of(
+                    datastore.database(), datastore.collection(), change.document().get("_id"));
+          }
+        };
     try {
-      ExportResult result = exportUntilAccountedFor.execute(() -> export.apply(change));
-      log.debug("event {} {} after {} attempt(s)", eventId, result.outcome(), result.attempts());
+      ExportResult result = exportUntilAccountedFor.execute(exportIt);
+      if (log.isDebugEnabled()) {
+        log.debug(
+            "{} {} after {} attempt(s)", exportIt.getName(), result.outcome(), result.attempts());
+      }
       CommitWindow.Committed<Position> moved = window.finish(sequence);
       if (moved != null) {
         committed.set(moved.position());
@@ -255,9 +287,7 @@ public final class ChangeStreamRunner implements SmartLifecycle {
       }
     } catch (RetryException e) {
       // interrupted by shutdown: the event stays uncommitted and is sent again after a restart
-      log.info("event {} left uncommitted: {}", eventId, e.getLastException().toString());
-    } finally {
-      MDC.remove("eventId");
+      log.info("{} left uncommitted: {}", exportIt.getName(), e.getLastException().toString());
     }
   }
 

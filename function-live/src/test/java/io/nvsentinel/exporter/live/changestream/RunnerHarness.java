@@ -105,12 +105,20 @@ final class RunnerHarness implements AutoCloseable {
       LiveProperties live,
       UnaryOperator<ChangeStreamSource> wrap,
       org.springframework.context.ApplicationEventPublisher events) {
+    return runner(live, wrap, events, UnaryOperator.identity());
+  }
+
+  ChangeStreamRunner runner(
+      LiveProperties live,
+      UnaryOperator<ChangeStreamSource> wrap,
+      org.springframework.context.ApplicationEventPublisher events,
+      UnaryOperator<Function<ChangeEvent, ExportResult>> wrapExport) {
     ExporterProperties properties = config.build();
     ChangeStreamSource source =
         wrap.apply(ChangeStreams.of(mongo, properties.datastore(), live.operationTypes()));
     return new ChangeStreamRunner(
         source,
-        exportFunction(),
+        wrapExport.apply(exportFunction()),
         checkpoints,
         gaps,
         live,
