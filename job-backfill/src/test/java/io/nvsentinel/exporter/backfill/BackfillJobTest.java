@@ -231,18 +231,19 @@ class BackfillJobTest {
   @Test
   void theJobWaitsForTheCutoffToAppear() throws Exception {
     stack.properties.put("exporter.backfill.waitForCutoff", "30s");
+    // an hour back from the cutoff holds these events; an hour back from "now" would not
+    stack.properties.put("exporter.backfill.maxAge", "1h");
     List<BsonDocument> docs = stack.insertEvents("e", T, 3);
-    Thread writer =
-        new Thread(
-            () -> {
-              org.awaitility.Awaitility.await().pollDelay(Duration.ofSeconds(2)).until(() -> true);
-              storeCutoff(T.plusSeconds(10));
-            });
-    writer.start();
-    Result result = stack.backfill();
-    writer.join();
-    assertThat(result.exitCode()).as(result.err()).isZero();
-    assertThat(delivered()).isEqualTo(ids(docs));
+    var liveExporter = java.util.concurrent.Executors.newSingleThreadScheduledExecutor();
+    try {
+      liveExporter.schedule(
+          () -> storeCutoff(T.plusSeconds(10)), 2, java.util.concurrent.TimeUnit.SECONDS);
+      Result result = stack.backfill();
+      assertThat(result.exitCode()).as(result.err()).isZero();
+      assertThat(delivered()).isEqualTo(ids(docs));
+    } finally {
+      liveExporter.shutdownNow();
+    }
   }
 
   @Test
