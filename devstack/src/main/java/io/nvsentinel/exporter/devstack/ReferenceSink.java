@@ -183,13 +183,16 @@ public final class ReferenceSink implements AutoCloseable {
           Thread.currentThread().interrupt();
         }
       }
-      respond(exchange, decide(exchange, body));
+      respond(exchange, decide(exchange, parsed));
     }
   }
 
   private record Answer(int status, String body) {}
 
-  private Answer decide(HttpExchange exchange, byte[] body) {
+  /**
+   * @param event the request body parsed as JSON, {@code null} when it is not JSON
+   */
+  private Answer decide(HttpExchange exchange, JsonNode event) {
     if (!exchange.getRequestMethod().equals("POST")) {
       return new Answer(405, "{\"error\":\"Method Not Allowed\"}");
     }
@@ -209,10 +212,7 @@ public final class ReferenceSink implements AutoCloseable {
     if (!CONTENT_TYPE.equals(exchange.getRequestHeaders().getFirst("Content-Type"))) {
       return new Answer(415, "{\"error\":\"Unsupported Media Type\"}");
     }
-    JsonNode event;
-    try {
-      event = JSON.readTree(body);
-    } catch (RuntimeException e) {
+    if (event == null) {
       return new Answer(400, "{\"error\":\"not JSON\"}");
     }
     if (!"1.0".equals(event.path("specversion").asString(""))) {
