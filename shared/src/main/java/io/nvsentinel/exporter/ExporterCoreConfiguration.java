@@ -6,10 +6,12 @@ import io.micrometer.core.instrument.Metrics;
 import io.nvsentinel.exporter.checkpoint.CheckpointStore;
 import io.nvsentinel.exporter.checkpoint.GapWindowStore;
 import io.nvsentinel.exporter.cloudevent.CloudEventMapper;
+import io.nvsentinel.exporter.cloudevent.EventConverter;
 import io.nvsentinel.exporter.config.ClientSecret;
 import io.nvsentinel.exporter.config.ExporterConfiguration;
 import io.nvsentinel.exporter.config.ExporterProperties;
 import io.nvsentinel.exporter.datastore.DatastoreClients;
+import io.nvsentinel.exporter.delivery.DeadLetterRedrive;
 import io.nvsentinel.exporter.delivery.DeadLetterStore;
 import io.nvsentinel.exporter.delivery.EventDeliverer;
 import io.nvsentinel.exporter.event.HealthEventDecoder;
@@ -61,6 +63,18 @@ public class ExporterCoreConfiguration {
   @ConditionalOnMissingBean
   CloudEventMapper cloudEventMapper(ExporterProperties properties, Clock clock) {
     return new CloudEventMapper(properties, clock);
+  }
+
+  @Bean
+  @ConditionalOnMissingBean
+  EventConverter eventConverter(HealthEventDecoder decoder, CloudEventMapper mapper) {
+    return new EventConverter(decoder, mapper);
+  }
+
+  @Bean
+  @ConditionalOnMissingBean
+  DeadLetterRedrive deadLetterRedrive(EventDeliverer deliverer, DeadLetterStore deadLetters) {
+    return new DeadLetterRedrive(deliverer, deadLetters);
   }
 
   @Bean

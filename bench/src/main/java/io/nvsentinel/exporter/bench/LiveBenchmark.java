@@ -7,6 +7,7 @@ import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import io.nvsentinel.exporter.checkpoint.CheckpointStore;
 import io.nvsentinel.exporter.checkpoint.GapWindowStore;
 import io.nvsentinel.exporter.cloudevent.CloudEventMapper;
+import io.nvsentinel.exporter.cloudevent.EventConverter;
 import io.nvsentinel.exporter.cloudevent.EventIds;
 import io.nvsentinel.exporter.config.ClientSecret;
 import io.nvsentinel.exporter.config.ExporterProperties;
@@ -16,7 +17,7 @@ import io.nvsentinel.exporter.devstack.EmbeddedMongo;
 import io.nvsentinel.exporter.event.HealthEventDecoder;
 import io.nvsentinel.exporter.live.LiveProperties;
 import io.nvsentinel.exporter.live.changestream.ChangeStreamRunner;
-import io.nvsentinel.exporter.live.changestream.ChangeStreams;
+import io.nvsentinel.exporter.live.changestream.MongoChangeStreamSource;
 import io.nvsentinel.exporter.live.function.ExportFunctions;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -80,24 +81,24 @@ public final class LiveBenchmark {
               Duration.ofMinutes(2),
               false);
       runner =
-          new ChangeStreamRunner(
-              ChangeStreams.of(client, properties.datastore(), live.operationTypes()),
+          ChangeStreamRunner.create(
+              new MongoChangeStreamSource(client, properties.datastore(), live.operationTypes()),
               functions
                   .toCloudEvent(
-                      new HealthEventDecoder(65_536, meters),
-                      new CloudEventMapper(properties, Clock.systemUTC()))
+                      new EventConverter(
+                          new HealthEventDecoder(65_536, meters),
+                          new CloudEventMapper(properties, Clock.systemUTC())))
                   .andThen(functions.deliver(deliverer, deadLetters)),
               new CheckpointStore(client, properties.resumeToken()),
               new GapWindowStore(client, properties.resumeToken()),
               live,
               properties,
+              deliverer,
               meters,
               Clock.systemUTC(),
               event -> {});
+      // the first start streams from shortly before now, so nothing inserted from here on is missed
       runner.start();
-      while (!runner.streamOpen()) {
-        Thread.sleep(20);
-      }
     }
 
     @Override

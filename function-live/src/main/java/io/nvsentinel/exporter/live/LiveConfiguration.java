@@ -5,8 +5,12 @@ import io.micrometer.core.instrument.MeterRegistry;
 import io.nvsentinel.exporter.checkpoint.CheckpointStore;
 import io.nvsentinel.exporter.checkpoint.GapWindowStore;
 import io.nvsentinel.exporter.config.ExporterProperties;
+import io.nvsentinel.exporter.delivery.AutomaticRedrive;
+import io.nvsentinel.exporter.delivery.DeadLetterRedrive;
+import io.nvsentinel.exporter.delivery.DeadLetterStore;
+import io.nvsentinel.exporter.delivery.EventDeliverer;
 import io.nvsentinel.exporter.live.changestream.ChangeStreamRunner;
-import io.nvsentinel.exporter.live.changestream.ChangeStreams;
+import io.nvsentinel.exporter.live.changestream.MongoChangeStreamSource;
 import io.nvsentinel.exporter.live.function.ChangeEvent;
 import io.nvsentinel.exporter.live.function.ExportFunctions;
 import io.nvsentinel.exporter.live.function.ExportResult;
@@ -35,6 +39,12 @@ class LiveConfiguration {
   }
 
   @Bean
+  AutomaticRedrive automaticRedrive(
+      EventDeliverer deliverer, DeadLetterRedrive redrive, DeadLetterStore deadLetters) {
+    return new AutomaticRedrive(deliverer.availability(), redrive, deadLetters);
+  }
+
+  @Bean
   ChangeStreamRunner changeStreamRunner(
       MongoClient mongo,
       Function<ChangeEvent, ExportResult> exportFunction,
@@ -42,16 +52,18 @@ class LiveConfiguration {
       GapWindowStore gaps,
       LiveProperties live,
       ExporterProperties properties,
+      EventDeliverer deliverer,
       MeterRegistry meters,
       Clock clock,
       ApplicationEventPublisher events) {
-    return new ChangeStreamRunner(
-        ChangeStreams.of(mongo, properties.datastore(), live.operationTypes()),
+    return ChangeStreamRunner.create(
+        new MongoChangeStreamSource(mongo, properties.datastore(), live.operationTypes()),
         exportFunction,
         checkpoints,
         gaps,
         live,
         properties,
+        deliverer,
         meters,
         clock,
         events);

@@ -15,25 +15,31 @@ public final class ClientSecret {
 
   private final String value;
   private final String origin;
+  private final Path file;
 
-  private ClientSecret(String value, String origin) {
+  private ClientSecret(String value, String origin, Path file) {
     this.value = value;
     this.origin = origin;
+    this.file = file;
   }
 
-  /** Resolves the secret; the file is read on each call so a rotated secret is picked up. */
+  /**
+   * Resolves the secret at start-up; {@link #reread()} picks up a rotated one later.
+   *
+   * @throws IllegalStateException when no secret can be read
+   */
   public static ClientSecret resolve(ExporterProperties.Oidc oidc, Function<String, String> env) {
     String envName = oidc.clientSecretEnv();
     if (envName != null && !envName.isBlank()) {
       String fromEnv = env.apply(envName);
       if (fromEnv != null && !fromEnv.isBlank()) {
-        return new ClientSecret(fromEnv.strip(), "environment variable " + envName);
+        return new ClientSecret(fromEnv.strip(), "environment variable " + envName, null);
       }
     }
     Path file = oidc.clientSecretFile();
     try {
       return new ClientSecret(
-          Files.readString(file, StandardCharsets.UTF_8).strip(), "file " + file);
+          Files.readString(file, StandardCharsets.UTF_8).strip(), "file " + file, file);
     } catch (IOException | RuntimeException e) {
       throw new IllegalStateException(
           "cannot read the OIDC client secret from '" + file + "': " + problemReading(file), e);
@@ -66,6 +72,23 @@ public final class ClientSecret {
 
   public String value() {
     return value;
+  }
+
+  /**
+   * The secret as its source holds it now: the file is read again (Kubernetes replaces a mounted
+   * secret in place when it is rotated). While the file is missing or empty — mid-rotation, say —
+   * the secret stays what it was. An environment variable cannot change, so it is returned as is.
+   */
+  public ClientSecret reread() {
+    if (file == null) {
+      return this;
+    }
+    try {
+      String now = Files.readString(file, StandardCharsets.UTF_8).strip();
+      return now.isEmpty() || now.equals(value) ? this : new ClientSecret(now, origin, file);
+    } catch (IOException | RuntimeException e) {
+      return this;
+    }
   }
 
   /** Where the secret came from, for logs. */

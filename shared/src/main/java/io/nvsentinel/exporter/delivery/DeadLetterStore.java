@@ -17,6 +17,9 @@ import java.util.List;
 import org.bson.BsonDocument;
 import org.bson.BsonValue;
 import org.bson.Document;
+import org.bson.RawBsonDocument;
+import org.bson.codecs.DocumentCodec;
+import org.bson.conversions.Bson;
 import org.bson.json.JsonMode;
 import org.bson.json.JsonWriterSettings;
 
@@ -27,6 +30,11 @@ import org.bson.json.JsonWriterSettings;
 public final class DeadLetterStore {
 
   static final String METRIC = "health_events_exporter_dead_letters";
+
+  /** Below MongoDB's 16 MiB document limit, with room for the entry's other fields. */
+  static final int MAX_ENTRY_BYTES = 15 * 1024 * 1024;
+
+  static final int PREFIX_CHARS = 1024 * 1024;
 
   private static final JsonWriterSettings EXTENDED =
       JsonWriterSettings.builder().outputMode(JsonMode.EXTENDED).build();
@@ -47,11 +55,15 @@ public final class DeadLetterStore {
 
   /** Records an event the sink refused or that ran out of retries. */
   void deliveryFailed(
-      OutgoingEvent event, String kind, DeliveryFailure last, int attempts, Instant first) {
+      OutgoingEvent event,
+      DeadLetter.Kind kind,
+      DeliveryFailure last,
+      int attempts,
+      Instant first) {
     Document entry =
         new Document("_id", event.id())
             .append("documentId", event.documentId())
-            .append("kind", kind)
+            .append("kind", kind.label())
             .append("reason", last.getMessage())
             .append("errorType", last.errorType())
             .append("lastStatus", last.status())
@@ -76,7 +88,7 @@ public final class DeadLetterStore {
     Document entry =
         new Document("_id", key)
             .append("documentId", documentId)
-            .append("kind", "undecodable")
+            .append("kind", DeadLetter.Kind.UNDECODABLE.label())
             .append("reason", reason)
             .append("errorType", "undecodable")
             .append("lastStatus", 0)
@@ -84,25 +96,64 @@ public final class DeadLetterStore {
             .append("firstAttemptAt", Date.from(now))
             .append("lastAttemptAt", Date.from(now))
             .append("document", document);
-    save(entry, "undecodable");
+    save(entry, DeadLetter.Kind.UNDECODABLE);
   }
 
-  private void save(Document entry, String kind) {
+  private void save(Document entry, DeadLetter.Kind kind) {
     collection.replaceOne(
-        Filters.eq("_id", entry.get("_id")), entry, new ReplaceOptions().upsert(true));
-    meters.counter(METRIC, "kind", kind).increment();
+        Filters.eq("_id", entry.get("_id")),
+        withinSizeLimit(entry),
+        new ReplaceOptions().upsert(true));
+    meters.counter(METRIC, "kind", kind.label()).increment();
+  }
+
+  /**
+   * The entry, or, when it would not fit in one MongoDB document, the entry with its CloudEvent or
+   * document cut to a prefix of their JSON and the cut recorded ({@code truncated}, with the
+   * original size). A truncated CloudEvent cannot be re-driven; the prefix still shows what it was.
+   */
+  static Document withinSizeLimit(Document entry) {
+    int size = bsonSize(entry);
+    if (size <= MAX_ENTRY_BYTES) {
+      return entry;
+    }
+    Document cut = new Document(entry);
+    for (String field : new String[] {"cloudEvent", "document"}) {
+      Object value = cut.get(field);
+      if (value == null) {
+        continue;
+      }
+      String json = value instanceof String text ? text : ((BsonDocument) value).toJson(EXTENDED);
+      cut.remove(field);
+      cut.append(field + "Prefix", json.substring(0, Math.min(json.length(), PREFIX_CHARS)));
+      cut.append("truncated", new Document("field", field).append("originalBytes", size));
+    }
+    return cut;
+  }
+
+  private static int bsonSize(Document entry) {
+    return new RawBsonDocument(entry, new DocumentCodec()).getByteBuffer().remaining();
   }
 
   /** The dead letters, oldest first. */
   public List<DeadLetter> list(int limit) {
+    return list(limit, Filters.empty());
+  }
+
+  /** The dead letters of one kind, oldest first. */
+  public List<DeadLetter> list(int limit, DeadLetter.Kind kind) {
+    return list(limit, Filters.eq("kind", kind.label()));
+  }
+
+  private List<DeadLetter> list(int limit, Bson filter) {
     List<DeadLetter> letters = new ArrayList<>();
-    for (Document d : collection.find().sort(Sorts.ascending("lastAttemptAt")).limit(limit)) {
+    for (Document d : collection.find(filter).sort(Sorts.ascending("lastAttemptAt")).limit(limit)) {
       BsonDocument raw = d.toBsonDocument();
       letters.add(
           new DeadLetter(
               d.getString("_id"),
               raw.get("documentId"),
-              d.getString("kind"),
+              DeadLetter.Kind.of(d.getString("kind")),
               d.getString("reason"),
               d.getInteger("lastStatus", 0),
               d.getInteger("attempts", 0),
@@ -115,6 +166,10 @@ public final class DeadLetterStore {
 
   public long count() {
     return collection.countDocuments();
+  }
+
+  public long count(DeadLetter.Kind kind) {
+    return collection.countDocuments(Filters.eq("kind", kind.label()));
   }
 
   /** Removes the entry, after it was delivered on a re-drive. */

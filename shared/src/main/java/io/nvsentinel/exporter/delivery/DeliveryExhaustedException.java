@@ -1,11 +1,20 @@
 package io.nvsentinel.exporter.delivery;
 
-/** Retries ran out and the caller asked not to dead-letter: the event is still undelivered. */
+/**
+ * The sink could take no event (retries ran out for every event, or a setting is wrong) and the
+ * caller asked to fail rather than hold: the event is still undelivered, and no dead letter was
+ * written.
+ */
 public final class DeliveryExhaustedException extends RuntimeException {
 
   DeliveryExhaustedException(String eventId, int attempts, DeliveryFailure last) {
     super(
-        "event " + eventId + " not delivered after " + attempts + " attempts: " + last.getMessage(),
+        "event "
+            + eventId
+            + " not delivered after "
+            + attempts
+            + " attempt(s): "
+            + last.getMessage(),
         last);
   }
 }

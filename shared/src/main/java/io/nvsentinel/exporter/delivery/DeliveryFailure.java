@@ -6,46 +6,98 @@ import java.net.http.HttpTimeoutException;
 import java.time.Duration;
 import java.util.Set;
 import org.springframework.security.oauth2.core.OAuth2AuthorizationException;
+import org.springframework.web.client.HttpClientErrorException;
 
 /**
- * Why one delivery attempt failed, and whether trying again can help. This is where retries are
- * decided: I/O errors, timeouts, token-endpoint failures and the statuses 408, 425, 429 and 5xx are
- * worth another attempt; every other answer of the sink is final.
+ * Why one delivery attempt failed, and whose problem it is. This is where retries are decided:
+ *
+ * <ul>
+ *   <li>{@link Kind#TRANSIENT}: I/O errors, timeouts, token-endpoint outages and the statuses 408,
+ *       425, 429 and 5xx — worth another attempt;
+ *   <li>{@link Kind#MISCONFIGURED}: answers that every event would get because a setting is wrong —
+ *       the token endpoint refusing the client (4xx), the sink answering 401 to a fresh token, 403,
+ *       404 or 405. No event is to blame, so none is dead-lettered; the message names the setting
+ *       to check;
+ *   <li>{@link Kind#REFUSED}: every other answer of the sink — final for this event.
+ * </ul>
  */
 public final class DeliveryFailure extends RuntimeException {
 
+  /** Whose problem a failure is. */
+  public enum Kind {
+    /** Worth trying again: the sink or the identity provider is overloaded or out of reach. */
+    TRANSIENT,
+    /** A setting of the exporter (or of the sink's view of it) is wrong; every event would fail. */
+    MISCONFIGURED,
+    /** The sink refuses this event. */
+    REFUSED
+  }
+
   private static final Set<Integer> RETRYABLE_STATUSES = Set.of(408, 425, 429);
+
+  /** OAuth 2.0 error codes (RFC 6749 5.2) that no retry can fix. */
+  private static final Set<String> CLIENT_ERRORS =
+      Set.of(
+          "invalid_request",
+          "invalid_client",
+          "invalid_grant",
+          "unauthorized_client",
+          "unsupported_grant_type",
+          "invalid_scope",
+          "access_denied");
 
   private final String errorType;
   private final int status;
-  private final boolean retryable;
+  private final Kind kind;
   private final Duration retryAfter;
 
   private DeliveryFailure(
       String errorType,
       int status,
-      boolean retryable,
+      Kind kind,
       Duration retryAfter,
       String message,
       Throwable cause) {
     super(message, cause, false, false);
     this.errorType = errorType;
     this.status = status;
-    this.retryable = retryable;
+    this.kind = kind;
     this.retryAfter = retryAfter;
   }
 
   /** The sink answered with a status that is not 2xx. */
   static DeliveryFailure status(int status, Duration retryAfter, String body) {
-    boolean retryable = status >= 500 || RETRYABLE_STATUSES.contains(status);
-    String type = status >= 500 ? "http_5xx" : status == 429 ? "rate_limited" : "http_4xx";
-    return new DeliveryFailure(
-        type,
-        status,
-        retryable,
-        retryAfter,
-        "the sink answered " + status + (body.isEmpty() ? "" : ": " + body),
-        null);
+    String answered = "the sink answered " + status + (body.isEmpty() ? "" : ": " + body);
+    if (status >= 500 || RETRYABLE_STATUSES.contains(status)) {
+      return new DeliveryFailure(
+          status >= 500 ? "http_5xx" : status == 429 ? "rate_limited" : "http_4xx",
+          status,
+          Kind.TRANSIENT,
+          retryAfter,
+          answered,
+          null);
+    }
+    String setting =
+        switch (status) {
+          case 401 ->
+              "; it refuses even a freshly issued token: check exporter.oidc.tokenUrl,"
+                  + " exporter.oidc.clientId and exporter.oidc.scope against what the sink accepts";
+          case 403 ->
+              "; the exporter's client may not post events: check exporter.oidc.scope and the"
+                  + " client's permissions at the sink";
+          case 404, 405 -> "; check exporter.sink.endpoint";
+          default -> null;
+        };
+    if (setting != null) {
+      return new DeliveryFailure(
+          status == 401 ? "unauthorized" : "http_4xx",
+          status,
+          Kind.MISCONFIGURED,
+          null,
+          answered + setting,
+          null);
+    }
+    return new DeliveryFailure("http_4xx", status, Kind.REFUSED, null, answered, null);
   }
 
   /** The request did not complete: network error or timeout. */
@@ -55,31 +107,44 @@ public final class DeliveryFailure extends RuntimeException {
     return new DeliveryFailure(
         timeout ? "timeout" : "network",
         0,
-        true,
+        Kind.TRANSIENT,
         null,
         (timeout ? "the sink did not answer in time: " : "cannot reach the sink: ")
             + rootMessage(e),
         e);
   }
 
-  /** No access token could be obtained. */
+  /**
+   * No access token could be obtained. A 4xx answer of the token endpoint, or an OAuth error code
+   * that says the client or its request is wrong, is a misconfiguration; anything else (no answer,
+   * 5xx, a body that is no token response) is transient.
+   */
   static DeliveryFailure token(OAuth2AuthorizationException e, String tokenUrl) {
+    String code = e.getError().getErrorCode();
+    HttpClientErrorException clientError = cause(e, HttpClientErrorException.class);
+    boolean misconfigured = CLIENT_ERRORS.contains(code) || clientError != null;
+    String detail =
+        clientError != null
+            ? "it answered "
+                + clientError.getStatusCode().value()
+                + snippet(clientError.getResponseBodyAsString())
+            : code + (e.getCause() == null ? "" : " (" + rootMessage(e) + ")");
+    String message = "cannot obtain an access token from " + tokenUrl + ": " + detail;
+    if (misconfigured) {
+      message +=
+          "invalid_scope".equals(code)
+              ? "; check exporter.oidc.scope"
+              : "; check exporter.oidc.clientId, the client secret (exporter.oidc.clientSecretFile"
+                  + " or the environment variable named by exporter.oidc.clientSecretEnv) and"
+                  + " exporter.oidc.scope";
+    }
     return new DeliveryFailure(
-        "token",
-        0,
-        true,
-        null,
-        "cannot obtain an access token from "
-            + tokenUrl
-            + ": "
-            + e.getError()
-            + (e.getCause() == null ? "" : " (" + rootMessage(e) + ")"),
-        e);
+        "token", 0, misconfigured ? Kind.MISCONFIGURED : Kind.TRANSIENT, null, message, e);
   }
 
   /** Anything else: a bug or an unexpected state, not worth repeating. */
   static DeliveryFailure unexpected(RuntimeException e) {
-    return new DeliveryFailure("unexpected", 0, false, null, "unexpected failure: " + e, e);
+    return new DeliveryFailure("unexpected", 0, Kind.REFUSED, null, "unexpected failure: " + e, e);
   }
 
   /** Label for {@code health_events_exporter_publish_errors_total{error_type}}. */
@@ -92,8 +157,13 @@ public final class DeliveryFailure extends RuntimeException {
     return status;
   }
 
+  public Kind kind() {
+    return kind;
+  }
+
+  /** Whether another attempt can help. */
   public boolean retryable() {
-    return retryable;
+    return kind == Kind.TRANSIENT;
   }
 
   /** The wait the sink asked for with {@code Retry-After}, or {@code null}. */
@@ -101,13 +171,22 @@ public final class DeliveryFailure extends RuntimeException {
     return retryAfter;
   }
 
+  private static String snippet(String body) {
+    String text = body == null ? "" : body.strip();
+    return text.isEmpty() ? "" : " " + (text.length() > 200 ? text.substring(0, 200) : text);
+  }
+
   private static boolean causedBy(Throwable t, Class<? extends Throwable> type) {
+    return cause(t, type) != null;
+  }
+
+  private static <T extends Throwable> T cause(Throwable t, Class<T> type) {
     for (Throwable c = t; c != null; c = c.getCause()) {
       if (type.isInstance(c)) {
-        return true;
+        return type.cast(c);
       }
     }
-    return false;
+    return null;
   }
 
   private static String rootMessage(Throwable t) {

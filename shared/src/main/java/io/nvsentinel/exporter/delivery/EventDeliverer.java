@@ -1,17 +1,15 @@
 package io.nvsentinel.exporter.delivery;
 
-import io.cloudevents.CloudEvent;
-import io.cloudevents.jackson.JsonFormat;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.nvsentinel.exporter.cloudevent.OutgoingEvent;
 import io.nvsentinel.exporter.config.ClientSecret;
 import io.nvsentinel.exporter.config.ExporterProperties;
 import java.io.IOException;
-import java.nio.charset.StandardCharsets;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
-import java.util.concurrent.atomic.AtomicInteger;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicReference;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -25,23 +23,31 @@ import org.springframework.util.backoff.BackOff;
 /**
  * Delivers one CloudEvent until the sink acknowledges it or it is set aside as a dead letter:
  * Spring's {@link RetryTemplate} with the {@link RetrySchedule}, retrying only what {@link
- * DeliveryFailure} calls retryable. A 401 drops the cached token and re-sends at once with a fresh
- * one before any back-off. Safe to call from many threads.
+ * DeliveryFailure} calls transient. A 401 drops the cached token and re-sends at once with a fresh
+ * one before any back-off. Only what is the event's own fault makes a dead letter: a refusal by the
+ * sink, or retries running out while other events got through. A misconfiguration or an outage for
+ * every event is reported to {@link SinkAvailability} and, depending on the caller, held until it
+ * is over or failed. Safe to call from many threads.
  */
 public final class EventDeliverer {
 
   private static final Logger log = LoggerFactory.getLogger(EventDeliverer.class);
-  private static final JsonFormat FORMAT = new JsonFormat();
 
   /** The log context key holding the CloudEvent id while an event is delivered. */
   public static final String EVENT_ID = "eventId";
+
+  /** The longest wait between two attempts of a held event. */
+  static final Duration MAX_HOLD_INTERVAL = Duration.ofSeconds(30);
 
   private final SinkClient sink;
   private final SinkAuthorization authorization;
   private final RetrySchedule schedule;
   private final DeadLetterStore deadLetters;
   private final DeliveryMetrics metrics;
+  private final SinkAvailability availability;
+  private final Duration holdInterval;
   private final Clock clock;
+  private final Map<Thread, Long> attemptsInProgress = new ConcurrentHashMap<>();
 
   EventDeliverer(
       SinkClient sink,
@@ -55,6 +61,9 @@ public final class EventDeliverer {
     this.schedule = schedule;
     this.deadLetters = deadLetters;
     this.metrics = new DeliveryMetrics(meters);
+    this.availability = new SinkAvailability();
+    Duration cap = schedule.maxBackoff();
+    this.holdInterval = cap.compareTo(MAX_HOLD_INTERVAL) < 0 ? cap : MAX_HOLD_INTERVAL;
     this.clock = clock;
   }
 
@@ -77,10 +86,13 @@ public final class EventDeliverer {
         clock);
   }
 
-  /** What to do with an event whose retries ran out. */
-  public enum WhenExhausted {
-    /** Set it aside and go on: the live stream must not stall on one event. */
-    DEAD_LETTER,
+  /** What to do while the sink cannot take any event (an outage, a wrong setting). */
+  public enum WhenSinkUnavailable {
+    /**
+     * Keep the event and try it again every {@code min(maxBackoff, 30s)}, and at once when the sink
+     * recovers: the live stream pauses rather than turn an outage into dead letters.
+     */
+    HOLD,
     /**
      * Throw {@link DeliveryExhaustedException}: a backfill chunk fails and is rerun later, instead
      * of dead-lettering a whole window while the sink is down.
@@ -88,32 +100,47 @@ public final class EventDeliverer {
     FAIL
   }
 
+  /** The sink's availability, as the deliveries found it. */
+  public SinkAvailability availability() {
+    return availability;
+  }
+
+  /**
+   * How long the oldest attempt still waiting for the sink has been running; zero when none is. A
+   * whole attempt is bounded by {@code sink.timeout}, so a much longer one is stuck.
+   */
+  public Duration longestAttemptInProgress() {
+    long now = System.nanoTime();
+    long longest = 0;
+    for (long started : attemptsInProgress.values()) {
+      longest = Math.max(longest, now - started);
+    }
+    return Duration.ofNanos(longest);
+  }
+
+  /** Delivers {@code event}, holding it while the sink is unavailable. */
+  public DeliveryOutcome deliver(OutgoingEvent event) {
+    return deliver(event, WhenSinkUnavailable.HOLD);
+  }
+
   /**
    * Delivers {@code event}; returns once it is acknowledged or dead-lettered.
    *
    * @throws DeliveryInterruptedException if the thread is interrupted first; nothing was recorded
+   * @throws DeliveryExhaustedException with {@link WhenSinkUnavailable#FAIL}, when the sink is
+   *     unavailable for every event or a setting is wrong
    */
-  public DeliveryOutcome deliver(OutgoingEvent event) {
-    return deliver(event, WhenExhausted.DEAD_LETTER);
-  }
-
-  /**
-   * Delivers {@code event}. A refusal by the sink (a final 4xx) always makes a dead letter; what
-   * happens when retries run out is up to {@code whenExhausted}.
-   *
-   * @throws DeliveryInterruptedException if the thread is interrupted first; nothing was recorded
-   * @throws DeliveryExhaustedException with {@link WhenExhausted#FAIL}, when retries ran out
-   */
-  public DeliveryOutcome deliver(OutgoingEvent event, WhenExhausted whenExhausted) {
+  public DeliveryOutcome deliver(OutgoingEvent event, WhenSinkUnavailable whenUnavailable) {
     // every log line about this event, here and below, carries its CloudEvent id
     try (MDC.MDCCloseable ignored = MDC.putCloseable(EVENT_ID, event.id())) {
-      return deliverWithRetries(event, whenExhausted);
+      return deliverWithRetries(event, whenUnavailable);
     }
   }
 
-  private DeliveryOutcome deliverWithRetries(OutgoingEvent event, WhenExhausted whenExhausted) {
+  private DeliveryOutcome deliverWithRetries(
+      OutgoingEvent event, WhenSinkUnavailable whenUnavailable) {
     Instant first = clock.instant();
-    AtomicInteger attempts = new AtomicInteger();
+    Attempts attempts = new Attempts();
     AtomicReference<Duration> retryAfter = new AtomicReference<>();
     RetryTemplate retries = new RetryTemplate(policy(retryAfter::get));
     try {
@@ -125,38 +152,94 @@ public final class EventDeliverer {
                   return attempt(event, attempts);
                 } catch (DeliveryFailure failure) {
                   retryAfter.set(failure.retryAfter());
-                  log.warn(
-                      "event {}: attempt {} failed ({}): {}",
-                      event.id(),
-                      attempts.get(),
-                      failure.retryable() ? "retryable" : "permanent",
-                      failure.getMessage());
+                  logFailure(event, attempts, failure);
                   throw failure;
                 }
               });
-      metrics.delivered();
-      return new DeliveryOutcome.Delivered(event.id(), attempts.get(), status);
+      return delivered(event, attempts, status);
     } catch (RetryException e) {
       if (Thread.currentThread().isInterrupted()) {
         throw new DeliveryInterruptedException(event.id(), e);
+      }
+      if (e.getCause() instanceof Error error) {
+        throw error;
       }
       DeliveryFailure last =
           e.getLastException() instanceof DeliveryFailure failure
               ? failure
               : DeliveryFailure.unexpected(
                   new IllegalStateException(String.valueOf(e.getLastException())));
-      if (last.retryable() && whenExhausted == WhenExhausted.FAIL) {
-        metrics.failed();
-        throw new DeliveryExhaustedException(event.id(), attempts.get(), last);
+      if (last.kind() == DeliveryFailure.Kind.REFUSED
+          || (last.retryable() && availability.acceptedSince(attempts.previousStartNanos))) {
+        // the sink refused this event, or took others while this one kept failing: its own fault
+        return deadLettered(event, last, attempts, first);
       }
-      String kind = last.retryable() ? "exhausted" : "rejected";
-      deadLetters.deliveryFailed(event, kind, last, attempts.get(), first);
-      metrics.failed();
-      String reason =
-          (last.retryable() ? "gave up after " + attempts.get() + " attempts: " : "refused: ")
-              + last.getMessage();
-      log.error("event {} was dead-lettered ({}): {}", event.id(), kind, reason);
-      return new DeliveryOutcome.DeadLettered(event.id(), attempts.get(), reason);
+      availability.unavailable(last);
+      if (whenUnavailable == WhenSinkUnavailable.FAIL) {
+        metrics.failed();
+        throw new DeliveryExhaustedException(event.id(), attempts.count, last);
+      }
+      return hold(event, attempts, first);
+    }
+  }
+
+  /** Tries the event again until the sink takes it, refuses it, or the thread is interrupted. */
+  private DeliveryOutcome hold(OutgoingEvent event, Attempts attempts, Instant first) {
+    while (true) {
+      try {
+        availability.awaitRecovery(holdInterval);
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+        throw new DeliveryInterruptedException(event.id(), e);
+      }
+      try {
+        return delivered(event, attempts, attempt(event, attempts));
+      } catch (DeliveryFailure failure) {
+        if (failure.kind() == DeliveryFailure.Kind.REFUSED) {
+          return deadLettered(event, failure, attempts, first);
+        }
+        log.debug("event {}: still held ({})", event.id(), failure.getMessage());
+        availability.unavailable(failure);
+      }
+    }
+  }
+
+  private DeliveryOutcome delivered(OutgoingEvent event, Attempts attempts, int status) {
+    metrics.delivered();
+    return new DeliveryOutcome.Delivered(event.id(), attempts.count, status);
+  }
+
+  private DeliveryOutcome deadLettered(
+      OutgoingEvent event, DeliveryFailure last, Attempts attempts, Instant first) {
+    DeadLetter.Kind kind = last.retryable() ? DeadLetter.Kind.EXHAUSTED : DeadLetter.Kind.REJECTED;
+    deadLetters.deliveryFailed(event, kind, last, attempts.count, first);
+    metrics.failed();
+    String reason =
+        (last.retryable() ? "gave up after " + attempts.count + " attempts: " : "refused: ")
+            + last.getMessage();
+    log.error("event {} was dead-lettered ({}): {}", event.id(), kind.label(), reason);
+    return new DeliveryOutcome.DeadLettered(event.id(), attempts.count, reason);
+  }
+
+  private static void logFailure(OutgoingEvent event, Attempts attempts, DeliveryFailure failure) {
+    log.warn(
+        "event {}: attempt {} failed ({}): {}",
+        event.id(),
+        attempts.count,
+        failure.kind().name().toLowerCase(java.util.Locale.ROOT),
+        failure.getMessage());
+  }
+
+  /** The attempts of one delivery; touched by one thread at a time. */
+  private static final class Attempts {
+    int count;
+    long previousStartNanos = System.nanoTime();
+    long lastStartNanos = previousStartNanos;
+
+    void started() {
+      count++;
+      previousStartNanos = lastStartNanos;
+      lastStartNanos = System.nanoTime();
     }
   }
 
@@ -176,7 +259,7 @@ public final class EventDeliverer {
   }
 
   /** One POST, plus one immediate re-send with a fresh token if the sink answered 401. */
-  private int attempt(OutgoingEvent event, AtomicInteger attempts) {
+  private int attempt(OutgoingEvent event, Attempts attempts) {
     SinkResponse response = post(event, attempts);
     if (response.status() == 401) {
       metrics.error("unauthorized");
@@ -187,6 +270,7 @@ public final class EventDeliverer {
       response = post(event, attempts);
     }
     if (response.accepted()) {
+      availability.accepted();
       return response.status();
     }
     DeliveryFailure failure =
@@ -195,9 +279,11 @@ public final class EventDeliverer {
     throw failure;
   }
 
-  private SinkResponse post(OutgoingEvent event, AtomicInteger attempts) {
-    attempts.incrementAndGet();
-    long start = System.nanoTime();
+  private SinkResponse post(OutgoingEvent event, Attempts attempts) {
+    attempts.started();
+    long start = attempts.lastStartNanos;
+    Thread self = Thread.currentThread();
+    attemptsInProgress.put(self, start);
     try {
       return sink.post(event, authorization.accessToken());
     } catch (IOException e) {
@@ -210,6 +296,7 @@ public final class EventDeliverer {
     } catch (RuntimeException e) {
       throw counted(DeliveryFailure.unexpected(e));
     } finally {
+      attemptsInProgress.remove(self);
       metrics.attempt(Duration.ofNanos(System.nanoTime() - start));
     }
   }
@@ -218,33 +305,4 @@ public final class EventDeliverer {
     metrics.error(failure.errorType());
     return failure;
   }
-
-  /**
-   * Sends every dead letter that holds a CloudEvent again, removing those the sink now accepts.
-   * Undecodable documents stay: they need their data fixed first.
-   */
-  public RedriveReport redrive(int limit) {
-    int delivered = 0;
-    int failedAgain = 0;
-    int skipped = 0;
-    for (DeadLetter letter : deadLetters.list(limit)) {
-      if (letter.cloudEvent() == null) {
-        skipped++;
-        continue;
-      }
-      byte[] json = letter.cloudEvent().getBytes(StandardCharsets.UTF_8);
-      CloudEvent cloudEvent = FORMAT.deserialize(json);
-      DeliveryOutcome outcome = deliver(new OutgoingEvent(cloudEvent, json, letter.documentId()));
-      if (outcome instanceof DeliveryOutcome.Delivered) {
-        deadLetters.remove(letter.id());
-        delivered++;
-      } else {
-        failedAgain++;
-      }
-    }
-    return new RedriveReport(delivered, failedAgain, skipped);
-  }
-
-  /** What a re-drive did. */
-  public record RedriveReport(int delivered, int failedAgain, int skippedUndecodable) {}
 }

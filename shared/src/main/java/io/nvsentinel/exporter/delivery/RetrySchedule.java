@@ -40,6 +40,23 @@ public final class RetrySchedule {
     return maxRetries;
   }
 
+  /** The cap on any wait between two attempts. */
+  public Duration maxBackoff() {
+    return Duration.ofNanos((long) maxNanos);
+  }
+
+  /**
+   * The longest one delivery can take before its retries run out: every wait at its jittered
+   * maximum, plus {@code attemptTimeout} for each attempt and its immediate re-send after a 401.
+   */
+  public Duration worstCase(Duration attemptTimeout) {
+    double waits = 0;
+    for (int retry = 1; retry <= maxRetries; retry++) {
+      waits += Math.min(maxNanos, initialNanos * Math.pow(multiplier, retry - 1) * (1 + JITTER));
+    }
+    return Duration.ofNanos((long) waits).plus(attemptTimeout.multipliedBy(2L * (maxRetries + 1)));
+  }
+
   /** The wait before retry number {@code retry} (1 is the first retry). */
   public Duration delayBefore(int retry) {
     double base = Math.min(maxNanos, initialNanos * Math.pow(multiplier, retry - 1));

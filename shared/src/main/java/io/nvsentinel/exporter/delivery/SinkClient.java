@@ -9,12 +9,17 @@ import java.net.http.HttpClient;
 import java.net.http.HttpHeaders;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
+import java.net.http.HttpTimeoutException;
 import java.nio.charset.StandardCharsets;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.ZonedDateTime;
 import java.time.format.DateTimeFormatter;
 import java.time.format.DateTimeParseException;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
 
 /**
  * POSTs one structured-mode CloudEvent per request to {@code exporter.sink.endpoint}. Thread-safe;
@@ -60,13 +65,31 @@ final class SinkClient {
             .header("Authorization", "Bearer " + accessToken)
             .POST(HttpRequest.BodyPublishers.ofByteArray(event.json()))
             .build();
-    HttpResponse<byte[]> response =
-        client.send(
+    // The request timeout covers the wait for the response headers only; a sink that stalls in
+    // its body would hold the attempt forever. The whole exchange is bounded here.
+    CompletableFuture<HttpResponse<byte[]>> exchange =
+        client.sendAsync(
             request,
             info ->
                 info.statusCode() >= 200 && info.statusCode() < 300
                     ? HttpResponse.BodySubscribers.replacing(new byte[0])
                     : HttpResponse.BodySubscribers.ofByteArray());
+    HttpResponse<byte[]> response;
+    try {
+      response = exchange.get(timeout.toNanos(), TimeUnit.NANOSECONDS);
+    } catch (TimeoutException e) {
+      exchange.cancel(true);
+      throw new HttpTimeoutException(
+          "the sink did not complete its answer within " + timeout + " (exporter.sink.timeout)");
+    } catch (InterruptedException e) {
+      exchange.cancel(true);
+      throw e;
+    } catch (ExecutionException e) {
+      if (e.getCause() instanceof IOException io) {
+        throw io;
+      }
+      throw new IOException(e.getCause());
+    }
     return new SinkResponse(
         response.statusCode(), retryAfter(response.headers()), snippet(response.body()));
   }

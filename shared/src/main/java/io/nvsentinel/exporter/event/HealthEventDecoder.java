@@ -30,6 +30,12 @@ public final class HealthEventDecoder {
   static final String REPAIRS_METRIC = "health_events_exporter_decode_repairs";
   static final String TRANSFORM_ERRORS_METRIC = "health_events_exporter_transform_errors";
 
+  /** The range of RFC 3339 dates: years 0001 to 9999. */
+  private static final Instant EARLIEST = Instant.parse("0001-01-01T00:00:00Z");
+
+  private static final Instant LATEST = Instant.parse("+10000-01-01T00:00:00Z");
+  private static final double MAX_EPOCH_SECONDS = 253_402_300_800d;
+
   private static final JsonWriterSettings JSON =
       JsonWriterSettings.builder().outputMode(JsonMode.RELAXED).build();
 
@@ -90,6 +96,14 @@ public final class HealthEventDecoder {
     return new DecodeResult.Decoded(new StoredHealthEvent(id, createdAt, event, fields.warnings));
   }
 
+  /**
+   * Counts a document that failed after decoding, in {@code
+   * health_events_exporter_transform_errors_total} like the ones rejected here.
+   */
+  public void countRejection() {
+    rejections.increment();
+  }
+
   private static String typeName(BsonValue value) {
     return value.getBsonType().name().toLowerCase(Locale.ROOT).replace("_", " ");
   }
@@ -147,11 +161,10 @@ public final class HealthEventDecoder {
       if (value == null) {
         return 0;
       }
-      if (value.isInt32() || value.isInt64()) {
-        return (int) value.asNumber().longValue();
+      if (value.isInt32()) {
+        return value.asInt32().getValue();
       }
-      if (value.isDouble()
-          && value.asDouble().getValue() == Math.rint(value.asDouble().getValue())) {
+      if ((value.isInt64() || value.isDouble()) && fitsInt(value.asNumber().doubleValue())) {
         return value.asNumber().intValue();
       }
       if (value.isString()) {
@@ -163,8 +176,14 @@ public final class HealthEventDecoder {
           // fall through to the default below
         }
       }
-      warn(name, "a " + typeName(value) + " is not a whole number; exported 0");
+      warn(name, "a " + typeName(value) + " is not a whole number of 32 bits; exported 0");
       return 0;
+    }
+
+    private static boolean fitsInt(double number) {
+      return number == Math.rint(number)
+          && number >= Integer.MIN_VALUE
+          && number <= Integer.MAX_VALUE;
     }
 
     boolean bool(String name) {
@@ -195,13 +214,28 @@ public final class HealthEventDecoder {
       if (value == null) {
         return RecommendedAction.NONE;
       }
-      if (value.isInt32() || value.isInt64()) {
-        return new RecommendedAction((int) value.asNumber().longValue());
+      if (value.isInt32()) {
+        return new RecommendedAction(value.asInt32().getValue());
+      }
+      if (value.isInt64() || value.isDouble()) {
+        double number = value.asNumber().doubleValue();
+        if (fitsInt(number)) {
+          return new RecommendedAction((int) number);
+        }
+        warn("recommendedAction", "the number " + text(value) + " was exported as UNKNOWN (99)");
+        return RecommendedAction.UNKNOWN;
       }
       if (value.isString()) {
         String name = value.asString().getValue();
-        if (name.strip().matches("\\d+")) {
-          return new RecommendedAction(Integer.parseInt(name.strip()));
+        if (name.strip().matches("-?\\d+")) {
+          try {
+            return new RecommendedAction(Integer.parseInt(name.strip()));
+          } catch (NumberFormatException tooLarge) {
+            warn(
+                "recommendedAction",
+                "the number '" + abbreviate(name) + "' was exported as UNKNOWN (99)");
+            return RecommendedAction.UNKNOWN;
+          }
         }
         return RecommendedAction.byName(name)
             .orElseGet(
@@ -314,6 +348,22 @@ public final class HealthEventDecoder {
       if (value == null || value.isNull()) {
         return null;
       }
+      Instant read;
+      try {
+        read = readInstant(value, name);
+      } catch (java.time.DateTimeException | ArithmeticException outOfRange) {
+        warn(name, "a " + typeName(value) + " beyond any representable time; ignored");
+        return null;
+      }
+      if (read != null && (read.isBefore(EARLIEST) || !read.isBefore(LATEST))) {
+        // RFC 3339 (and so the CloudEvent time) has four-digit years only
+        warn(name, "the date " + read + " lies outside the years 0001-9999; ignored");
+        return null;
+      }
+      return read;
+    }
+
+    private Instant readInstant(BsonValue value, String name) {
       if (value.isDateTime()) {
         return Instant.ofEpochMilli(value.asDateTime().getValue());
       }
@@ -324,7 +374,7 @@ public final class HealthEventDecoder {
         String text = value.asString().getValue().strip();
         try {
           Instant parsed = OffsetDateTime.parse(text).toInstant();
-          warn(name, "the string '" + text + "' was read as a date");
+          warn(name, "the string '" + abbreviate(text) + "' was read as a date");
           return parsed;
         } catch (DateTimeParseException e) {
           warn(name, "the string '" + abbreviate(text) + "' is not an RFC 3339 date; ignored");
@@ -333,8 +383,13 @@ public final class HealthEventDecoder {
       }
       if (value.isDocument() && value.asDocument().isNumber("seconds")) {
         BsonDocument ts = value.asDocument();
-        long nanos = ts.isNumber("nanos") ? ts.getNumber("nanos").longValue() : 0;
-        return Instant.ofEpochSecond(ts.getNumber("seconds").longValue(), nanos);
+        double seconds = ts.getNumber("seconds").doubleValue();
+        double nanos = ts.isNumber("nanos") ? ts.getNumber("nanos").doubleValue() : 0;
+        if (Math.abs(seconds) > MAX_EPOCH_SECONDS || nanos < 0 || nanos >= 1e9) {
+          warn(name, "the timestamp " + text(value) + " is out of range; ignored");
+          return null;
+        }
+        return Instant.ofEpochSecond((long) seconds, (long) nanos);
       }
       warn(name, "a " + typeName(value) + " is not a date; ignored");
       return null;

@@ -15,14 +15,24 @@ class DeliveryFailureTest {
     assertThat(DeliveryFailure.status(status, null, "").retryable()).isTrue();
   }
 
-  @ParameterizedTest(name = "{0} is final")
-  @ValueSource(ints = {400, 403, 404, 405, 410, 413, 415, 422})
+  @ParameterizedTest(name = "{0} is final for the event")
+  @ValueSource(ints = {400, 409, 410, 413, 415, 422})
   void otherClientErrorsAreFinal(int status) {
     DeliveryFailure failure = DeliveryFailure.status(status, null, "{\"error\":\"no\"}");
     assertThat(failure.retryable()).isFalse();
+    assertThat(failure.kind()).isEqualTo(DeliveryFailure.Kind.REFUSED);
     assertThat(failure.errorType()).isEqualTo("http_4xx");
     assertThat(failure.getMessage())
         .isEqualTo("the sink answered " + status + ": {\"error\":\"no\"}");
+  }
+
+  @ParameterizedTest(name = "{0} is a misconfiguration, not the event's fault")
+  @ValueSource(ints = {401, 403, 404, 405})
+  void answersEveryEventWouldGetAreMisconfigurations(int status) {
+    DeliveryFailure failure = DeliveryFailure.status(status, null, "");
+    assertThat(failure.kind()).isEqualTo(DeliveryFailure.Kind.MISCONFIGURED);
+    assertThat(failure.retryable()).isFalse();
+    assertThat(failure.getMessage()).contains("check exporter.");
   }
 
   @ParameterizedTest(name = "I/O failure is retried")

@@ -1,6 +1,7 @@
 package io.nvsentinel.exporter.delivery;
 
 import static com.github.tomakehurst.wiremock.client.WireMock.aResponse;
+import static com.github.tomakehurst.wiremock.client.WireMock.containing;
 import static com.github.tomakehurst.wiremock.client.WireMock.equalTo;
 import static com.github.tomakehurst.wiremock.client.WireMock.exactly;
 import static com.github.tomakehurst.wiremock.client.WireMock.okJson;
@@ -10,6 +11,8 @@ import static com.github.tomakehurst.wiremock.client.WireMock.urlEqualTo;
 import static com.github.tomakehurst.wiremock.core.WireMockConfiguration.wireMockConfig;
 import static com.github.tomakehurst.wiremock.stubbing.Scenario.STARTED;
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.awaitility.Awaitility.await;
 
 import com.github.tomakehurst.wiremock.junit5.WireMockExtension;
 import com.github.tomakehurst.wiremock.verification.LoggedRequest;
@@ -23,6 +26,8 @@ import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.CsvSource;
 
 /** Faults a real sink or identity provider cannot produce on demand, played by WireMock. */
 class EventDelivererFaultTest {
@@ -174,7 +179,7 @@ class EventDelivererFaultTest {
         .satisfies(
             letter -> {
               assertThat(letter.id()).isEqualTo(event.id());
-              assertThat(letter.kind()).isEqualTo("rejected");
+              assertThat(letter.kind()).isEqualTo(DeadLetter.Kind.REJECTED);
               assertThat(letter.lastStatus()).isEqualTo(400);
               assertThat(letter.attempts()).isEqualTo(1);
               assertThat(letter.documentId()).isEqualTo(event.documentId());
@@ -189,35 +194,217 @@ class EventDelivererFaultTest {
   }
 
   @Test
-  void exhaustedRetriesAreDeadLetteredWithTheLastError() {
-    fixture.config.maxRetries = 2;
-    wm.stubFor(post(urlEqualTo(SINK)).willReturn(aResponse().withStatus(502)));
-    DeliveryOutcome outcome = fixture.deliverer().deliver(fixture.event());
+  void exhaustedRetriesAreDeadLetteredWhenTheSinkTookOtherEventsMeanwhile() throws Exception {
+    fixture.config.maxRetries = 3;
+    fixture.config.initialBackoff = Duration.ofMillis(300);
+    fixture.config.maxBackoff = Duration.ofMillis(300);
+    OutgoingEvent troubled = fixture.eventWithId("troubled");
+    wm.stubFor(post(urlEqualTo(SINK)).willReturn(aResponse().withStatus(202)));
+    wm.stubFor(
+        post(urlEqualTo(SINK))
+            .withRequestBody(containing(troubled.id()))
+            .willReturn(aResponse().withStatus(502)));
+    EventDeliverer deliverer = fixture.deliverer();
+    ExecutorService pool = Executors.newSingleThreadExecutor();
+    try {
+      Future<DeliveryOutcome> outcome = pool.submit(() -> deliverer.deliver(troubled));
+      int i = 0;
+      while (!outcome.isDone()) {
+        // the sink keeps taking other events all the while
+        deliverer.deliver(fixture.eventWithId("other-" + i++));
+      }
+      assertThat(outcome.get().attempts()).isEqualTo(4);
+      assertThat(((DeliveryOutcome.DeadLettered) outcome.get()).reason())
+          .contains("gave up after 4 attempts")
+          .contains("502");
+    } finally {
+      pool.shutdownNow();
+    }
+    assertThat(fixture.deadLetters().list(1).get(0).kind()).isEqualTo(DeadLetter.Kind.EXHAUSTED);
+    assertThat(deliverer.availability().problem()).isNull();
+  }
 
-    assertThat(outcome.attempts()).isEqualTo(3);
-    assertThat(((DeliveryOutcome.DeadLettered) outcome).reason())
-        .contains("gave up after 3 attempts")
-        .contains("502");
-    assertThat(fixture.deadLetters().list(1).get(0).kind()).isEqualTo("exhausted");
+  @Test
+  void anOutageForEveryEventIsHeldNotDeadLetteredAndEndsWhenTheSinkAnswersAgain() throws Exception {
+    fixture.config.maxRetries = 2;
+    fixture.config.maxBackoff = Duration.ofMillis(100);
+    wm.stubFor(post(urlEqualTo(SINK)).willReturn(aResponse().withStatus(503)));
+    EventDeliverer deliverer = fixture.deliverer();
+    ExecutorService pool = Executors.newSingleThreadExecutor();
+    try {
+      Future<DeliveryOutcome> outcome = pool.submit(() -> deliverer.deliver(fixture.event()));
+      await()
+          .atMost(Duration.ofSeconds(10))
+          .until(() -> wm.findAll(postRequestedFor(urlEqualTo(SINK))).size() >= 6);
+      assertThat(outcome).isNotDone();
+      assertThat(deliverer.availability().problem())
+          .satisfies(
+              problem -> {
+                assertThat(problem.misconfigured()).isFalse();
+                assertThat(problem.reason()).contains("503");
+              });
+
+      wm.stubFor(post(urlEqualTo(SINK)).willReturn(aResponse().withStatus(202)));
+
+      assertThat(outcome.get(10, java.util.concurrent.TimeUnit.SECONDS))
+          .isInstanceOf(DeliveryOutcome.Delivered.class);
+    } finally {
+      pool.shutdownNow();
+    }
+    assertThat(fixture.deadLetters().count()).isZero();
+    assertThat(deliverer.availability().problem()).isNull();
   }
 
   @Test
   void exhaustedRetriesCanFailInsteadOfDeadLettering() {
     fixture.config.maxRetries = 1;
     wm.stubFor(post(urlEqualTo(SINK)).willReturn(aResponse().withStatus(503)));
-    org.assertj.core.api.Assertions.assertThatThrownBy(
-            () -> fixture.deliverer().deliver(fixture.event(), EventDeliverer.WhenExhausted.FAIL))
+    assertThatThrownBy(
+            () ->
+                fixture
+                    .deliverer()
+                    .deliver(fixture.event(), EventDeliverer.WhenSinkUnavailable.FAIL))
         .isInstanceOf(DeliveryExhaustedException.class)
-        .hasMessageContaining("not delivered after 2 attempts")
+        .hasMessageContaining("not delivered after 2 attempt(s)")
         .hasMessageContaining("503");
     assertThat(fixture.deadLetters().count()).isZero();
+  }
+
+  @ParameterizedTest(name = "the sink answering {0} names {1}")
+  @CsvSource({
+    "401, exporter.oidc.scope",
+    "403, exporter.oidc.scope",
+    "404, exporter.sink.endpoint",
+    "405, exporter.sink.endpoint"
+  })
+  void aSinkRefusingEveryEventIsAMisconfigurationNotADeadLetter(int status, String setting) {
+    fixture.config.maxRetries = 17;
+    fixture.config.initialBackoff = Duration.ofSeconds(30);
+    wm.stubFor(post(urlEqualTo(SINK)).willReturn(aResponse().withStatus(status)));
+    EventDeliverer deliverer = fixture.deliverer();
+
+    assertThatThrownBy(
+            () -> deliverer.deliver(fixture.event(), EventDeliverer.WhenSinkUnavailable.FAIL))
+        .isInstanceOf(DeliveryExhaustedException.class)
+        .hasMessageContaining("answered " + status)
+        .hasMessageContaining(setting);
+
+    assertThat(fixture.deadLetters().count()).isZero();
+    assertThat(deliverer.availability().problem().misconfigured()).isTrue();
+    // no back-off was spent on it: the sink was asked once (twice for 401, with a fresh token)
+    wm.verify(exactly(status == 401 ? 2 : 1), postRequestedFor(urlEqualTo(SINK)));
+  }
+
+  @ParameterizedTest(name = "the token endpoint answering {0} {1} is a misconfiguration")
+  @CsvSource({
+    "400, invalid_scope, exporter.oidc.scope",
+    "401, invalid_client, exporter.oidc.clientId"
+  })
+  void aTokenEndpointRefusingTheClientIsAMisconfiguration(
+      int status, String error, String setting) {
+    fixture.config.maxRetries = 17;
+    fixture.config.initialBackoff = Duration.ofSeconds(30);
+    wm.stubFor(
+        post(urlEqualTo(TOKEN))
+            .willReturn(
+                aResponse()
+                    .withStatus(status)
+                    .withHeader("Content-Type", "application/json")
+                    .withBody("{\"error\":\"" + error + "\"}")));
+    EventDeliverer deliverer = fixture.deliverer();
+
+    assertThatThrownBy(
+            () -> deliverer.deliver(fixture.event(), EventDeliverer.WhenSinkUnavailable.FAIL))
+        .isInstanceOf(DeliveryExhaustedException.class)
+        .hasMessageContaining(error)
+        .hasMessageContaining(setting)
+        .hasMessageNotContaining("devstack-secret");
+    assertThat(fixture.deadLetters().count()).isZero();
+    wm.verify(exactly(0), postRequestedFor(urlEqualTo(SINK)));
+  }
+
+  @Test
+  void aHeldEventIsDeliveredOnceTheRotatedSecretIsInTheFile() throws Exception {
+    fixture.config.maxBackoff = Duration.ofMillis(100);
+    wm.stubFor(
+        post(urlEqualTo(TOKEN))
+            .willReturn(
+                aResponse()
+                    .withStatus(401)
+                    .withHeader("Content-Type", "application/json")
+                    .withBody("{\"error\":\"invalid_client\"}")));
+    wm.stubFor(
+        post(urlEqualTo(TOKEN))
+            .withBasicAuth("nvsentinel-exporter", "rotated-secret")
+            .willReturn(
+                okJson("{\"access_token\":\"t\",\"token_type\":\"Bearer\",\"expires_in\":300}")));
+    sinkAnswers(202);
+    EventDeliverer deliverer = fixture.deliverer();
+    ExecutorService pool = Executors.newSingleThreadExecutor();
+    try {
+      Future<DeliveryOutcome> outcome = pool.submit(() -> deliverer.deliver(fixture.event()));
+      await()
+          .atMost(Duration.ofSeconds(10))
+          .until(
+              () ->
+                  deliverer.availability().problem() != null
+                      && deliverer.availability().problem().misconfigured());
+
+      java.nio.file.Files.writeString(fixture.config.secretFile, "rotated-secret\n");
+
+      assertThat(outcome.get(10, java.util.concurrent.TimeUnit.SECONDS))
+          .isInstanceOf(DeliveryOutcome.Delivered.class);
+    } finally {
+      pool.shutdownNow();
+    }
+    assertThat(fixture.deadLetters().count()).isZero();
+  }
+
+  @Test
+  void aSinkThatStallsAfterItsHeadersIsCutOffBySinkTimeout() throws Exception {
+    try (StallingSink stalling = new StallingSink()) {
+      fixture.config.sinkEndpoint = stalling.url();
+      fixture.config.sinkTimeout = Duration.ofMillis(500);
+      fixture.config.maxRetries = 1;
+      long start = System.nanoTime();
+      assertThatThrownBy(
+              () ->
+                  fixture
+                      .deliverer()
+                      .deliver(fixture.event(), EventDeliverer.WhenSinkUnavailable.FAIL))
+          .isInstanceOf(DeliveryExhaustedException.class)
+          .hasMessageContaining("did not complete its answer within");
+      assertThat(Duration.ofNanos(System.nanoTime() - start)).isLessThan(Duration.ofSeconds(10));
+      assertThat(stalling.requests()).isEqualTo(2);
+      assertThat(fixture.count("health_events_exporter_publish_errors", "error_type", "timeout"))
+          .isEqualTo(2);
+    }
+  }
+
+  @Test
+  void anAttemptInProgressIsVisibleForLivenessAndGoneWhenItEnds() throws Exception {
+    wm.stubFor(
+        post(urlEqualTo(SINK)).willReturn(aResponse().withStatus(202).withFixedDelay(1_500)));
+    EventDeliverer deliverer = fixture.deliverer();
+    assertThat(deliverer.longestAttemptInProgress()).isZero();
+    ExecutorService pool = Executors.newSingleThreadExecutor();
+    try {
+      Future<DeliveryOutcome> outcome = pool.submit(() -> deliverer.deliver(fixture.event()));
+      await()
+          .atMost(Duration.ofSeconds(5))
+          .until(() -> deliverer.longestAttemptInProgress().toMillis() >= 500);
+      outcome.get(10, java.util.concurrent.TimeUnit.SECONDS);
+    } finally {
+      pool.shutdownNow();
+    }
+    assertThat(deliverer.longestAttemptInProgress()).isZero();
   }
 
   @Test
   void aRefusalIsDeadLetteredEvenWhenExhaustionWouldFail() {
     wm.stubFor(post(urlEqualTo(SINK)).willReturn(aResponse().withStatus(422)));
     DeliveryOutcome outcome =
-        fixture.deliverer().deliver(fixture.event(), EventDeliverer.WhenExhausted.FAIL);
+        fixture.deliverer().deliver(fixture.event(), EventDeliverer.WhenSinkUnavailable.FAIL);
     assertThat(outcome).isInstanceOf(DeliveryOutcome.DeadLettered.class);
     assertThat(fixture.deadLetters().count()).isEqualTo(1);
   }
@@ -347,12 +534,15 @@ class EventDelivererFaultTest {
                     .withBody("<html>login</html>")));
     sinkAnswers(202);
 
-    DeliveryOutcome outcome = fixture.deliverer().deliver(fixture.event());
-
-    assertThat(outcome).isInstanceOf(DeliveryOutcome.DeadLettered.class);
-    assertThat(((DeliveryOutcome.DeadLettered) outcome).reason())
-        .contains("cannot obtain an access token from " + wm.baseUrl() + TOKEN);
+    assertThatThrownBy(
+            () ->
+                fixture
+                    .deliverer()
+                    .deliver(fixture.event(), EventDeliverer.WhenSinkUnavailable.FAIL))
+        .isInstanceOf(DeliveryExhaustedException.class)
+        .hasMessageContaining("cannot obtain an access token from " + wm.baseUrl() + TOKEN);
     wm.verify(exactly(0), postRequestedFor(urlEqualTo(SINK)));
+    assertThat(fixture.deadLetters().count()).isZero();
     assertThat(fixture.count("health_events_exporter_token_refresh_errors")).isEqualTo(2);
   }
 
@@ -362,21 +552,36 @@ class EventDelivererFaultTest {
     wm.stubFor(
         post(urlEqualTo(TOKEN))
             .willReturn(okJson("{\"token_type\":\"Bearer\",\"expires_in\":300}")));
-    DeliveryOutcome outcome = fixture.deliverer().deliver(fixture.event());
-    assertThat(((DeliveryOutcome.DeadLettered) outcome).reason())
-        .contains("cannot obtain an access token");
+    assertThatThrownBy(
+            () ->
+                fixture
+                    .deliverer()
+                    .deliver(fixture.event(), EventDeliverer.WhenSinkUnavailable.FAIL))
+        .hasMessageContaining("cannot obtain an access token");
   }
 
   @Test
-  void theClientSecretIsNeverInTheDeadLetterOrTheOutcome() {
+  void theClientSecretIsNeverInTheDeadLetterOrTheFailure() {
     fixture.config.maxRetries = 0;
     wm.stubFor(
         post(urlEqualTo(TOKEN))
-            .willReturn(aResponse().withStatus(401).withBody("{\"error\":\"invalid_client\"}")));
-    DeliveryOutcome outcome = fixture.deliverer().deliver(fixture.event());
-    assertThat(outcome.toString()).doesNotContain("devstack-secret");
+            .willReturn(
+                aResponse()
+                    .withStatus(401)
+                    .withHeader("Content-Type", "application/json")
+                    .withBody("{\"error\":\"invalid_client\"}")));
+    wm.stubFor(post(urlEqualTo(SINK)).willReturn(aResponse().withStatus(400)));
+    assertThatThrownBy(
+            () ->
+                fixture
+                    .deliverer()
+                    .deliver(fixture.event(), EventDeliverer.WhenSinkUnavailable.FAIL))
+        .hasMessageContaining("invalid_client")
+        .hasMessageNotContaining("devstack-secret");
+    tokenEndpointIssues("token-1", 300);
+    DeliveryOutcome refused = fixture.deliverer().deliver(fixture.event());
+    assertThat(refused.toString()).doesNotContain("devstack-secret");
     assertThat(fixture.deadLetters().list(1).get(0).toString()).doesNotContain("devstack-secret");
-    assertThat(((DeliveryOutcome.DeadLettered) outcome).reason()).contains("invalid_client");
   }
 
   @Test
@@ -418,9 +623,10 @@ class EventDelivererFaultTest {
             .inScenario("fixed")
             .whenScenarioStateIs(STARTED)
             .willReturn(aResponse().withStatus(202)));
-    EventDeliverer.RedriveReport report = deliverer.redrive(100);
+    DeadLetterRedrive.Report report =
+        new DeadLetterRedrive(deliverer, fixture.deadLetters()).redrive(100);
 
-    assertThat(report).isEqualTo(new EventDeliverer.RedriveReport(3, 0, 0));
+    assertThat(report).isEqualTo(new DeadLetterRedrive.Report(3, 0, 0));
     assertThat(fixture.deadLetters().count()).isZero();
     List<LoggedRequest> sent = wm.findAll(postRequestedFor(urlEqualTo(SINK)));
     assertThat(sent.subList(3, 6))

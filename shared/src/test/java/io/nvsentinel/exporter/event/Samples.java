@@ -23,8 +23,20 @@ public final class Samples {
 
   /** Every document of {@code health-events.malformed.jsonl}, keyed by the case it represents. */
   public static Map<String, BsonDocument> malformed() {
+    return cases("data/health-events.malformed.jsonl");
+  }
+
+  /**
+   * Every document of {@code health-events.poison.jsonl}: values that once made the decoder or the
+   * mapper throw, keyed by the case.
+   */
+  public static Map<String, BsonDocument> poison() {
+    return cases("data/health-events.poison.jsonl");
+  }
+
+  private static Map<String, BsonDocument> cases(String resource) {
     Map<String, BsonDocument> cases = new LinkedHashMap<>();
-    for (String line : lines("data/health-events.malformed.jsonl")) {
+    for (String line : lines(resource)) {
       BsonDocument entry = BsonDocument.parse(line);
       cases.put(entry.getString("case").getValue(), entry.getDocument("document"));
     }

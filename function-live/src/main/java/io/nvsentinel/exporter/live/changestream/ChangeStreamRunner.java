@@ -2,38 +2,29 @@ package io.nvsentinel.exporter.live.changestream;
 
 import com.mongodb.MongoException;
 import com.mongodb.MongoServerException;
-import io.micrometer.core.instrument.Counter;
-import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
-import io.nvsentinel.exporter.checkpoint.Checkpoint;
 import io.nvsentinel.exporter.checkpoint.CheckpointStore;
-import io.nvsentinel.exporter.checkpoint.GapWindow;
 import io.nvsentinel.exporter.checkpoint.GapWindowStore;
 import io.nvsentinel.exporter.cloudevent.EventIds;
 import io.nvsentinel.exporter.config.ExporterProperties;
 import io.nvsentinel.exporter.delivery.DeliveryInterruptedException;
+import io.nvsentinel.exporter.delivery.EventDeliverer;
+import io.nvsentinel.exporter.delivery.SinkAvailability;
 import io.nvsentinel.exporter.live.LiveProperties;
 import io.nvsentinel.exporter.live.function.ChangeEvent;
 import io.nvsentinel.exporter.live.function.ExportResult;
 import java.time.Clock;
 import java.time.Duration;
-import java.time.Instant;
-import java.util.Set;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.ThreadFactory;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
-import java.util.concurrent.atomic.AtomicLong;
-import java.util.concurrent.atomic.AtomicReference;
+import java.util.function.Consumer;
 import java.util.function.Function;
-import org.bson.BsonDocument;
-import org.bson.BsonTimestamp;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
-import org.springframework.boot.availability.AvailabilityChangeEvent;
-import org.springframework.boot.availability.LivenessState;
-import org.springframework.boot.availability.ReadinessState;
 import org.springframework.context.ApplicationEventPublisher;
 import org.springframework.context.SmartLifecycle;
 import org.springframework.core.retry.RetryException;
@@ -45,37 +36,31 @@ import org.springframework.core.retry.Retryable;
 
 /**
  * Feeds the export function from the change stream: one reader, {@code exporter.live.workers}
- * concurrent deliveries, and a checkpoint that only ever moves over events that are delivered or
- * dead-lettered, in stream order.
+ * concurrent deliveries, in-flight events in a {@link CommitWindow}. Reading pauses while the sink
+ * can take no event. The checkpoint policy, the recovery from an unusable token, the probes and the
+ * meters each live in their own class; this one starts, reads, dispatches and stops.
  */
 public final class ChangeStreamRunner implements SmartLifecycle {
 
   private static final Logger log = LoggerFactory.getLogger(ChangeStreamRunner.class);
 
-  /** Server errors that mean the stored token can no longer be resumed from. */
-  static final Set<Integer> UNUSABLE_TOKEN_CODES = Set.of(9, 260, 280, 286);
-
   static final long POLL_MILLIS = 500;
-
-  /** Where the stream is: the token after an event and that event's cluster time. */
-  record Position(BsonDocument token, Instant clusterTime) {}
+  static final long MAX_RECONNECT_MILLIS = 30_000;
 
   private final ChangeStreamSource source;
   private final Function<ChangeEvent, ExportResult> export;
-  private final CheckpointStore checkpoints;
-  private final GapWindowStore gaps;
+  private final Checkpointing checkpointing;
+  private final TokenRecovery recovery;
+  private final LiveProbes probes;
+  private final LiveMetrics metrics;
   private final LiveProperties live;
+  private final SinkAvailability sink;
   private final ExporterProperties.Datastore datastore;
-  private final String clientName;
-  private final Clock clock;
-  private final ApplicationEventPublisher events;
-
-  private final CommitWindow<Position> window;
 
   /**
    * An export normally ends delivered or dead-lettered. When it can do neither (the dead-letter
    * store is unreachable, say) the event must not be skipped: it is tried again, ever more slowly,
-   * and the checkpoint waits for it. Only shutdown ends the wait.
+   * and the checkpoint waits for it. Only shutdown ends the wait. An {@link Error} is not retried.
    */
   private final RetryTemplate exportUntilAccountedFor =
       new RetryTemplate(
@@ -84,7 +69,7 @@ public final class ChangeStreamRunner implements SmartLifecycle {
               .delay(Duration.ofSeconds(1))
               .multiplier(2)
               .maxDelay(Duration.ofMinutes(1))
-              .predicate(e -> !interrupted(e))
+              .predicate(e -> e instanceof Exception && !interrupted(e))
               .build());
 
   {
@@ -102,68 +87,92 @@ public final class ChangeStreamRunner implements SmartLifecycle {
         });
   }
 
-  private final AtomicReference<Position> committed = new AtomicReference<>();
-  private final AtomicInteger unflushed = new AtomicInteger();
-  private final AtomicLong heartbeat = new AtomicLong();
-  private final AtomicLong lastFlushEpochMillis = new AtomicLong();
-  private final Counter received;
-  private final Counter recoveries;
-  private final Counter gapWindows;
-
-  private final Object stopSignal = new Object();
+  private final Object wakeUp = new Object();
   private volatile boolean running;
-  private volatile boolean streamOpen;
+  private volatile CommitWindow<Position> window;
   private volatile Position lastRead;
-  private Checkpoint checkpoint;
-  private Position lastFlushed;
+  private Consumer<Error> onFatalError = ChangeStreamRunner::haltTheJvm;
   private Thread reader;
   private ExecutorService workers;
   private ScheduledExecutorService housekeeping;
 
-  public ChangeStreamRunner(
+  ChangeStreamRunner(
+      ChangeStreamSource source,
+      Function<ChangeEvent, ExportResult> export,
+      Checkpointing checkpointing,
+      TokenRecovery recovery,
+      LiveProbes probes,
+      LiveMetrics metrics,
+      LiveProperties live,
+      SinkAvailability sink,
+      ExporterProperties.Datastore datastore) {
+    this.source = source;
+    this.export = export;
+    this.checkpointing = checkpointing;
+    this.recovery = recovery;
+    this.probes = probes;
+    this.metrics = metrics;
+    this.live = live;
+    this.sink = sink;
+    this.datastore = datastore;
+    this.window = new CommitWindow<>(live.maxInFlight());
+  }
+
+  /** Wires a runner and its parts; the one place they are put together. */
+  public static ChangeStreamRunner create(
       ChangeStreamSource source,
       Function<ChangeEvent, ExportResult> export,
       CheckpointStore checkpoints,
       GapWindowStore gaps,
       LiveProperties live,
       ExporterProperties properties,
+      EventDeliverer deliverer,
       MeterRegistry meters,
       Clock clock,
       ApplicationEventPublisher events) {
-    this.source = source;
-    this.export = export;
-    this.checkpoints = checkpoints;
-    this.gaps = gaps;
-    this.live = live;
-    this.datastore = properties.datastore();
-    this.clientName = properties.resumeToken().clientName();
-    this.clock = clock;
-    this.events = events;
-    this.window = new CommitWindow<>(live.maxInFlight());
-    this.received =
-        Counter.builder("health_events_exporter_events_received")
-            .description("Changes read from the change stream")
-            .register(meters);
-    this.recoveries =
-        Counter.builder("change_stream_resume_token_recoveries")
-            .description("Restarts from now after the stored resume token became unusable")
-            .register(meters);
-    this.gapWindows =
-        Counter.builder("health_events_exporter_gap_windows")
-            .description("Intervals the stream lost, recorded for the backfill")
-            .register(meters);
-    Gauge.builder(
-            "health_events_exporter_resume_token_update_timestamp",
-            lastFlushEpochMillis,
-            v -> v.get() / 1000.0)
-        .description("When the checkpoint was last written (seconds since the epoch)")
-        .register(meters);
-    Gauge.builder("health_events_exporter_events_in_flight", window, CommitWindow::inFlight)
-        .description("Events read and not yet delivered or dead-lettered")
-        .register(meters);
-    Gauge.builder("health_events_exporter_export_lag_seconds", this, ChangeStreamRunner::lagSeconds)
-        .description("Now minus the cluster time of the last committed event")
-        .register(meters);
+    String client = properties.resumeToken().clientName();
+    Checkpointing checkpointing = new Checkpointing(checkpoints, client, live, clock);
+    SinkAvailability sink = deliverer.availability();
+    Parts parts = new Parts();
+    LiveMetrics metrics =
+        new LiveMetrics(
+            meters, checkpointing, () -> parts.runner.window, () -> sink.problem() != null, clock);
+    TokenRecovery recovery =
+        new TokenRecovery(
+            gaps,
+            checkpointing,
+            client,
+            live.startOverlap(),
+            () -> source.serverTime().orElseGet(clock::instant),
+            metrics);
+    // an attempt is a token request and a POST, each bounded by sink.timeout
+    Duration longestAttempt = properties.sink().timeout().multipliedBy(2);
+    LiveProbes probes =
+        new LiveProbes(
+            events,
+            source,
+            clock,
+            live.stuckAfter(),
+            longestAttempt,
+            deliverer::longestAttemptInProgress,
+            () -> sink.problem() == null);
+    parts.runner =
+        new ChangeStreamRunner(
+            source,
+            export,
+            checkpointing,
+            recovery,
+            probes,
+            metrics,
+            live,
+            sink,
+            properties.datastore());
+    return parts.runner;
+  }
+
+  /** Lets the meters read the runner's current window before the runner exists. */
+  private static final class Parts {
+    ChangeStreamRunner runner;
   }
 
   @Override
@@ -171,49 +180,39 @@ public final class ChangeStreamRunner implements SmartLifecycle {
     if (running) {
       return;
     }
-    checkpoint = checkpoints.load(clientName).orElseGet(this::firstStart);
+    checkpointing.load();
     running = true;
-    heartbeat.set(clock.millis());
+    probes.beat();
     workers = Executors.newFixedThreadPool(live.workers(), named("export-worker"));
     housekeeping = Executors.newSingleThreadScheduledExecutor(named("checkpoint"));
     long flushMillis = live.tokenFlushInterval().toMillis();
     housekeeping.scheduleWithFixedDelay(
         this::flushQuietly, flushMillis, flushMillis, TimeUnit.MILLISECONDS);
-    housekeeping.scheduleWithFixedDelay(this::watchdog, 1, 1, TimeUnit.SECONDS);
+    housekeeping.scheduleWithFixedDelay(probes::update, 1, 1, TimeUnit.SECONDS);
     reader = named("change-stream-reader").newThread(this::readLoop);
     reader.start();
   }
 
-  private Checkpoint firstStart() {
-    Instant now = clock.instant();
-    BsonTimestamp startAt = timestamp(now.minus(live.startOverlap()));
-    Checkpoint first = new Checkpoint(clientName, null, startAt, now, null, now);
-    checkpoints.save(first);
-    log.info(
-        "no checkpoint for client '{}': streaming from {} on; the backfill covers events stored before {}",
-        clientName,
-        now.minus(live.startOverlap()),
-        now);
-    return first;
-  }
-
   private void readLoop() {
-    long reconnectMillis = 500;
+    long reconnectMillis = POLL_MILLIS;
     while (running) {
       try (ChangeStreamSource.Cursor cursor = openCursor()) {
-        streamOpen = true;
-        AvailabilityChangeEvent.publish(events, this, ReadinessState.ACCEPTING_TRAFFIC);
-        reconnectMillis = 500;
+        probes.streamOpened();
+        reconnectMillis = POLL_MILLIS;
         while (running) {
-          heartbeat.set(clock.millis());
+          probes.beat();
+          if (sink.problem() != null) {
+            pauseWhileTheSinkIsUnavailable();
+            continue;
+          }
           ChangeEvent change = cursor.tryNext();
           if (change != null) {
             dispatch(change);
           }
         }
       } catch (MongoServerException e) {
-        if (UNUSABLE_TOKEN_CODES.contains(e.getCode())) {
-          recoverFromUnusableToken(e);
+        if (TokenRecovery.unusableToken(e)) {
+          reconnectMillis = recoverFromUnusableToken(e, reconnectMillis);
         } else {
           reconnectMillis = pauseBeforeReconnect(e, reconnectMillis);
         }
@@ -223,40 +222,56 @@ public final class ChangeStreamRunner implements SmartLifecycle {
         Thread.currentThread().interrupt();
         break;
       } finally {
-        if (streamOpen) {
-          streamOpen = false;
-          AvailabilityChangeEvent.publish(events, this, ReadinessState.REFUSING_TRAFFIC);
+        if (probes.streamOpen()) {
+          probes.streamClosed();
         }
       }
     }
   }
 
   private ChangeStreamSource.Cursor openCursor() {
-    Position resumeFrom = lastRead != null ? lastRead : committed.get();
-    synchronized (this) {
-      if (resumeFrom != null) {
-        return source.open(resumeFrom.token(), null);
-      }
-      return source.open(checkpoint.resumeToken(), checkpoint.startAtOperationTime());
+    Position resumeFrom = lastRead != null ? lastRead : window.committed();
+    if (resumeFrom != null) {
+      return source.open(resumeFrom.token(), null);
     }
+    var checkpoint = checkpointing.current();
+    return source.open(checkpoint.resumeToken(), checkpoint.startAtOperationTime());
+  }
+
+  /**
+   * Holds the stream where it is while no event can be delivered; the events in flight keep trying,
+   * and the first that gets through ends the pause.
+   */
+  private void pauseWhileTheSinkIsUnavailable() throws InterruptedException {
+    log.warn("reading paused: the sink can take no event now ({})", sink.problem().reason());
+    probes.update();
+    while (running && sink.problem() != null) {
+      probes.beat();
+      synchronized (wakeUp) {
+        wakeUp.wait(POLL_MILLIS);
+      }
+    }
+    probes.update();
+    log.info("reading resumed");
   }
 
   private void dispatch(ChangeEvent change) throws InterruptedException {
-    received.increment();
+    metrics.received();
     Position position = new Position(change.resumeToken(), change.clusterTime());
+    CommitWindow<Position> current = window;
     long sequence;
-    while ((sequence = window.register(position, POLL_MILLIS)) < 0) {
-      heartbeat.set(clock.millis());
+    while ((sequence = current.register(position, POLL_MILLIS)) < 0) {
+      probes.beat();
       if (!running) {
         return;
       }
     }
     lastRead = position;
     long seq = sequence;
-    workers.execute(() -> process(change, seq));
+    workers.execute(() -> process(change, current, seq));
   }
 
-  private void process(ChangeEvent change, long sequence) {
+  private void process(ChangeEvent change, CommitWindow<Position> owner, long sequence) {
     Retryable<ExportResult> exportIt =
         new Retryable<>() {
           @Override
@@ -278,14 +293,16 @@ public final class ChangeStreamRunner implements SmartLifecycle {
         log.debug(
             "{} {} after {} attempt(s)", exportIt.getName(), result.outcome(), result.attempts());
       }
-      CommitWindow.Committed<Position> moved = window.finish(sequence);
-      if (moved != null) {
-        committed.set(moved.position());
-        if (unflushed.addAndGet(moved.events()) >= live.tokenFlushEvents()) {
-          housekeeping.execute(this::flushQuietly);
-        }
+      CommitWindow.Committed<Position> moved = owner.finish(sequence);
+      // a window given up after an unusable token no longer moves the checkpoint
+      if (moved != null && owner == window && checkpointing.committed(moved.events())) {
+        housekeeping.execute(this::flushQuietly);
       }
     } catch (RetryException e) {
+      if (e.getCause() instanceof Error error) {
+        onFatalError.accept(error);
+        return;
+      }
       // interrupted by shutdown: the event stays uncommitted and is sent again after a restart
       log.info("{} left uncommitted: {}", exportIt.getName(), e.getLastException().toString());
     }
@@ -301,17 +318,11 @@ public final class ChangeStreamRunner implements SmartLifecycle {
   }
 
   /** Writes the committed position, if it moved since the last write. */
-  synchronized void flush() {
-    Position position = committed.get();
-    if (position == null || position == lastFlushed) {
-      return;
+  void flush() {
+    // under the lock a token recovery takes, so an old window's position is never written
+    synchronized (checkpointing) {
+      checkpointing.write(window.committed());
     }
-    unflushed.set(0);
-    Instant now = clock.instant();
-    checkpoint = checkpoint.advancedTo(position.token(), position.clusterTime(), now);
-    checkpoints.save(checkpoint);
-    lastFlushed = position;
-    lastFlushEpochMillis.set(now.toEpochMilli());
   }
 
   private void flushQuietly() {
@@ -322,77 +333,46 @@ public final class ChangeStreamRunner implements SmartLifecycle {
     }
   }
 
-  private void recoverFromUnusableToken(MongoServerException e) {
-    Instant now = clock.instant();
-    Instant lostFrom;
-    synchronized (this) {
-      Position read = lastRead;
-      lostFrom =
-          read != null && read.clusterTime() != null
-              ? read.clusterTime()
-              : checkpoint.lastEventTime() != null
-                  ? checkpoint.lastEventTime()
-                  : checkpoint.updatedAt();
-      checkpoint = checkpoint.restartingAt(timestamp(now.minus(live.startOverlap())), now);
-      checkpoints.save(checkpoint);
-      lastRead = null;
-      committed.set(null);
-      lastFlushed = null;
+  private long recoverFromUnusableToken(MongoServerException e, long reconnectMillis) {
+    CommitWindow<Position> given = window;
+    try {
+      synchronized (checkpointing) {
+        recovery.recover(e, given.committed());
+        lastRead = null;
+        window = new CommitWindow<>(live.maxInFlight());
+      }
+      return POLL_MILLIS;
+    } catch (RuntimeException failed) {
+      // the unusable token is still the stored one, so the next try finds the same gap
+      log.error(
+          "could not record the interval lost with the unusable resume token; trying again: {}",
+          failed.toString());
+      return pauseBeforeReconnect(failed, reconnectMillis);
     }
-    GapWindow gap =
-        gaps.record(
-            clientName,
-            lostFrom,
-            now,
-            "resume token unusable (server error " + e.getCode() + "): " + e.getMessage(),
-            now);
-    recoveries.increment();
-    gapWindows.increment();
-    log.warn(
-        "the stored resume token can no longer be used (server error {}: {}); restarted the stream"
-            + " from now and recorded the lost interval {} .. {} as gap window {} for the backfill",
-        e.getCode(),
-        e.getMessage(),
-        gap.start(),
-        gap.end(),
-        gap.id());
   }
 
-  private long pauseBeforeReconnect(MongoException e, long millis) {
+  private long pauseBeforeReconnect(RuntimeException e, long millis) {
     if (!running) {
       return millis;
     }
     log.warn("change stream failed, reopening in {} ms: {}", millis, e.toString());
-    synchronized (stopSignal) {
+    synchronized (wakeUp) {
       try {
-        // woken at once by stop(), so a shutdown never waits out a reconnect pause
+        // woken at once by stop(); beats meanwhile: an unreachable datastore is a readiness
+        // matter, not a reason to restart the pod
         long deadline = System.currentTimeMillis() + millis;
         for (long left = millis;
             running && left > 0;
             left = deadline - System.currentTimeMillis()) {
-          stopSignal.wait(left);
+          probes.beat();
+          wakeUp.wait(Math.min(left, 1_000));
         }
       } catch (InterruptedException interrupted) {
         Thread.currentThread().interrupt();
         running = false;
       }
     }
-    return Math.min(millis * 2, 30_000);
-  }
-
-  private void watchdog() {
-    boolean stuck = running && clock.millis() - heartbeat.get() > live.stuckAfter().toMillis();
-    AvailabilityChangeEvent.publish(
-        events, this, stuck ? LivenessState.BROKEN : LivenessState.CORRECT);
-  }
-
-  private double lagSeconds() {
-    Position position = committed.get();
-    if (position == null || position.clusterTime() == null) {
-      return 0;
-    }
-    return Math.max(
-        0, Duration.between(position.clusterTime(), clock.instant()).toMillis() / 1000.0);
+    return Math.min(millis * 2, MAX_RECONNECT_MILLIS);
   }
 
   @Override
@@ -403,8 +383,8 @@ public final class ChangeStreamRunner implements SmartLifecycle {
       }
       running = false;
     }
-    synchronized (stopSignal) {
-      stopSignal.notifyAll();
+    synchronized (wakeUp) {
+      wakeUp.notifyAll();
     }
     try {
       reader.join(POLL_MILLIS * 4 + 1_000);
@@ -440,14 +420,29 @@ public final class ChangeStreamRunner implements SmartLifecycle {
     reader.join(10_000);
   }
 
+  /** What happens on an {@link Error} in a delivery; tests replace the default, a JVM halt. */
+  void onFatalError(Consumer<Error> handler) {
+    this.onFatalError = handler;
+  }
+
+  /**
+   * An {@link OutOfMemoryError} or another {@link Error} leaves the process in no state to go on,
+   * and a retry must never swallow it: the JVM ends, and Kubernetes restarts the pod from the last
+   * checkpoint.
+   */
+  private static void haltTheJvm(Error error) {
+    log.error("fatal error in a delivery; the process ends now", error);
+    Runtime.getRuntime().halt(70);
+  }
+
   @Override
   public boolean isRunning() {
     return running;
   }
 
-  /** Whether the stream is open, for readiness. */
-  public boolean streamOpen() {
-    return streamOpen;
+  /** Whether the stream is open; what readiness reports, with the sink's availability. */
+  boolean streamOpen() {
+    return probes.streamOpen();
   }
 
   /** Stop after the web server, so probes see the shutdown; start after everything else. */
@@ -456,11 +451,7 @@ public final class ChangeStreamRunner implements SmartLifecycle {
     return Integer.MAX_VALUE - 100;
   }
 
-  private static BsonTimestamp timestamp(Instant instant) {
-    return new BsonTimestamp((int) instant.getEpochSecond(), 0);
-  }
-
-  private static java.util.concurrent.ThreadFactory named(String prefix) {
+  private static ThreadFactory named(String prefix) {
     AtomicInteger n = new AtomicInteger();
     return runnable -> {
       Thread thread = new Thread(runnable, prefix + "-" + n.incrementAndGet());

@@ -1,6 +1,8 @@
 package io.nvsentinel.exporter.live.changestream;
 
 import io.nvsentinel.exporter.live.function.ChangeEvent;
+import java.time.Instant;
+import java.util.Optional;
 import org.bson.BsonDocument;
 import org.bson.BsonTimestamp;
 
@@ -13,6 +15,11 @@ public interface ChangeStreamSource {
    * @throws com.mongodb.MongoException when the server refuses, e.g. for a token it no longer knows
    */
   Cursor open(BsonDocument resumeAfter, BsonTimestamp startAt);
+
+  /** The database server's clock, where it tells it; empty otherwise. */
+  default Optional<Instant> serverTime() {
+    return Optional.empty();
+  }
 
   /** An open stream. */
   interface Cursor extends AutoCloseable {

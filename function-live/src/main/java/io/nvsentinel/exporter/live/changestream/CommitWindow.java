@@ -8,9 +8,12 @@ import java.util.concurrent.Semaphore;
 import java.util.concurrent.TimeUnit;
 
 /**
- * Events in flight, in stream order. Workers finish them in any order; the committed position only
- * moves over an unbroken run of finished events, so it never passes one that is still in flight. At
- * most {@code capacity} events are in flight: the reader waits for room.
+ * Events in flight, in stream order, and the committed position. Workers finish them in any order;
+ * the committed position only moves over an unbroken run of finished events, so it never passes one
+ * that is still in flight, and it moves under the same lock that orders the finishing, so two
+ * workers finishing at once can never set it backwards. At most {@code capacity} events are in
+ * flight: the reader waits for room. A stream that is given up (its token became unusable) gets a
+ * new window; its workers still finishing on the old one can no longer move anything.
  *
  * @param <P> the stream position recorded with each event
  */
@@ -31,6 +34,7 @@ final class CommitWindow<P> {
   private final Deque<Entry<P>> inOrder = new ArrayDeque<>();
   private final Map<Long, Entry<P>> bySequence = new HashMap<>();
   private long nextSequence;
+  private P committed;
 
   CommitWindow(int capacity) {
     this.room = new Semaphore(capacity);
@@ -56,7 +60,7 @@ final class CommitWindow<P> {
   /**
    * Marks the event finished.
    *
-   * @return the position the commit moved to, or {@code null} if it did not move
+   * @return how far the commit moved, or {@code null} if it did not move
    */
   synchronized Committed<P> finish(long sequence) {
     Entry<P> entry = bySequence.get(sequence);
@@ -64,19 +68,25 @@ final class CommitWindow<P> {
       return null;
     }
     entry.finished = true;
-    P committed = null;
+    P moved = null;
     int count = 0;
     while (!inOrder.isEmpty() && inOrder.peekFirst().finished) {
       Entry<P> head = inOrder.removeFirst();
       bySequence.remove(head.sequence);
-      committed = head.position;
+      moved = head.position;
       count++;
     }
     if (count == 0) {
       return null;
     }
     room.release(count);
-    return new Committed<>(committed, count);
+    committed = moved;
+    return new Committed<>(moved, count);
+  }
+
+  /** The position after the last event of the unbroken finished run; {@code null} before one. */
+  synchronized P committed() {
+    return committed;
   }
 
   /** Events registered and not yet committed. */

@@ -1,5 +1,6 @@
 package io.nvsentinel.exporter.live.changestream;
 
+import com.mongodb.MongoException;
 import com.mongodb.client.ChangeStreamIterable;
 import com.mongodb.client.MongoChangeStreamCursor;
 import com.mongodb.client.MongoClient;
@@ -12,17 +13,25 @@ import io.nvsentinel.exporter.live.function.ChangeEvent;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.List;
+import java.util.Optional;
 import java.util.concurrent.TimeUnit;
 import org.bson.BsonDocument;
+import org.bson.BsonInt32;
 import org.bson.BsonTimestamp;
+import org.bson.BsonValue;
 
 /** The change stream of the health-event collection, through the MongoDB sync driver. */
-final class MongoChangeStreamSource implements ChangeStreamSource {
+public final class MongoChangeStreamSource implements ChangeStreamSource {
 
   private final MongoClient client;
   private final ExporterProperties.Datastore datastore;
   private final List<String> operationTypes;
   private final Duration pollWait;
+
+  public MongoChangeStreamSource(
+      MongoClient client, ExporterProperties.Datastore datastore, List<String> operationTypes) {
+    this(client, datastore, operationTypes, Duration.ofMillis(ChangeStreamRunner.POLL_MILLIS));
+  }
 
   MongoChangeStreamSource(
       MongoClient client,
@@ -33,6 +42,23 @@ final class MongoChangeStreamSource implements ChangeStreamSource {
     this.datastore = datastore;
     this.operationTypes = List.copyOf(operationTypes);
     this.pollWait = pollWait;
+  }
+
+  /** {@code localTime} of the server's {@code isMaster} answer. */
+  @Override
+  public Optional<Instant> serverTime() {
+    try {
+      BsonDocument answer =
+          client
+              .getDatabase("admin")
+              .runCommand(new BsonDocument("isMaster", new BsonInt32(1)), BsonDocument.class);
+      BsonValue localTime = answer.get("localTime");
+      return localTime != null && localTime.isDateTime()
+          ? Optional.of(Instant.ofEpochMilli(localTime.asDateTime().getValue()))
+          : Optional.empty();
+    } catch (MongoException e) {
+      return Optional.empty();
+    }
   }
 
   @Override

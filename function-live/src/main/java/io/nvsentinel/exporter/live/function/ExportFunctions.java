@@ -1,11 +1,10 @@
 package io.nvsentinel.exporter.live.function;
 
-import io.nvsentinel.exporter.cloudevent.CloudEventMapper;
+import io.nvsentinel.exporter.cloudevent.Conversion;
+import io.nvsentinel.exporter.cloudevent.EventConverter;
 import io.nvsentinel.exporter.delivery.DeadLetterStore;
 import io.nvsentinel.exporter.delivery.DeliveryOutcome;
 import io.nvsentinel.exporter.delivery.EventDeliverer;
-import io.nvsentinel.exporter.event.DecodeResult;
-import io.nvsentinel.exporter.event.HealthEventDecoder;
 import java.util.function.Function;
 import org.bson.BsonDocument;
 import org.bson.BsonValue;
@@ -16,8 +15,9 @@ import org.springframework.context.annotation.Configuration;
 
 /**
  * The export as two stateless Spring Cloud Function beans, composed as the application's function
- * definition {@value #DEFINITION}: {@code toCloudEvent} decodes and maps a change, {@code deliver}
- * sends the CloudEvent or sets the change aside. Any trigger can invoke the composition.
+ * definition {@value #DEFINITION}: {@code toCloudEvent} converts a change with the shared {@link
+ * EventConverter}, {@code deliver} sends the CloudEvent or sets the document aside. Any trigger can
+ * invoke the composition.
  */
 @Configuration(proxyBeanMethods = false)
 public class ExportFunctions {
@@ -28,32 +28,21 @@ public class ExportFunctions {
       JsonWriterSettings.builder().outputMode(JsonMode.RELAXED).build();
 
   @Bean
-  public Function<ChangeEvent, Conversion> toCloudEvent(
-      HealthEventDecoder decoder, CloudEventMapper mapper) {
-    return change -> {
-      DecodeResult result = decoder.decode(change.document());
-      if (result instanceof DecodeResult.Decoded decoded) {
-        return Conversion.of(mapper.map(decoded.event()));
-      }
-      return Conversion.rejected(change.document(), ((DecodeResult.Rejected) result).reason());
-    };
+  public Function<ChangeEvent, Conversion> toCloudEvent(EventConverter converter) {
+    return change -> converter.convert(change.document());
   }
 
   @Bean
   public Function<Conversion, ExportResult> deliver(
       EventDeliverer deliverer, DeadLetterStore deadLetters) {
     return conversion -> {
-      if (conversion.event() == null) {
-        deadLetters.undecodable(conversion.rejectedDocument(), conversion.rejection());
+      String documentId = idText(conversion.documentId());
+      if (conversion instanceof Conversion.Undecodable undecodable) {
+        deadLetters.undecodable(undecodable.document(), undecodable.reason());
         return new ExportResult(
-            null,
-            idText(conversion.rejectedDocument().get("_id")),
-            ExportResult.UNDECODABLE,
-            0,
-            conversion.rejection());
+            null, documentId, ExportResult.UNDECODABLE, 0, undecodable.reason());
       }
-      String documentId = idText(conversion.event().documentId());
-      DeliveryOutcome outcome = deliverer.deliver(conversion.event());
+      DeliveryOutcome outcome = deliverer.deliver(((Conversion.Converted) conversion).event());
       if (outcome instanceof DeliveryOutcome.DeadLettered dead) {
         return new ExportResult(
             dead.eventId(), documentId, ExportResult.DEAD_LETTERED, dead.attempts(), dead.reason());

@@ -243,7 +243,7 @@ abstract class ChangeStreamRunnerContract {
     await().atMost(Duration.ofSeconds(60)).until(() -> sink.distinct().size() == 50);
     await().atMost(Duration.ofSeconds(10)).until(() -> harness.deadLetters.count() == 3);
     List<DeadLetter> letters = harness.deadLetters.list(10);
-    assertThat(letters).extracting(DeadLetter::kind).containsOnly("undecodable");
+    assertThat(letters).extracting(DeadLetter::kind).containsOnly(DeadLetter.Kind.UNDECODABLE);
     assertThat(letters)
         .extracting(DeadLetter::reason)
         .containsExactlyInAnyOrder(
@@ -308,7 +308,8 @@ abstract class ChangeStreamRunnerContract {
         .satisfies(
             gap -> {
               assertThat(gap.client()).isEqualTo("test-client");
-              assertThat(gap.start()).isEqualTo(lastEvent);
+              // widened by the start overlap, against clock skew
+              assertThat(gap.start()).isEqualTo(lastEvent.minusSeconds(5));
               assertThat(gap.end()).isBetween(before, Instant.now());
               assertThat(gap.reason()).contains("286");
             });

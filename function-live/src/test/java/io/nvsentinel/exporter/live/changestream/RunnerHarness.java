@@ -7,6 +7,7 @@ import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import io.nvsentinel.exporter.checkpoint.CheckpointStore;
 import io.nvsentinel.exporter.checkpoint.GapWindowStore;
 import io.nvsentinel.exporter.cloudevent.CloudEventMapper;
+import io.nvsentinel.exporter.cloudevent.EventConverter;
 import io.nvsentinel.exporter.cloudevent.EventIds;
 import io.nvsentinel.exporter.config.ClientSecret;
 import io.nvsentinel.exporter.config.ExporterProperties;
@@ -28,6 +29,7 @@ import java.util.function.Function;
 import java.util.function.UnaryOperator;
 import org.bson.BsonDocument;
 import org.bson.BsonValue;
+import org.springframework.context.ApplicationEventPublisher;
 
 /**
  * A change-stream runner wired from real parts, without Spring: the datastore at {@code mongoUri},
@@ -42,6 +44,7 @@ final class RunnerHarness implements AutoCloseable {
   final GapWindowStore gaps;
   final DeadLetterStore deadLetters;
   private final Path secret;
+  private EventDeliverer deliverer;
 
   RunnerHarness(String mongoUri, String sinkEndpoint, String tokenUrl, String clientSecret)
       throws IOException {
@@ -75,22 +78,31 @@ final class RunnerHarness implements AutoCloseable {
         false);
   }
 
+  /** The delivery stack, built once from the configuration as it stands at the first call. */
+  EventDeliverer deliverer() {
+    if (deliverer == null) {
+      ExporterProperties properties = config.build();
+      deliverer =
+          EventDeliverer.create(
+              properties,
+              ClientSecret.resolve(properties.oidc(), name -> null),
+              deadLetters,
+              meters,
+              Clock.systemUTC());
+    }
+    return deliverer;
+  }
+
   /** The application's two functions, composed as its function definition composes them. */
   Function<ChangeEvent, ExportResult> exportFunction() {
     ExporterProperties properties = config.build();
     ExportFunctions functions = new ExportFunctions();
-    EventDeliverer deliverer =
-        EventDeliverer.create(
-            properties,
-            ClientSecret.resolve(properties.oidc(), name -> null),
-            deadLetters,
-            meters,
-            Clock.systemUTC());
     return functions
         .toCloudEvent(
-            new HealthEventDecoder(65_536, meters),
-            new CloudEventMapper(properties, Clock.systemUTC()))
-        .andThen(functions.deliver(deliverer, deadLetters));
+            new EventConverter(
+                new HealthEventDecoder(65_536, meters),
+                new CloudEventMapper(properties, Clock.systemUTC())))
+        .andThen(functions.deliver(deliverer(), deadLetters));
   }
 
   ChangeStreamRunner runner(LiveProperties live) {
@@ -104,7 +116,7 @@ final class RunnerHarness implements AutoCloseable {
   ChangeStreamRunner runner(
       LiveProperties live,
       UnaryOperator<ChangeStreamSource> wrap,
-      org.springframework.context.ApplicationEventPublisher events) {
+      ApplicationEventPublisher events) {
     return runner(live, wrap, events, UnaryOperator.identity());
   }
 
@@ -115,14 +127,16 @@ final class RunnerHarness implements AutoCloseable {
       UnaryOperator<Function<ChangeEvent, ExportResult>> wrapExport) {
     ExporterProperties properties = config.build();
     ChangeStreamSource source =
-        wrap.apply(ChangeStreams.of(mongo, properties.datastore(), live.operationTypes()));
-    return new ChangeStreamRunner(
+        wrap.apply(
+            new MongoChangeStreamSource(mongo, properties.datastore(), live.operationTypes()));
+    return ChangeStreamRunner.create(
         source,
         wrapExport.apply(exportFunction()),
         checkpoints,
         gaps,
         live,
         properties,
+        deliverer(),
         meters,
         Clock.systemUTC(),
         events);

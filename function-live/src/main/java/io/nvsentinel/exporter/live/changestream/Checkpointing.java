@@ -1,0 +1,97 @@
+package io.nvsentinel.exporter.live.changestream;
+
+import io.nvsentinel.exporter.checkpoint.Checkpoint;
+import io.nvsentinel.exporter.checkpoint.CheckpointStore;
+import io.nvsentinel.exporter.live.LiveProperties;
+import java.time.Clock;
+import java.time.Instant;
+import java.util.concurrent.atomic.AtomicInteger;
+import org.bson.BsonTimestamp;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The checkpoint policy of the live exporter: where a first start begins (and the backfill cutoff
+ * it stores), and when the committed position is written — after {@code tokenFlushEvents} committed
+ * events, every {@code tokenFlushInterval}, and on shutdown.
+ */
+final class Checkpointing {
+
+  private static final Logger log = LoggerFactory.getLogger(Checkpointing.class);
+
+  private final CheckpointStore store;
+  private final String client;
+  private final LiveProperties live;
+  private final Clock clock;
+  private final AtomicInteger unflushed = new AtomicInteger();
+  private Checkpoint checkpoint;
+  private Position lastWritten;
+  private volatile long lastWriteEpochMillis;
+
+  Checkpointing(CheckpointStore store, String client, LiveProperties live, Clock clock) {
+    this.store = store;
+    this.client = client;
+    this.live = live;
+    this.clock = clock;
+  }
+
+  /** The stored checkpoint, or a new one with the backfill cutoff on a first start. */
+  synchronized Checkpoint load() {
+    checkpoint = store.load(client).orElseGet(this::firstStart);
+    return checkpoint;
+  }
+
+  private Checkpoint firstStart() {
+    Instant now = clock.instant();
+    Checkpoint first =
+        new Checkpoint(client, null, timestamp(now.minus(live.startOverlap())), now, null, now);
+    store.save(first);
+    log.info(
+        "no checkpoint for client '{}': streaming from {} on; the backfill covers events stored"
+            + " before {}",
+        client,
+        now.minus(live.startOverlap()),
+        now);
+    return first;
+  }
+
+  synchronized Checkpoint current() {
+    return checkpoint;
+  }
+
+  /** Counts events the commit moved over; true when enough are unwritten to write now. */
+  boolean committed(int events) {
+    return unflushed.addAndGet(events) >= live.tokenFlushEvents();
+  }
+
+  /** Writes {@code committed}, if it moved since the last write. */
+  synchronized void write(Position committed) {
+    if (committed == null || committed == lastWritten) {
+      return;
+    }
+    unflushed.set(0);
+    Instant now = clock.instant();
+    checkpoint = checkpoint.advancedTo(committed.token(), committed.clusterTime(), now);
+    store.save(checkpoint);
+    lastWritten = committed;
+    lastWriteEpochMillis = now.toEpochMilli();
+  }
+
+  /** Forgets the unusable token: the stream restarts at {@code startAt}. */
+  synchronized void restartAt(BsonTimestamp startAt, Instant now) {
+    Checkpoint restarted = checkpoint.restartingAt(startAt, now);
+    store.save(restarted);
+    checkpoint = restarted;
+    lastWritten = null;
+    unflushed.set(0);
+  }
+
+  /** When the checkpoint was last written, in milliseconds since the epoch; 0 before that. */
+  long lastWriteEpochMillis() {
+    return lastWriteEpochMillis;
+  }
+
+  static BsonTimestamp timestamp(Instant instant) {
+    return new BsonTimestamp((int) instant.getEpochSecond(), 0);
+  }
+}

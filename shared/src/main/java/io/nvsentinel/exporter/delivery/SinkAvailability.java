@@ -1,0 +1,101 @@
+package io.nvsentinel.exporter.delivery;
+
+import java.time.Duration;
+import java.util.List;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.TimeUnit;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Whether the sink can take events at all right now, as opposed to refusing one event. Deliveries
+ * report here: an acceptance makes it available; a misconfiguration, or retries running out while
+ * no other event got through, makes it unavailable. The live exporter pauses reading while it is
+ * unavailable (and reports not ready) instead of turning an outage into dead letters; held
+ * deliveries wake up as soon as it recovers. Thread-safe.
+ */
+public final class SinkAvailability {
+
+  private static final Logger log = LoggerFactory.getLogger(SinkAvailability.class);
+
+  /** Why the sink is unavailable, since when ({@link System#nanoTime()}). */
+  public record Problem(String reason, boolean misconfigured, long sinceNanos) {}
+
+  private final Object changed = new Object();
+  private final List<Runnable> onRecovery = new CopyOnWriteArrayList<>();
+  private volatile Problem problem;
+  private volatile long lastAcceptedNanos = System.nanoTime() - TimeUnit.DAYS.toNanos(1);
+
+  /** The sink accepted an event. */
+  void accepted() {
+    lastAcceptedNanos = System.nanoTime();
+    Problem was = problem;
+    if (was == null) {
+      return;
+    }
+    synchronized (changed) {
+      if (problem == null) {
+        return;
+      }
+      problem = null;
+      changed.notifyAll();
+    }
+    log.warn(
+        "the sink accepts events again after {} s; reading resumes",
+        Duration.ofNanos(System.nanoTime() - was.sinceNanos()).toSeconds());
+    onRecovery.forEach(Runnable::run);
+  }
+
+  /** Every event would fail now: {@code failure} is no fault of the event's. */
+  void unavailable(DeliveryFailure failure) {
+    boolean misconfigured = failure.kind() == DeliveryFailure.Kind.MISCONFIGURED;
+    synchronized (changed) {
+      Problem was = problem;
+      if (was != null && was.misconfigured() == misconfigured) {
+        return;
+      }
+      problem =
+          new Problem(
+              failure.getMessage(),
+              misconfigured,
+              was != null ? was.sinceNanos() : System.nanoTime());
+    }
+    if (misconfigured) {
+      log.error(
+          "a setting is wrong, so no event can be delivered; reading is paused, nothing is"
+              + " dead-lettered, and delivery resumes by itself once it is fixed: {}",
+          failure.getMessage());
+    } else {
+      log.error(
+          "the sink is unavailable for every event; reading is paused and nothing is"
+              + " dead-lettered until it answers again: {}",
+          failure.getMessage());
+    }
+  }
+
+  /** Whether the sink accepted any event after {@code nanos} ({@link System#nanoTime()}). */
+  boolean acceptedSince(long nanos) {
+    return lastAcceptedNanos - nanos > 0;
+  }
+
+  /** The current problem, or {@code null} while the sink is available. */
+  public Problem problem() {
+    return problem;
+  }
+
+  /** Runs {@code action} on every recovery, on the thread of the delivery that saw it. */
+  public void onRecovery(Runnable action) {
+    onRecovery.add(action);
+  }
+
+  /** Waits up to {@code wait} or until the sink recovers, whichever comes first. */
+  void awaitRecovery(Duration wait) throws InterruptedException {
+    long deadline = System.nanoTime() + wait.toNanos();
+    synchronized (changed) {
+      for (long left = wait.toNanos(); problem != null && left > 0; ) {
+        TimeUnit.NANOSECONDS.timedWait(changed, left);
+        left = deadline - System.nanoTime();
+      }
+    }
+  }
+}
