@@ -6,11 +6,12 @@ import io.nvsentinel.exporter.backfill.command.BackfillCommandLine;
 import io.nvsentinel.exporter.backfill.job.RunningWindow;
 import io.nvsentinel.exporter.backfill.window.BackfillRuns;
 import io.nvsentinel.exporter.backfill.window.CutoffWaiter;
+import io.nvsentinel.exporter.backfill.window.WindowLease;
 import io.nvsentinel.exporter.checkpoint.CheckpointStore;
 import io.nvsentinel.exporter.checkpoint.GapWindowStore;
 import io.nvsentinel.exporter.config.ExporterProperties;
+import io.nvsentinel.exporter.delivery.DeadLetterRedrive;
 import io.nvsentinel.exporter.delivery.DeadLetterStore;
-import io.nvsentinel.exporter.delivery.EventDeliverer;
 import java.time.Clock;
 import java.time.Duration;
 import java.util.Map;
@@ -96,6 +97,7 @@ public class BackfillApplication {
       BackfillJobProperties job,
       CutoffWaiter cutoffWaiter,
       GapWindowStore gaps,
+      WindowLease lease,
       Clock clock) {
     return new BackfillRuns(
         operator,
@@ -105,6 +107,7 @@ public class BackfillApplication {
         job,
         cutoffWaiter,
         gaps,
+        lease,
         clock);
   }
 
@@ -113,12 +116,12 @@ public class BackfillApplication {
       BackfillRuns runs,
       ExporterProperties properties,
       BackfillJobProperties job,
-      EventDeliverer deliverer,
+      DeadLetterRedrive redrive,
       DeadLetterStore deadLetters,
       JobOperator operator,
       RunningWindow runningWindow,
       ConfigurableApplicationContext context) {
     return new BackfillCommandLine(
-        runs, properties.backfill(), job, deliverer, deadLetters, operator, runningWindow, context);
+        runs, properties.backfill(), job, redrive, deadLetters, operator, runningWindow, context);
   }
 }

@@ -91,6 +91,8 @@ class BackfillCrashTest {
     List<BsonDocument> docs = stack.insertEvents("e", T, 1000);
     stack.properties.put("exporter.backfill.batchSize", "50");
     stack.properties.put("exporter.backfill.rateLimit", "400");
+    // a killed run's lease on its window expires after this; then the window counts as abandoned
+    stack.properties.put("exporter.backfill.abandonedAfter", "2s");
     String[] window = {"--window-start=" + T, "--window-end=" + T.plusSeconds(3600)};
 
     List<String> command = new ArrayList<>();
@@ -110,8 +112,11 @@ class BackfillCrashTest {
     int beforeKill = stack.sink.accepted().size();
     assertThat(beforeKill).as("killed mid-run").isLessThan(1000);
 
-    // the killed run is still marked as running; with no process left it counts as abandoned
-    stack.properties.put("exporter.backfill.abandonedAfter", "0s");
+    // the killed run is still marked as running; once its lease expired it counts as abandoned
+    long killedAt = System.nanoTime();
+    await()
+        .pollDelay(Duration.ofMillis(2_100))
+        .until(() -> System.nanoTime() - killedAt > 2_100_000_000L);
     Result rerun = stack.backfill(window);
 
     assertThat(rerun.exitCode()).as(rerun.err()).isZero();

@@ -118,6 +118,127 @@ class BackfillJobTest {
   }
 
   @Test
+  void aCappedWindowSaysSoAndTheRestIsExportedByTheNextRuns() {
+    storeCutoff(T.plusSeconds(60));
+    List<BsonDocument> docs = stack.insertEvents("e", T, 10);
+    stack.properties.put("exporter.backfill.maxEvents", "4");
+
+    Result first = stack.backfill();
+
+    assertThat(first.exitCode()).as(first.err()).isZero();
+    assertThat(delivered()).isEqualTo(ids(docs.subList(0, 4)));
+    assertThat(first.executions().get(0).getExitStatus().getExitCode()).isEqualTo("CAPPED");
+    assertThat(first.counter("health_events_exporter_backfill_windows_capped")).isEqualTo(1);
+    GapWindowStore pending = new GapWindowStore(stack.client, TOKENS);
+    assertThat(pending.pending())
+        .singleElement()
+        .satisfies(
+            rest -> {
+              assertThat(rest.kind()).isEqualTo(GapWindow.Kind.REMAINDER);
+              assertThat(rest.start()).isEqualTo(T.plusSeconds(4));
+              assertThat(rest.end()).isEqualTo(T.plusSeconds(60));
+            });
+    Result list = stack.backfill("list");
+    assertThat(list.out()).contains("capped: maxEvents (4) reached").contains("remainder ");
+
+    // each later run exports at most maxEvents more, until nothing is left
+    assertThat(stack.backfill().exitCode()).isZero();
+    assertThat(delivered()).hasSize(8);
+    assertThat(stack.backfill().exitCode()).isZero();
+    assertThat(delivered()).isEqualTo(ids(docs));
+    assertThat(pending.pending()).isEmpty();
+    assertThat(stack.sink.duplicates()).isZero();
+  }
+
+  @Test
+  void maxEventsNeverCapsAGapWindow() {
+    storeCutoff(T);
+    stack.properties.put("exporter.backfill.maxEvents", "3");
+    Instant gapStart = T.plus(Duration.ofDays(1));
+    List<BsonDocument> lost = stack.insertEvents("lost", gapStart, 10);
+    new GapWindowStore(stack.client, TOKENS)
+        .record("event-exporter", gapStart, gapStart.plusSeconds(60), "history lost", T);
+
+    Result result = stack.backfill();
+
+    assertThat(result.exitCode()).as(result.err()).isZero();
+    assertThat(delivered()).isEqualTo(ids(lost));
+  }
+
+  @Test
+  void aBackwardsGapWindowIsExportedAndBlocksNothing() {
+    storeCutoff(T);
+    Instant end = T.plus(Duration.ofDays(1));
+    List<BsonDocument> lost = stack.insertEvents("lost", end.minusMillis(500), 1);
+    GapWindowStore gaps = new GapWindowStore(stack.client, TOKENS);
+    gaps.record("event-exporter", end.plusSeconds(30), end, "clocks apart", T);
+
+    Result result = stack.backfill();
+
+    assertThat(result.exitCode()).as(result.err()).isZero();
+    assertThat(delivered()).isEqualTo(ids(lost));
+    assertThat(gaps.pending()).isEmpty();
+    assertThat(stack.backfill().exitCode()).isZero();
+  }
+
+  @Test
+  void aSinkThatRefusesEveryEventFailsTheWindowWithTheSettingAndDeadLettersNothing() {
+    List<BsonDocument> docs = stack.insertEvents("e", T, 30);
+    stack.properties.put("exporter.backfill.batchSize", "10");
+    stack.sink.failNext(Integer.MAX_VALUE, 404);
+    String[] window = {"--window-start=" + T, "--window-end=" + T.plusSeconds(60)};
+
+    Result failed = stack.backfill(window);
+
+    assertThat(failed.exitCode()).isEqualTo(1);
+    assertThat(failed.err())
+        .contains("the sink answered 404")
+        .contains("check exporter.sink.endpoint");
+    assertThat(failed.withStatus(BatchStatus.FAILED)).hasSize(1);
+    assertThat(
+            stack
+                .client
+                .getDatabase("nvsentinel")
+                .getCollection("exporterdeadletters")
+                .countDocuments())
+        .isZero();
+
+    stack.sink.failNext(0, 404);
+    Result fixed = stack.backfill(window);
+    assertThat(fixed.exitCode()).as(fixed.err()).isZero();
+    assertThat(delivered()).isEqualTo(ids(docs));
+  }
+
+  @Test
+  void aTokenEndpointRefusingTheClientFailsTheWindowNamingTheSetting() {
+    stack.insertEvents("e", T, 5);
+    stack.properties.put("exporter.oidc.clientId", "no-such-client");
+
+    Result failed = stack.backfill("--window-start=" + T, "--window-end=" + T.plusSeconds(60));
+
+    assertThat(failed.exitCode()).isEqualTo(1);
+    assertThat(failed.err())
+        .contains("cannot obtain an access token")
+        .contains("check exporter.oidc.clientId");
+    assertThat(stack.sink.accepted()).isEmpty();
+  }
+
+  @Test
+  void poisonValuesAreExportedRepairedAndNeverFailTheWindow() {
+    int i = 0;
+    for (BsonDocument poison : Samples.poison().values()) {
+      BsonDocument doc = poison.clone();
+      doc.put("createdAt", new org.bson.BsonDateTime(T.plusSeconds(i++).toEpochMilli()));
+      stack.events().insertOne(doc);
+    }
+
+    Result result = stack.backfill("--window-start=" + T, "--window-end=" + T.plusSeconds(60));
+
+    assertThat(result.exitCode()).as(result.err()).isZero();
+    assertThat(stack.sink.distinct()).hasSize(Samples.poison().size());
+  }
+
+  @Test
   void batchSizeIsTheChunkSize() {
     stack.insertEvents("e", T, 10);
     stack.properties.put("exporter.backfill.batchSize", "3");

@@ -1,6 +1,7 @@
 package io.nvsentinel.exporter.backfill;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
 
 import io.nvsentinel.exporter.backfill.BackfillStack.Result;
 import io.nvsentinel.exporter.devstack.TokenIssuer;
@@ -8,7 +9,11 @@ import io.zonky.test.db.postgres.embedded.EmbeddedPostgres;
 import java.nio.file.Path;
 import java.sql.Connection;
 import java.sql.ResultSet;
+import java.time.Duration;
 import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -68,5 +73,45 @@ class PostgresJobRepositoryTest {
       rows.next();
       assertThat(rows.getString(1)).isEqualTo("COMPLETED");
     }
+  }
+
+  @Test
+  void aWindowRunningLongerThanAbandonedAfterIsNotTakenOverByASecondRun() throws Exception {
+    stack.insertEvents("e", T, 400);
+    stack.properties.put("exporter.backfill.batchSize", "20");
+    // 400 events at 50 per second: the first run takes about 8 s, four times abandonedAfter
+    stack.properties.put("exporter.backfill.rateLimit", "50");
+    stack.properties.put("exporter.backfill.abandonedAfter", "2s");
+    String[] window = {"--window-start=" + T, "--window-end=" + T.plusSeconds(3600)};
+    List<String> command = new ArrayList<>();
+    command.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
+    command.add("-cp");
+    command.add(System.getProperty("java.class.path"));
+    command.add(BackfillApplication.class.getName());
+    command.addAll(stack.processArguments(window));
+    Process first =
+        new ProcessBuilder(command)
+            .redirectErrorStream(true)
+            .redirectOutput(dir.resolve("first-run.log").toFile())
+            .start();
+    try {
+      await().atMost(Duration.ofSeconds(60)).until(() -> stack.sink.accepted().size() >= 20);
+      long sawItRun = System.nanoTime();
+      await()
+          .pollDelay(Duration.ofSeconds(3))
+          .until(() -> System.nanoTime() - sawItRun > 3_000_000_000L);
+      assertThat(first.isAlive()).as("the first run is still exporting").isTrue();
+
+      Result second = stack.backfill(window);
+
+      assertThat(second.exitCode()).isEqualTo(1);
+      assertThat(second.err()).contains("is being exported by another run");
+      assertThat(first.waitFor(60, TimeUnit.SECONDS)).isTrue();
+      assertThat(first.exitValue()).isZero();
+    } finally {
+      first.destroyForcibly();
+    }
+    assertThat(stack.sink.distinct()).hasSize(400);
+    assertThat(stack.sink.duplicates()).isZero();
   }
 }

@@ -9,12 +9,7 @@ public final class DeliveryExhaustedException extends RuntimeException {
 
   DeliveryExhaustedException(String eventId, int attempts, DeliveryFailure last) {
     super(
-        "event "
-            + eventId
-            + " not delivered after "
-            + attempts
-            + " attempt(s): "
-            + last.getMessage(),
+        "event " + eventId + " not delivered after " + attempts + " attempts: " + last.getMessage(),
         last);
   }
 }

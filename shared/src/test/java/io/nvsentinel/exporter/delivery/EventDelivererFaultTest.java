@@ -265,7 +265,7 @@ class EventDelivererFaultTest {
                     .deliverer()
                     .deliver(fixture.event(), EventDeliverer.WhenSinkUnavailable.FAIL))
         .isInstanceOf(DeliveryExhaustedException.class)
-        .hasMessageContaining("not delivered after 2 attempt(s)")
+        .hasMessageContaining("not delivered after 2 attempts")
         .hasMessageContaining("503");
     assertThat(fixture.deadLetters().count()).isZero();
   }

@@ -4,9 +4,10 @@ import io.nvsentinel.exporter.backfill.BackfillJobProperties;
 import io.nvsentinel.exporter.backfill.job.RunningWindow;
 import io.nvsentinel.exporter.backfill.window.BackfillRuns;
 import io.nvsentinel.exporter.backfill.window.BackfillWindow;
+import io.nvsentinel.exporter.checkpoint.GapWindow;
 import io.nvsentinel.exporter.config.ExporterProperties;
+import io.nvsentinel.exporter.delivery.DeadLetterRedrive;
 import io.nvsentinel.exporter.delivery.DeadLetterStore;
-import io.nvsentinel.exporter.delivery.EventDeliverer;
 import java.io.PrintStream;
 import java.time.Instant;
 import java.time.format.DateTimeParseException;
@@ -44,7 +45,7 @@ public final class BackfillCommandLine implements ApplicationRunner, ExitCodeGen
   private final BackfillRuns runs;
   private final ExporterProperties.Backfill backfill;
   private final BackfillJobProperties settings;
-  private final EventDeliverer deliverer;
+  private final DeadLetterRedrive redrive;
   private final DeadLetterStore deadLetters;
   private final JobOperator operator;
   private final RunningWindow runningWindow;
@@ -57,7 +58,7 @@ public final class BackfillCommandLine implements ApplicationRunner, ExitCodeGen
       BackfillRuns runs,
       ExporterProperties.Backfill backfill,
       BackfillJobProperties settings,
-      EventDeliverer deliverer,
+      DeadLetterRedrive redrive,
       DeadLetterStore deadLetters,
       JobOperator operator,
       RunningWindow runningWindow,
@@ -65,7 +66,7 @@ public final class BackfillCommandLine implements ApplicationRunner, ExitCodeGen
     this.runs = runs;
     this.backfill = backfill;
     this.settings = settings;
-    this.deliverer = deliverer;
+    this.redrive = redrive;
     this.deadLetters = deadLetters;
     this.operator = operator;
     this.runningWindow = runningWindow;
@@ -113,6 +114,8 @@ public final class BackfillCommandLine implements ApplicationRunner, ExitCodeGen
       return;
     }
     List<JobExecution> executions = new ArrayList<>();
+    // windows recorded from here on (the rest of a capped window) wait for the next run
+    List<GapWindow> pending = runs.pendingWindows();
     Instant start = instant(args, "window-start");
     Instant end = instant(args, "window-end");
     boolean force = args.containsOption("force");
@@ -132,7 +135,7 @@ public final class BackfillCommandLine implements ApplicationRunner, ExitCodeGen
       }
     }
     if (executions.stream().allMatch(e -> e.getStatus() == BatchStatus.COMPLETED)) {
-      executions.addAll(runs.runGapWindows());
+      executions.addAll(runs.runPendingWindows(pending));
     }
     finish(executions);
   }
@@ -159,7 +162,7 @@ public final class BackfillCommandLine implements ApplicationRunner, ExitCodeGen
         args.containsOption("limit")
             ? Integer.parseInt(args.getOptionValues("limit").get(0))
             : 10_000;
-    EventDeliverer.RedriveReport report = deliverer.redrive(limit);
+    DeadLetterRedrive.Report report = redrive.redrive(limit);
     out.printf(
         "re-drove dead letters: %d delivered, %d failed again, %d undecodable left for fixing%n",
         report.delivered(), report.failedAgain(), report.skippedUndecodable());

@@ -6,18 +6,22 @@ import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.nvsentinel.exporter.backfill.BackfillJobProperties;
 import io.nvsentinel.exporter.backfill.window.BackfillWindow;
-import io.nvsentinel.exporter.cloudevent.CloudEventMapper;
+import io.nvsentinel.exporter.backfill.window.WindowLease;
+import io.nvsentinel.exporter.checkpoint.GapWindowStore;
+import io.nvsentinel.exporter.cloudevent.EventConverter;
 import io.nvsentinel.exporter.cloudevent.OutgoingEvent;
 import io.nvsentinel.exporter.config.ExporterProperties;
 import io.nvsentinel.exporter.delivery.DeadLetterStore;
 import io.nvsentinel.exporter.delivery.EventDeliverer;
-import io.nvsentinel.exporter.event.HealthEventDecoder;
+import io.nvsentinel.exporter.delivery.RetrySchedule;
 import java.time.Clock;
+import java.time.Duration;
 import java.time.Instant;
 import java.util.Map;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.atomic.AtomicInteger;
+import javax.sql.DataSource;
 import org.bson.BsonDocument;
 import org.springframework.batch.core.configuration.annotation.StepScope;
 import org.springframework.batch.core.job.Job;
@@ -46,8 +50,14 @@ public class BackfillJobConfiguration {
   public static final String FORCED_AT = "forcedAt";
 
   @Bean
-  Job healthEventBackfill(JobRepository jobs, Step export, RunningWindow runningWindow) {
-    return new JobBuilder(JOB, jobs).listener(runningWindow).start(export).build();
+  Job healthEventBackfill(
+      JobRepository jobs, Step export, RunningWindow runningWindow, WindowLease lease) {
+    return new JobBuilder(JOB, jobs).listener(runningWindow).listener(lease).start(export).build();
+  }
+
+  @Bean
+  WindowLease windowLease(DataSource dataSource, BackfillJobProperties job, Clock clock) {
+    return new WindowLease(dataSource, job.abandonedAfter(), clock);
   }
 
   @Bean
@@ -63,7 +73,8 @@ public class BackfillJobConfiguration {
       HealthEventReader reader,
       DecodeAndMap processor,
       DeliveringWriter writer,
-      BackfillProgress progress) {
+      BackfillProgress progress,
+      WindowCap cap) {
     return new StepBuilder(STEP, jobs)
         .<BsonDocument, OutgoingEvent>chunk(properties.backfill().batchSize())
         .transactionManager(transactions)
@@ -71,6 +82,7 @@ public class BackfillJobConfiguration {
         .processor(processor)
         .writer(writer)
         .listener(progress)
+        .listener(cap)
         .build();
   }
 
@@ -94,9 +106,21 @@ public class BackfillJobConfiguration {
   }
 
   @Bean
-  DecodeAndMap processor(
-      HealthEventDecoder decoder, CloudEventMapper mapper, DeadLetterStore deadLetters) {
-    return new DecodeAndMap(decoder, mapper, deadLetters);
+  @StepScope
+  WindowCap cap(
+      HealthEventReader reader,
+      GapWindowStore gaps,
+      ExporterProperties properties,
+      @Value("#{jobParameters}") Map<String, Object> jobParameters,
+      MeterRegistry meters,
+      Clock clock) {
+    return new WindowCap(
+        reader, window(jobParameters), gaps, properties.resumeToken().clientName(), meters, clock);
+  }
+
+  @Bean
+  DecodeAndMap processor(EventConverter converter, DeadLetterStore deadLetters) {
+    return new DecodeAndMap(converter, deadLetters);
   }
 
   @Bean(destroyMethod = "shutdownNow")
@@ -111,8 +135,16 @@ public class BackfillJobConfiguration {
 
   @Bean
   DeliveringWriter writer(
-      EventDeliverer deliverer, RateLimiter rateLimiter, ExecutorService deliveryPool) {
-    return new DeliveringWriter(deliverer, rateLimiter, deliveryPool);
+      EventDeliverer deliverer,
+      RateLimiter rateLimiter,
+      ExecutorService deliveryPool,
+      ExporterProperties properties) {
+    // every event of a chunk may wait its turn at the limiter, then take its whole retry budget
+    Duration bound =
+        new RetrySchedule(properties.failureHandling())
+            .worstCase(properties.sink().timeout())
+            .plus(Duration.ofMinutes(1));
+    return new DeliveringWriter(deliverer, rateLimiter, deliveryPool, bound);
   }
 
   @Bean

@@ -1,36 +1,35 @@
 package io.nvsentinel.exporter.backfill.job;
 
-import io.nvsentinel.exporter.cloudevent.CloudEventMapper;
+import io.nvsentinel.exporter.cloudevent.Conversion;
+import io.nvsentinel.exporter.cloudevent.EventConverter;
 import io.nvsentinel.exporter.cloudevent.OutgoingEvent;
 import io.nvsentinel.exporter.delivery.DeadLetterStore;
-import io.nvsentinel.exporter.event.DecodeResult;
-import io.nvsentinel.exporter.event.HealthEventDecoder;
 import org.bson.BsonDocument;
 import org.springframework.batch.infrastructure.item.ItemProcessor;
 
 /**
- * Decodes and maps with the shared core. A document without a usable health event is set aside as a
- * dead letter with its reason and filtered out; it never fails the job.
+ * Converts with the shared {@link EventConverter}, the same step as the live exporter's. A document
+ * that cannot become a CloudEvent is set aside as a dead letter with its reason and filtered out;
+ * it never fails the job.
  */
 final class DecodeAndMap implements ItemProcessor<BsonDocument, OutgoingEvent> {
 
-  private final HealthEventDecoder decoder;
-  private final CloudEventMapper mapper;
+  private final EventConverter converter;
   private final DeadLetterStore deadLetters;
 
-  DecodeAndMap(HealthEventDecoder decoder, CloudEventMapper mapper, DeadLetterStore deadLetters) {
-    this.decoder = decoder;
-    this.mapper = mapper;
+  DecodeAndMap(EventConverter converter, DeadLetterStore deadLetters) {
+    this.converter = converter;
     this.deadLetters = deadLetters;
   }
 
   @Override
   public OutgoingEvent process(BsonDocument document) {
-    DecodeResult result = decoder.decode(document);
-    if (result instanceof DecodeResult.Decoded decoded) {
-      return mapper.map(decoded.event());
+    Conversion conversion = converter.convert(document);
+    if (conversion instanceof Conversion.Converted converted) {
+      return converted.event();
     }
-    deadLetters.undecodable(document, ((DecodeResult.Rejected) result).reason());
+    Conversion.Undecodable undecodable = (Conversion.Undecodable) conversion;
+    deadLetters.undecodable(undecodable.document(), undecodable.reason());
     return null;
   }
 }

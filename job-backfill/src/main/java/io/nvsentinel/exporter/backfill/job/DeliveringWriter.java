@@ -2,29 +2,37 @@ package io.nvsentinel.exporter.backfill.job;
 
 import io.nvsentinel.exporter.cloudevent.OutgoingEvent;
 import io.nvsentinel.exporter.delivery.EventDeliverer;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Future;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
 import org.springframework.batch.infrastructure.item.Chunk;
 import org.springframework.batch.infrastructure.item.ItemWriter;
 
 /**
  * Delivers a chunk, several events in flight, each one through the rate limiter. The chunk (and
  * with it the reader's position) commits only when every event is acknowledged or dead-lettered; if
- * retries run out the chunk fails, and a rerun starts again at its first event.
+ * the sink can take no event (retries ran out for all, or a setting is wrong) the chunk fails, and
+ * a rerun starts again at its first event. No wait is unbounded: a delivery that outlives {@code
+ * deliveryBound} — longer than its retries can take — fails the chunk.
  */
 final class DeliveringWriter implements ItemWriter<OutgoingEvent> {
 
   private final EventDeliverer deliverer;
   private final RateLimiter limiter;
   private final ExecutorService pool;
+  private final Duration deliveryBound;
 
-  DeliveringWriter(EventDeliverer deliverer, RateLimiter limiter, ExecutorService pool) {
+  DeliveringWriter(
+      EventDeliverer deliverer, RateLimiter limiter, ExecutorService pool, Duration deliveryBound) {
     this.deliverer = deliverer;
     this.limiter = limiter;
     this.pool = pool;
+    this.deliveryBound = deliveryBound;
   }
 
   @Override
@@ -34,11 +42,19 @@ final class DeliveringWriter implements ItemWriter<OutgoingEvent> {
       for (OutgoingEvent event : chunk) {
         limiter.acquire();
         inFlight.add(
-            pool.submit(() -> deliverer.deliver(event, EventDeliverer.WhenExhausted.FAIL)));
+            pool.submit(() -> deliverer.deliver(event, EventDeliverer.WhenSinkUnavailable.FAIL)));
       }
+      long deadline = System.nanoTime() + deliveryBound.toNanos();
       for (Future<?> delivery : inFlight) {
-        delivery.get();
+        delivery.get(Math.max(0, deadline - System.nanoTime()), TimeUnit.NANOSECONDS);
       }
+    } catch (TimeoutException e) {
+      inFlight.forEach(f -> f.cancel(true));
+      throw new IllegalStateException(
+          "a delivery of this chunk did not end within "
+              + deliveryBound
+              + ", longer than its retries can take; the chunk is rerun",
+          e);
     } catch (ExecutionException e) {
       inFlight.forEach(f -> f.cancel(true));
       throw e.getCause() instanceof Exception cause ? cause : e;

@@ -4,6 +4,7 @@ import com.mongodb.client.MongoCollection;
 import com.mongodb.client.model.Filters;
 import com.mongodb.client.model.Sorts;
 import io.nvsentinel.exporter.backfill.window.BackfillWindow;
+import java.time.Instant;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.Date;
@@ -94,21 +95,36 @@ class HealthEventReader implements ItemStreamReader<BsonDocument> {
     return next;
   }
 
+  /**
+   * When the window stopped at {@code maxEvents}: the {@code createdAt} of the first event it left
+   * unexported. {@code null} when it was not cut short.
+   */
+  Instant firstLeftOut() {
+    if (read < window.maxEvents() || lastCreatedAt == null) {
+      return null;
+    }
+    BsonDocument next =
+        events.find(after(inWindow(window))).sort(Sorts.ascending("createdAt", "_id")).first();
+    return next == null ? null : Instant.ofEpochMilli(next.getDateTime("createdAt").getValue());
+  }
+
+  private Bson after(Bson filter) {
+    if (lastCreatedAt == null) {
+      return filter;
+    }
+    Date last = new Date(lastCreatedAt);
+    return Filters.and(
+        filter,
+        Filters.or(
+            Filters.gt("createdAt", last),
+            Filters.and(Filters.eq("createdAt", last), Filters.gt("_id", lastId))));
+  }
+
   /** A page being fetched, after the event handed out last, on the prefetch thread. */
   private record Page(CompletableFuture<List<BsonDocument>> documents, int limit) {}
 
   private Page fetch() {
-    Bson filter = inWindow(window);
-    if (lastCreatedAt != null) {
-      Date last = new Date(lastCreatedAt);
-      filter =
-          Filters.and(
-              filter,
-              Filters.or(
-                  Filters.gt("createdAt", last),
-                  Filters.and(Filters.eq("createdAt", last), Filters.gt("_id", lastId))));
-    }
-    Bson query = filter;
+    Bson query = after(inWindow(window));
     int limit = (int) Math.min(pageSize, window.maxEvents() - read);
     return new Page(
         CompletableFuture.supplyAsync(

@@ -13,10 +13,7 @@ import io.nvsentinel.exporter.checkpoint.GapWindow;
 import io.nvsentinel.exporter.checkpoint.GapWindowStore;
 import io.nvsentinel.exporter.config.ExporterProperties;
 import java.time.Clock;
-import java.time.Duration;
 import java.time.Instant;
-import java.time.LocalDateTime;
-import java.time.ZoneId;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.List;
@@ -40,6 +37,9 @@ public final class BackfillRuns {
 
   private static final Logger log = LoggerFactory.getLogger(BackfillRuns.class);
 
+  /** The exit code of a window that stopped at maxEvents with events left. */
+  public static final String WINDOW_CAPPED = "CAPPED";
+
   /** One window and how its last run ended. */
   public record WindowStatus(
       String window,
@@ -56,6 +56,7 @@ public final class BackfillRuns {
   private final BackfillJobProperties settings;
   private final CutoffWaiter cutoff;
   private final GapWindowStore gaps;
+  private final WindowLease lease;
   private final Clock clock;
 
   public BackfillRuns(
@@ -66,6 +67,7 @@ public final class BackfillRuns {
       BackfillJobProperties settings,
       CutoffWaiter cutoff,
       GapWindowStore gaps,
+      WindowLease lease,
       Clock clock) {
     this.operator = operator;
     this.repository = repository;
@@ -74,6 +76,7 @@ public final class BackfillRuns {
     this.settings = settings;
     this.cutoff = cutoff;
     this.gaps = gaps;
+    this.lease = lease;
     this.clock = clock;
   }
 
@@ -130,20 +133,30 @@ public final class BackfillRuns {
    */
   public JobExecution run(BackfillWindow window, boolean force) throws Exception {
     JobParameters parameters = parameters(window, force);
+    String key = WindowLease.key(parameters);
     JobExecution last = repository.getLastJobExecution(JOB, parameters);
+    if (!lease.tryAcquire(key)) {
+      throw new IllegalStateException(
+          "window "
+              + window
+              + " is being exported by another run"
+              + (last == null ? "" : " (execution " + last.getId() + ")")
+              + "; if its process died, its lease expires after exporter.backfill.abandonedAfter ("
+              + settings.abandonedAfter()
+              + ") and the window can be resumed");
+    }
+    try {
+      return start(window, force, parameters, last);
+    } catch (Exception | Error e) {
+      lease.release(key);
+      throw e;
+    }
+  }
+
+  private JobExecution start(
+      BackfillWindow window, boolean force, JobParameters parameters, JobExecution last)
+      throws Exception {
     if (last != null && last.getStatus().isRunning()) {
-      if (!abandoned(last)) {
-        throw new IllegalStateException(
-            "window "
-                + window
-                + " is being exported by another run (execution "
-                + last.getId()
-                + ", last update "
-                + last.getLastUpdated()
-                + "); if its process died it counts as abandoned after exporter.backfill.abandonedAfter ("
-                + settings.abandonedAfter()
-                + ")");
-      }
       log.warn(
           "execution {} of window {} was abandoned by its process; resuming it",
           last.getId(),
@@ -168,14 +181,31 @@ public final class BackfillRuns {
     return operator.start(job, parameters);
   }
 
+  /** The pending windows: gaps the live exporter recorded and remainders of capped windows. */
+  public List<GapWindow> pendingWindows() {
+    return gaps.pending();
+  }
+
   /**
-   * Runs every pending gap window the live exporter recorded, marking each done when it completes.
+   * Runs these pending windows, marking each done when it completes. A gap is exported whole —
+   * {@code maxEvents} never caps what the live stream lost — and a remainder is capped again. A
+   * window whose end is not after its start (clocks far apart when it was recorded) is run as the
+   * second before its end rather than refused, so it can never block the runs after it.
    */
-  public List<JobExecution> runGapWindows() throws Exception {
+  public List<JobExecution> runPendingWindows(List<GapWindow> pending) throws Exception {
     List<JobExecution> runs = new ArrayList<>();
-    for (GapWindow gap : gaps.pending()) {
-      BackfillWindow window =
-          new BackfillWindow(gap.start(), gap.end(), backfill.maxEvents(), gap.id());
+    for (GapWindow gap : pending) {
+      Instant start = gap.start();
+      if (!start.isBefore(gap.end())) {
+        log.warn(
+            "pending window {} runs from {} to {}, backwards; exporting the second before its end",
+            gap.id(),
+            start,
+            gap.end());
+        start = gap.end().minusSeconds(1);
+      }
+      long cap = gap.kind() == GapWindow.Kind.GAP ? Long.MAX_VALUE : backfill.maxEvents();
+      BackfillWindow window = new BackfillWindow(start, gap.end(), cap, gap.id());
       JobExecution execution = completed(window) ? null : run(window, false);
       if (execution == null || execution.getStatus() == BatchStatus.COMPLETED) {
         gaps.markDone(gap.id(), clock.instant());
@@ -198,16 +228,25 @@ public final class BackfillRuns {
       if (last.getStatus().isRunning() && !abandoned(last)) {
         continue;
       }
-      if (last.getStatus().isRunning()) {
-        operator.recover(last);
+      String key = WindowLease.key(last.getJobParameters());
+      if (!lease.tryAcquire(key)) {
+        continue;
       }
-      log.info(
-          "resuming window {} (execution {} ended {})",
-          status.window(),
-          last.getId(),
-          last.getStatus());
-      // the exact parameters, a forced run's included, name the same job instance
-      runs.add(operator.start(job, last.getJobParameters()));
+      try {
+        if (last.getStatus().isRunning()) {
+          operator.recover(last);
+        }
+        log.info(
+            "resuming window {} (execution {} ended {})",
+            status.window(),
+            last.getId(),
+            last.getStatus());
+        // the exact parameters, a forced run's included, name the same job instance
+        runs.add(operator.start(job, last.getJobParameters()));
+      } catch (Exception | Error e) {
+        lease.release(key);
+        throw e;
+      }
     }
     return runs;
   }
@@ -222,30 +261,37 @@ public final class BackfillRuns {
       }
       JobParameters p = last.getJobParameters();
       long read = last.getStepExecutions().stream().mapToLong(s -> s.getReadCount()).sum();
+      boolean capped = WINDOW_CAPPED.equals(last.getExitStatus().getExitCode());
       windows.add(
           new WindowStatus(
               "[" + p.getString(WINDOW_START) + ", " + p.getString(WINDOW_END) + ")",
-              p.getString(GAP_WINDOW) != null ? "gap " + p.getString(GAP_WINDOW) : "window",
+              p.getString(GAP_WINDOW) != null
+                  ? kindOf(p.getString(GAP_WINDOW)) + " " + p.getString(GAP_WINDOW)
+                  : "window",
               last.getStatus(),
               read,
-              firstLine(failureReason(last)),
+              (capped ? "capped: " : "") + firstLine(failureReason(last)),
               last.getId()));
     }
     for (GapWindow gap : gaps.pending()) {
-      boolean ran = windows.stream().anyMatch(w -> w.kind().equals("gap " + gap.id()));
+      String kind = gap.kind().label() + " " + gap.id();
+      boolean ran = windows.stream().anyMatch(w -> w.kind().equals(kind));
       if (!ran) {
         windows.add(
             new WindowStatus(
-                "[" + gap.start() + ", " + gap.end() + ")",
-                "gap " + gap.id(),
-                null,
-                0,
-                gap.reason(),
-                null));
+                "[" + gap.start() + ", " + gap.end() + ")", kind, null, 0, gap.reason(), null));
       }
     }
     windows.sort(Comparator.comparingInt(BackfillRuns::urgency));
     return windows;
+  }
+
+  private String kindOf(String gapId) {
+    return gaps.all().stream()
+        .filter(g -> g.id().equals(gapId))
+        .map(g -> g.kind().label())
+        .findFirst()
+        .orElse(GapWindow.Kind.GAP.label());
   }
 
   private static int urgency(WindowStatus status) {
@@ -274,14 +320,9 @@ public final class BackfillRuns {
     return builder.toJobParameters();
   }
 
+  /** A window marked running whose process no longer renews its lease. */
   private boolean abandoned(JobExecution execution) {
-    LocalDateTime updated =
-        execution.getLastUpdated() != null ? execution.getLastUpdated() : execution.getStartTime();
-    if (updated == null) {
-      return true;
-    }
-    Instant at = updated.atZone(ZoneId.systemDefault()).toInstant();
-    return Duration.between(at, clock.instant()).compareTo(settings.abandonedAfter()) >= 0;
+    return !lease.heldByAnother(WindowLease.key(execution.getJobParameters()));
   }
 
   /**

@@ -63,7 +63,8 @@ class DeliveringWriterTest {
       RateLimiterTest.FakeTime time = new RateLimiterTest.FakeTime();
       ExecutorService pool = Executors.newFixedThreadPool(4);
       try {
-        new DeliveringWriter(deliverer, new RateLimiter(10, time, time), pool)
+        new DeliveringWriter(
+                deliverer, new RateLimiter(10, time, time), pool, java.time.Duration.ofMinutes(1))
             .write(new Chunk<>(events));
       } finally {
         pool.shutdownNow();
