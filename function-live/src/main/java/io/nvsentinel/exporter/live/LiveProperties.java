@@ -4,6 +4,7 @@ import jakarta.validation.constraints.Min;
 import jakarta.validation.constraints.NotEmpty;
 import java.time.Duration;
 import java.util.List;
+import org.hibernate.validator.constraints.time.DurationMin;
 import org.springframework.boot.context.properties.ConfigurationProperties;
 import org.springframework.boot.context.properties.bind.DefaultValue;
 import org.springframework.validation.annotation.Validated;
@@ -34,8 +35,14 @@ public record LiveProperties(
     @NotEmpty @DefaultValue("insert") List<String> operationTypes,
     @Min(value = 1, message = "must be at least 1, got ${validatedValue}") @DefaultValue("100")
         int tokenFlushEvents,
-    @DefaultValue("1s") Duration tokenFlushInterval,
-    @DefaultValue("20s") Duration shutdownTimeout,
-    @DefaultValue("5s") Duration startOverlap,
-    @DefaultValue("2m") Duration stuckAfter,
-    @DefaultValue("false") boolean httpTrigger) {}
+    @DurationMin(millis = 1, message = POSITIVE) @DefaultValue("1s") Duration tokenFlushInterval,
+    @DurationMin(millis = 0, message = NOT_NEGATIVE) @DefaultValue("20s") Duration shutdownTimeout,
+    @DurationMin(millis = 0, message = NOT_NEGATIVE) @DefaultValue("5s") Duration startOverlap,
+    @DurationMin(seconds = 1, message = AT_LEAST_A_SECOND) @DefaultValue("2m") Duration stuckAfter,
+    @DefaultValue("false") boolean httpTrigger) {
+
+  static final String POSITIVE = "must be a positive duration such as 1s, got ${validatedValue}";
+  static final String NOT_NEGATIVE = "must not be negative, got ${validatedValue}";
+  static final String AT_LEAST_A_SECOND =
+      "must be at least 1s (the probes look once a second), got ${validatedValue}";
+}

@@ -33,6 +33,8 @@ import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.CsvSource;
 import org.springframework.boot.web.server.context.WebServerApplicationContext;
 import org.springframework.cloud.function.context.FunctionCatalog;
 import org.springframework.context.ConfigurableApplicationContext;
@@ -239,5 +241,20 @@ class LiveExporterApplicationTest {
         .hasStackTraceContaining("exporter.live")
         .hasStackTraceContaining("workers")
         .hasStackTraceContaining("must be at least 1, got 0");
+  }
+
+  @ParameterizedTest(name = "{0}={1} stops start-up")
+  @CsvSource({
+    "startOverlap, -5s, must not be negative",
+    "tokenFlushInterval, 0s, must be a positive duration",
+    "stuckAfter, 0s, must be at least 1s",
+    "shutdownTimeout, -1s, must not be negative"
+  })
+  void anUnusableDurationStopsStartUpNamingTheKey(String key, String value, String reason) {
+    org.assertj.core.api.Assertions.assertThatThrownBy(
+            () -> start("exporter.live." + key + "=" + value))
+        .hasStackTraceContaining("exporter.live")
+        .hasStackTraceContaining(key)
+        .hasStackTraceContaining(reason);
   }
 }

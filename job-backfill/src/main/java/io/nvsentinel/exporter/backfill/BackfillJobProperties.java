@@ -4,6 +4,7 @@ import jakarta.validation.constraints.Min;
 import jakarta.validation.constraints.NotNull;
 import java.nio.file.Path;
 import java.time.Duration;
+import org.hibernate.validator.constraints.time.DurationMin;
 import org.springframework.boot.context.properties.ConfigurationProperties;
 import org.springframework.boot.context.properties.bind.DefaultValue;
 import org.springframework.validation.annotation.Validated;
@@ -27,8 +28,16 @@ import org.springframework.validation.annotation.Validated;
 public record BackfillJobProperties(
     @Min(value = 1, message = "must be at least 1, got ${validatedValue}") @DefaultValue("8")
         int concurrency,
-    @DefaultValue("0s") Duration waitForCutoff,
-    @DefaultValue("10m") Duration abandonedAfter,
-    @DefaultValue("10s") Duration progressInterval,
+    @DurationMin(millis = 0, message = NOT_NEGATIVE) @DefaultValue("0s") Duration waitForCutoff,
+    @DurationMin(seconds = 1, message = AT_LEAST_A_SECOND) @DefaultValue("10m")
+        Duration abandonedAfter,
+    @DurationMin(millis = 1, message = POSITIVE) @DefaultValue("10s") Duration progressInterval,
     @NotNull @DefaultValue("./backfill-job-repository") Path jobRepositoryPath,
-    @DefaultValue("30s") Duration stopTimeout) {}
+    @DurationMin(millis = 0, message = NOT_NEGATIVE) @DefaultValue("30s") Duration stopTimeout) {
+
+  static final String POSITIVE = "must be a positive duration such as 10s, got ${validatedValue}";
+  static final String NOT_NEGATIVE = "must not be negative, got ${validatedValue}";
+  static final String AT_LEAST_A_SECOND =
+      "must be at least 1s (a running window renews its lease a third of it), got"
+          + " ${validatedValue}";
+}

@@ -1,6 +1,7 @@
 package io.nvsentinel.exporter.backfill;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import io.nvsentinel.exporter.backfill.BackfillStack.Result;
 import io.nvsentinel.exporter.checkpoint.Checkpoint;
@@ -24,6 +25,8 @@ import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.CsvSource;
 import org.springframework.batch.core.BatchStatus;
 import org.springframework.batch.core.step.StepExecution;
 
@@ -442,6 +445,21 @@ class BackfillJobTest {
         .isEqualTo(1);
     assertThat(result.meters().get("health_events_exporter_backfill_in_progress").gauge().value())
         .isZero();
+  }
+
+  @ParameterizedTest(name = "{0}={1} stops start-up")
+  @CsvSource({
+    "abandonedAfter, 0s, must be at least 1s",
+    "progressInterval, 0s, must be a positive duration",
+    "stopTimeout, -1s, must not be negative",
+    "waitForCutoff, -1s, must not be negative"
+  })
+  void anUnusableDurationStopsStartUpNamingTheKey(String key, String value, String reason) {
+    stack.properties.put("exporter.backfill." + key, value);
+    assertThatThrownBy(() -> stack.backfill("list"))
+        .hasStackTraceContaining("exporter.backfill")
+        .hasStackTraceContaining(key)
+        .hasStackTraceContaining(reason);
   }
 
   @Test

@@ -21,6 +21,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.UUID;
+import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.stream.Collectors;
 import org.bson.BsonDocument;
 import org.bson.BsonInt32;
@@ -34,6 +35,9 @@ import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
+import org.springframework.boot.availability.AvailabilityChangeEvent;
+import org.springframework.boot.availability.AvailabilityState;
+import org.springframework.boot.availability.ReadinessState;
 
 /**
  * What the change-stream runner promises, checked against a real MongoDB wire-protocol server, a
@@ -253,6 +257,73 @@ abstract class ChangeStreamRunnerContract {
     runner.stop();
     assertThat(harness.checkpoints.load("test-client").orElseThrow().resumeToken())
         .isEqualTo(tokens.get(tokens.size() - 1));
+  }
+
+  @Test
+  void aPoisonDocumentNeitherStallsTheStreamNorIsTriedForever() {
+    ChangeStreamRunner runner = started(RunnerHarness.live(4, 32));
+    List<BsonDocument> docs = new ArrayList<>();
+    docs.add(Samples.poison().get("recommendedAction is a number too large for the enum"));
+    docs.addAll(events(100));
+    var observer = observer();
+    insert(docs);
+    List<BsonDocument> tokens = tokens(observer, docs.size());
+    observer.close();
+
+    await().atMost(Duration.ofSeconds(60)).until(() -> sink.distinct().size() == 101);
+    runner.stop();
+    assertThat(harness.checkpoints.load("test-client").orElseThrow().resumeToken())
+        .isEqualTo(tokens.get(tokens.size() - 1));
+  }
+
+  @Test
+  void aSinkThatRefusesEveryEventPausesReadingAndResumesWhenFixed() {
+    List<AvailabilityState> states = new CopyOnWriteArrayList<>();
+    LiveProperties live = RunnerHarness.live(4, 16);
+    started(
+        harness.runner(
+            live,
+            source -> source,
+            event -> {
+              if (event instanceof AvailabilityChangeEvent<?> change) {
+                states.add(change.getState());
+              }
+            }));
+    sink.failNext(Integer.MAX_VALUE, 403);
+    List<BsonDocument> docs = events(100);
+    insert(docs);
+
+    await()
+        .atMost(Duration.ofSeconds(30))
+        .until(() -> states.contains(ReadinessState.REFUSING_TRAFFIC));
+    await().atMost(Duration.ofSeconds(5)).until(() -> sink.answered(403) > 20);
+    assertThat(harness.meters.get("health_events_exporter_events_received").counter().count())
+        .as("reading paused: at most the in-flight window was read")
+        .isLessThanOrEqualTo(live.maxInFlight() + 1);
+    assertThat(harness.deadLetters.count()).isZero();
+
+    sink.failNext(0, 403);
+
+    await().atMost(Duration.ofSeconds(60)).until(() -> sink.distinct().size() == 100);
+    assertThat(harness.deadLetters.count()).isZero();
+    await()
+        .atMost(Duration.ofSeconds(5))
+        .until(() -> states.get(states.size() - 1) == ReadinessState.ACCEPTING_TRAFFIC);
+  }
+
+  @Test
+  void anOutageLongerThanTheRetryBudgetLosesNothingAndDeadLettersNothing() {
+    harness.config.maxRetries = 2;
+    started(RunnerHarness.live(4, 32));
+    sink.failShare(1.0);
+    List<BsonDocument> docs = events(50);
+    insert(docs);
+    // far longer than three attempts 5 to 50 ms apart
+    await().atMost(Duration.ofSeconds(30)).until(() -> sink.answered(503) >= 60);
+    sink.failShare(0.0);
+
+    await().atMost(Duration.ofSeconds(60)).until(() -> sink.distinct().size() == 50);
+    assertThat(harness.deadLetters.count()).isZero();
   }
 
   @Test

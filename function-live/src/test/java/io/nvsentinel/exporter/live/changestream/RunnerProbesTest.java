@@ -85,6 +85,20 @@ class RunnerProbesTest {
   }
 
   @Test
+  void aDatastoreOutageLongerThanStuckAfterKeepsThePodAliveButNotReady() {
+    start(
+        source ->
+            (resumeAfter, startAt) -> {
+              throw new MongoSocketOpenException("no route to MongoDB", new ServerAddress());
+            },
+        Duration.ofSeconds(1));
+    // reconnect pauses grow past stuckAfter (0.5 s, 1 s, 2 s, 4 s ...); the reader is not stuck
+    await().pollDelay(Duration.ofSeconds(5)).until(() -> true);
+    assertThat(states).contains(LivenessState.CORRECT).doesNotContain(LivenessState.BROKEN);
+    assertThat(states).doesNotContain(ReadinessState.ACCEPTING_TRAFFIC);
+  }
+
+  @Test
   void readyOnceOpenAndNotReadyWhenTheStreamBreaks() {
     start(
         source ->
