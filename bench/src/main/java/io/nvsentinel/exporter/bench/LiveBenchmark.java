@@ -79,7 +79,9 @@ public final class LiveBenchmark {
               Duration.ofSeconds(10),
               Duration.ofSeconds(5),
               Duration.ofMinutes(2),
-              false);
+              false,
+              8081,
+              null);
       runner =
           ChangeStreamRunner.create(
               new MongoChangeStreamSource(client, properties.datastore(), live.operationTypes()),

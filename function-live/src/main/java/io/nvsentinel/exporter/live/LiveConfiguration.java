@@ -13,9 +13,12 @@ import io.nvsentinel.exporter.live.changestream.ChangeStreamRunner;
 import io.nvsentinel.exporter.live.changestream.MongoChangeStreamSource;
 import io.nvsentinel.exporter.live.function.ChangeEvent;
 import io.nvsentinel.exporter.live.function.ExportFunctions;
+import io.nvsentinel.exporter.live.function.ExportHttpTrigger;
 import io.nvsentinel.exporter.live.function.ExportResult;
 import java.time.Clock;
 import java.util.function.Function;
+import org.bson.BsonDocument;
+import org.springframework.boot.autoconfigure.condition.ConditionalOnProperty;
 import org.springframework.boot.context.properties.EnableConfigurationProperties;
 import org.springframework.cloud.function.context.FunctionCatalog;
 import org.springframework.context.ApplicationEventPublisher;
@@ -36,6 +39,25 @@ class LiveConfiguration {
           "the function catalog has no '" + ExportFunctions.DEFINITION + "'");
     }
     return function;
+  }
+
+  @Bean
+  @ConditionalOnProperty(name = "exporter.live.http-trigger", havingValue = "true")
+  ExportHttpTrigger exportHttpTrigger(
+      Function<ChangeEvent, ExportResult> exportFunction,
+      MongoClient mongo,
+      ExporterProperties properties,
+      LiveProperties live) {
+    return new ExportHttpTrigger(
+        exportFunction,
+        mongo
+            .getDatabase(properties.datastore().database())
+            .getCollection(properties.datastore().collection(), BsonDocument.class),
+        properties.datastore(),
+        live.httpTriggerTokenFile(),
+        live.httpTriggerPort(),
+        live.workers(),
+        live.maxInFlight());
   }
 
   @Bean

@@ -2,6 +2,7 @@ package io.nvsentinel.exporter.live;
 
 import jakarta.validation.constraints.Min;
 import jakarta.validation.constraints.NotEmpty;
+import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
 import org.hibernate.validator.constraints.time.DurationMin;
@@ -24,6 +25,9 @@ import org.springframework.validation.annotation.Validated;
  *     both, with the same id)
  * @param stuckAfter liveness fails when the reader has made no progress for this long
  * @param httpTrigger expose the export function at {@code POST /export}
+ * @param httpTriggerPort the port of {@code POST /export}, apart from the metrics and probes
+ * @param httpTriggerTokenFile file holding the bearer token callers of {@code POST /export}
+ *     present; required when the trigger is on
  */
 @Validated
 @ConfigurationProperties("exporter.live")
@@ -39,7 +43,9 @@ public record LiveProperties(
     @DurationMin(millis = 0, message = NOT_NEGATIVE) @DefaultValue("20s") Duration shutdownTimeout,
     @DurationMin(millis = 0, message = NOT_NEGATIVE) @DefaultValue("5s") Duration startOverlap,
     @DurationMin(seconds = 1, message = AT_LEAST_A_SECOND) @DefaultValue("2m") Duration stuckAfter,
-    @DefaultValue("false") boolean httpTrigger) {
+    @DefaultValue("false") boolean httpTrigger,
+    @DefaultValue("8081") int httpTriggerPort,
+    Path httpTriggerTokenFile) {
 
   static final String POSITIVE = "must be a positive duration such as 1s, got ${validatedValue}";
   static final String NOT_NEGATIVE = "must not be negative, got ${validatedValue}";

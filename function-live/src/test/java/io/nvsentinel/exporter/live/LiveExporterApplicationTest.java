@@ -13,6 +13,7 @@ import io.nvsentinel.exporter.devstack.StackSettings;
 import io.nvsentinel.exporter.devstack.TokenIssuer;
 import io.nvsentinel.exporter.event.Samples;
 import io.nvsentinel.exporter.live.function.ExportFunctions;
+import io.nvsentinel.exporter.live.function.ExportHttpTrigger;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
@@ -187,41 +188,115 @@ class LiveExporterApplicationTest {
         .isNotNull();
   }
 
+  HttpResponse<String> trigger(String token, String json) throws Exception {
+    HttpRequest.Builder request =
+        HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + triggerPort + "/export"))
+            .header("Content-Type", "application/json")
+            .POST(HttpRequest.BodyPublishers.ofString(json));
+    if (token != null) {
+      request.header("Authorization", "Bearer " + token);
+    }
+    return http.send(request.build(), HttpResponse.BodyHandlers.ofString());
+  }
+
+  int triggerPort;
+
+  ConfigurableApplicationContext startWithTrigger() throws Exception {
+    Path token = Files.writeString(tmp.resolve("trigger-token"), "s3cret-trigger-token\n");
+    ConfigurableApplicationContext app =
+        start(
+            "exporter.live.httpTrigger=true",
+            "exporter.live.httpTriggerPort=0",
+            "exporter.live.httpTriggerTokenFile=" + token);
+    triggerPort = app.getBean(ExportHttpTrigger.class).port();
+    return app;
+  }
+
   @Test
-  void theHttpTriggerReturnsTheDeliveryOutcome() throws Exception {
-    ConfigurableApplicationContext app = start("exporter.live.httpTrigger=true");
+  void theHttpTriggerExportsTheStoredEventOnItsOwnPortAndAnswersAtOnce() throws Exception {
+    ConfigurableApplicationContext app = startWithTrigger();
+    assertThat(triggerPort)
+        .isNotEqualTo(((WebServerApplicationContext) app).getWebServer().getPort());
     BsonDocument doc = Samples.good().get(3).clone();
     doc.put("_id", new BsonObjectId());
+    client
+        .getDatabase("nvsentinel")
+        .getCollection("HealthEvents", BsonDocument.class)
+        .insertOne(doc);
+    sink.delay(Duration.ofMillis(500));
 
-    HttpResponse<String> delivered = post(url(app, "/export"), doc.toJson());
-    assertThat(delivered.statusCode()).isEqualTo(200);
-    assertThat(delivered.body())
-        .contains("\"outcome\":\"delivered\"")
-        .contains("\"eventId\":\"" + eventId(doc) + "\"")
-        .contains("\"attempts\":1");
-    assertThat(sink.deliveriesOf("nvsentinel://test-cluster/healthevents", eventId(doc)))
-        .isEqualTo(1);
+    long start = System.nanoTime();
+    HttpResponse<String> accepted = trigger("s3cret-trigger-token", doc.toJson());
 
+    assertThat(accepted.statusCode()).isEqualTo(202);
+    assertThat(Duration.ofNanos(System.nanoTime() - start)).isLessThan(Duration.ofMillis(450));
+    assertThat(accepted.body()).contains("\"eventId\":\"" + eventId(doc) + "\"");
+    await()
+        .atMost(Duration.ofSeconds(20))
+        .until(
+            () -> sink.deliveriesOf("nvsentinel://test-cluster/healthevents", eventId(doc)) >= 1);
+    // the actuator port does not serve it
+    assertThat(post(url(app, "/export"), doc.toJson()).statusCode()).isEqualTo(404);
+  }
+
+  @Test
+  void theHttpTriggerExportsWhatIsStoredNotWhatTheCallerSends() throws Exception {
+    startWithTrigger();
+    BsonDocument stored = Samples.good().get(4).clone();
+    stored.put("_id", new BsonObjectId());
+    client
+        .getDatabase("nvsentinel")
+        .getCollection("HealthEvents", BsonDocument.class)
+        .insertOne(stored);
+    BsonDocument forged = stored.clone();
+    forged.getDocument("healthevent").put("message", new org.bson.BsonString("forged"));
     BsonDocument change =
         new BsonDocument("operationType", new org.bson.BsonString("insert"))
-            .append("fullDocument", Samples.good().get(4));
-    assertThat(post(url(app, "/export"), change.toJson()).statusCode()).isEqualTo(200);
+            .append("fullDocument", forged);
 
-    HttpResponse<String> undecodable =
-        post(url(app, "/export"), Samples.malformed().get("healthevent is null").toJson());
-    assertThat(undecodable.statusCode()).isEqualTo(422);
-    assertThat(undecodable.body())
-        .contains("\"outcome\":\"undecodable\"")
-        .contains("healthevent is null");
+    assertThat(trigger("s3cret-trigger-token", change.toJson()).statusCode()).isEqualTo(202);
 
-    sink.failNext(1, 400);
-    HttpResponse<String> refused = post(url(app, "/export"), Samples.good().get(5).toJson());
-    assertThat(refused.statusCode()).isEqualTo(502);
-    assertThat(refused.body()).contains("\"outcome\":\"dead-lettered\"").contains("400");
+    await()
+        .atMost(Duration.ofSeconds(20))
+        .until(
+            () ->
+                sink.deliveriesOf("nvsentinel://test-cluster/healthevents", eventId(stored)) >= 1);
+    assertThat(sink.accepted())
+        .allSatisfy(
+            received ->
+                assertThat(
+                        received
+                            .event()
+                            .path("data")
+                            .path("healthEvent")
+                            .path("message")
+                            .asString(""))
+                    .isNotEqualTo("forged"));
+  }
 
-    HttpResponse<String> garbage = post(url(app, "/export"), "{not json");
+  @Test
+  void theHttpTriggerRefusesWhatItCannotExport() throws Exception {
+    startWithTrigger();
+    BsonDocument unknown = Samples.good().get(5).clone();
+    unknown.put("_id", new BsonObjectId());
+    BsonDocument noId = Samples.good().get(6).clone();
+    noId.remove("_id");
+
+    assertThat(trigger(null, unknown.toJson()).statusCode()).isEqualTo(401);
+    assertThat(trigger("wrong-token", unknown.toJson()).statusCode()).isEqualTo(401);
+    assertThat(trigger("s3cret-trigger-token", noId.toJson()).statusCode()).isEqualTo(422);
+    assertThat(trigger("s3cret-trigger-token", unknown.toJson()).statusCode()).isEqualTo(404);
+    HttpResponse<String> garbage = trigger("s3cret-trigger-token", "{not json");
     assertThat(garbage.statusCode()).isEqualTo(400);
     assertThat(garbage.body()).contains("not a MongoDB Extended JSON document");
+    assertThat(sink.accepted()).isEmpty();
+  }
+
+  @Test
+  void theHttpTriggerWithoutATokenFileStopsStartUpNamingTheKey() {
+    org.assertj.core.api.Assertions.assertThatThrownBy(
+            () -> start("exporter.live.httpTrigger=true", "exporter.live.httpTriggerPort=0"))
+        .hasStackTraceContaining("exporter.live.httpTriggerTokenFile");
   }
 
   @Test

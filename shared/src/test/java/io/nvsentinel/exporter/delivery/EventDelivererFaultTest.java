@@ -256,6 +256,52 @@ class EventDelivererFaultTest {
   }
 
   @Test
+  void exhaustedDeadLettersAreRedrivenByThemselvesWhenTheSinkRecovers() throws Exception {
+    fixture.config.maxRetries = 2;
+    fixture.config.initialBackoff = Duration.ofMillis(200);
+    fixture.config.maxBackoff = Duration.ofMillis(200);
+    OutgoingEvent troubled = fixture.eventWithId("troubled");
+    wm.stubFor(post(urlEqualTo(SINK)).willReturn(aResponse().withStatus(202)));
+    wm.stubFor(
+        post(urlEqualTo(SINK))
+            .withRequestBody(containing(troubled.id()))
+            .willReturn(aResponse().withStatus(500)));
+    EventDeliverer deliverer = fixture.deliverer();
+    DeadLetterStore deadLetters = fixture.deadLetters();
+    AutomaticRedrive automatic =
+        new AutomaticRedrive(
+            deliverer.availability(), new DeadLetterRedrive(deliverer, deadLetters), deadLetters);
+    ExecutorService pool = Executors.newSingleThreadExecutor();
+    try {
+      Future<DeliveryOutcome> first = pool.submit(() -> deliverer.deliver(troubled));
+      for (int i = 0; !first.isDone(); i++) {
+        deliverer.deliver(fixture.eventWithId("other-" + i));
+      }
+      assertThat(first.get()).isInstanceOf(DeliveryOutcome.DeadLettered.class);
+      assertThat(deadLetters.count(DeadLetter.Kind.EXHAUSTED)).isEqualTo(1);
+
+      // an outage for everyone, then recovery
+      automatic.start();
+      wm.stubFor(post(urlEqualTo(SINK)).willReturn(aResponse().withStatus(503)));
+      Future<DeliveryOutcome> held = pool.submit(() -> deliverer.deliver(fixture.event()));
+      await()
+          .atMost(Duration.ofSeconds(10))
+          .until(() -> deliverer.availability().problem() != null);
+      wm.resetAll();
+      tokenEndpointIssues("token-1", 300);
+      wm.stubFor(post(urlEqualTo(SINK)).willReturn(aResponse().withStatus(202)));
+      assertThat(held.get(10, java.util.concurrent.TimeUnit.SECONDS))
+          .isInstanceOf(DeliveryOutcome.Delivered.class);
+
+      await().atMost(Duration.ofSeconds(10)).until(() -> deadLetters.count() == 0);
+      wm.verify(postRequestedFor(urlEqualTo(SINK)).withRequestBody(containing(troubled.id())));
+    } finally {
+      automatic.stop();
+      pool.shutdownNow();
+    }
+  }
+
+  @Test
   void exhaustedRetriesCanFailInsteadOfDeadLettering() {
     fixture.config.maxRetries = 1;
     wm.stubFor(post(urlEqualTo(SINK)).willReturn(aResponse().withStatus(503)));

@@ -1,62 +1,216 @@
 package io.nvsentinel.exporter.live.function;
 
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.mongodb.client.MongoCollection;
+import com.mongodb.client.model.Filters;
+import com.sun.net.httpserver.HttpExchange;
+import com.sun.net.httpserver.HttpServer;
+import io.nvsentinel.exporter.cloudevent.EventIds;
+import io.nvsentinel.exporter.config.ExporterProperties;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.UncheckedIOException;
+import java.net.InetSocketAddress;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.security.MessageDigest;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import java.util.concurrent.ArrayBlockingQueue;
+import java.util.concurrent.Executors;
+import java.util.concurrent.RejectedExecutionException;
+import java.util.concurrent.ThreadPoolExecutor;
+import java.util.concurrent.TimeUnit;
 import java.util.function.Function;
 import org.bson.BsonDocument;
+import org.bson.BsonValue;
 import org.bson.json.JsonParseException;
-import org.springframework.boot.autoconfigure.condition.ConditionalOnProperty;
-import org.springframework.http.HttpStatus;
-import org.springframework.http.MediaType;
-import org.springframework.http.ResponseEntity;
-import org.springframework.web.bind.annotation.PostMapping;
-import org.springframework.web.bind.annotation.RequestBody;
-import org.springframework.web.bind.annotation.RestController;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import org.springframework.context.SmartLifecycle;
 
 /**
- * The export function behind {@code POST /export}, for platform triggers. Off unless {@code
- * exporter.live.httpTrigger=true}: whoever can reach it can make the exporter send events under its
- * identity, so it belongs behind the cluster's network policy.
+ * {@code POST /export} on its own port ({@code exporter.live.httpTriggerPort}), for platform
+ * triggers: "export the stored event with this {@code _id} now". Off unless {@code
+ * exporter.live.httpTrigger=true}.
  *
- * <p>The body is MongoDB Extended JSON: either a change event (its {@code fullDocument} is
- * exported) or the stored document itself. The answer is the {@link ExportResult}: 200 when
- * delivered, 422 when the document holds no usable health event, 502 when the sink refused it or
- * retries ran out (it is then a dead letter).
+ * <ul>
+ *   <li><b>Authenticated</b>: every request carries {@code Authorization: Bearer <token>}, the
+ *       token being the content of {@code exporter.live.httpTriggerTokenFile} (read per request, so
+ *       a rotated secret applies at once); 401 otherwise.
+ *   <li><b>Nothing forged</b>: the body (a change event or a document, MongoDB Extended JSON) only
+ *       names the {@code _id}; the document exported is the one stored in the datastore, so the
+ *       caller can neither choose a CloudEvent id nor its content. No {@code _id}: 422; none stored
+ *       under it: 404.
+ *   <li><b>Bounded</b>: 202 at once with the event id; the export runs on {@code live.workers}
+ *       threads with at most {@code live.maxInFlight} waiting, and 503 with {@code Retry-After}
+ *       when they are full. Its outcome shows in the metrics, the dead letters and the log.
+ * </ul>
  */
-@RestController
-@ConditionalOnProperty(name = "exporter.live.http-trigger", havingValue = "true")
-class ExportHttpTrigger {
+public final class ExportHttpTrigger implements SmartLifecycle {
+
+  private static final Logger log = LoggerFactory.getLogger(ExportHttpTrigger.class);
+  private static final ObjectMapper JSON = new ObjectMapper();
 
   private final Function<ChangeEvent, ExportResult> export;
+  private final MongoCollection<BsonDocument> events;
+  private final ExporterProperties.Datastore datastore;
+  private final Path tokenFile;
+  private final int port;
+  private final ThreadPoolExecutor exports;
+  private HttpServer server;
 
-  ExportHttpTrigger(Function<ChangeEvent, ExportResult> exportFunction) {
-    this.export = exportFunction;
-  }
-
-  @PostMapping(path = "/export", produces = MediaType.APPLICATION_JSON_VALUE)
-  ResponseEntity<?> export(@RequestBody String body) {
-    BsonDocument document;
-    try {
-      document = BsonDocument.parse(body);
-    } catch (JsonParseException | org.bson.BsonInvalidOperationException e) {
-      return ResponseEntity.badRequest()
-          .body(new Problem("the body is not a MongoDB Extended JSON document: " + e.getMessage()));
+  public ExportHttpTrigger(
+      Function<ChangeEvent, ExportResult> export,
+      MongoCollection<BsonDocument> events,
+      ExporterProperties.Datastore datastore,
+      Path tokenFile,
+      int port,
+      int workers,
+      int queue) {
+    if (tokenFile == null || !Files.isReadable(tokenFile)) {
+      throw new IllegalStateException(
+          "exporter.live.httpTriggerTokenFile must name a readable file holding the token callers"
+              + " of POST /export present as 'Authorization: Bearer <token>', got '"
+              + tokenFile
+              + "'; mount a Kubernetes secret there, or set exporter.live.httpTrigger=false");
     }
-    ChangeEvent change =
-        document.isDocument("fullDocument")
-            ? new ChangeEvent(
-                document.getDocument("fullDocument"),
-                document.getString("operationType", new org.bson.BsonString("insert")).getValue(),
-                null,
-                null)
-            : ChangeEvent.of(document);
-    ExportResult result = export.apply(change);
-    HttpStatus status =
-        switch (result.outcome()) {
-          case ExportResult.DELIVERED -> HttpStatus.OK;
-          case ExportResult.UNDECODABLE -> HttpStatus.UNPROCESSABLE_ENTITY;
-          default -> HttpStatus.BAD_GATEWAY;
-        };
-    return ResponseEntity.status(status).body(result);
+    this.export = export;
+    this.events = events;
+    this.datastore = datastore;
+    this.tokenFile = tokenFile;
+    this.port = port;
+    this.exports =
+        new ThreadPoolExecutor(
+            workers,
+            workers,
+            0,
+            TimeUnit.MILLISECONDS,
+            new ArrayBlockingQueue<>(queue),
+            runnable -> {
+              Thread thread = new Thread(runnable, "http-trigger-export");
+              thread.setDaemon(true);
+              return thread;
+            },
+            new ThreadPoolExecutor.AbortPolicy());
   }
 
-  record Problem(String error) {}
+  private void handle(HttpExchange exchange) throws IOException {
+    try (exchange) {
+      if (!"POST".equals(exchange.getRequestMethod())) {
+        answer(exchange, 405, Map.of("error", "POST only"));
+        return;
+      }
+      if (!authorized(exchange.getRequestHeaders().getFirst("Authorization"))) {
+        exchange.getResponseHeaders().add("WWW-Authenticate", "Bearer");
+        answer(exchange, 401, Map.of("error", "a valid bearer token is required"));
+        return;
+      }
+      BsonDocument body;
+      try (InputStream in = exchange.getRequestBody()) {
+        body = BsonDocument.parse(new String(in.readAllBytes(), StandardCharsets.UTF_8));
+      } catch (JsonParseException | org.bson.BsonInvalidOperationException e) {
+        answer(
+            exchange,
+            400,
+            Map.of("error", "the body is not a MongoDB Extended JSON document: " + e.getMessage()));
+        return;
+      }
+      BsonDocument named =
+          body.isDocument("fullDocument") ? body.getDocument("fullDocument") : body;
+      BsonValue id = named.get("_id");
+      if (id == null) {
+        answer(exchange, 422, Map.of("error", "the document has no _id"));
+        return;
+      }
+      BsonDocument stored = events.find(Filters.eq("_id", id)).first();
+      if (stored == null) {
+        answer(exchange, 404, Map.of("error", "no stored health event has this _id"));
+        return;
+      }
+      String eventId = EventIds.of(datastore.database(), datastore.collection(), id);
+      try {
+        exports.execute(() -> exportQuietly(stored, eventId));
+      } catch (RejectedExecutionException full) {
+        exchange.getResponseHeaders().add("Retry-After", "1");
+        answer(exchange, 503, Map.of("error", "too many exports in progress; try again"));
+        return;
+      }
+      Map<String, Object> accepted = new LinkedHashMap<>();
+      accepted.put("eventId", eventId);
+      accepted.put("documentId", ExportFunctions.idText(id));
+      accepted.put("status", "accepted");
+      answer(exchange, 202, accepted);
+    }
+  }
+
+  private void exportQuietly(BsonDocument stored, String eventId) {
+    try {
+      ExportResult result = export.apply(ChangeEvent.of(stored));
+      log.info("event {} exported on request: {}", eventId, result.outcome());
+    } catch (RuntimeException e) {
+      log.error("event {} requested through POST /export could not be exported: {}", eventId, e);
+    }
+  }
+
+  private boolean authorized(String header) {
+    if (header == null || !header.startsWith("Bearer ")) {
+      return false;
+    }
+    byte[] expected;
+    try {
+      expected =
+          Files.readString(tokenFile, StandardCharsets.UTF_8)
+              .strip()
+              .getBytes(StandardCharsets.UTF_8);
+    } catch (IOException e) {
+      log.error("cannot read exporter.live.httpTriggerTokenFile '{}': {}", tokenFile, e.toString());
+      return false;
+    }
+    byte[] presented =
+        header.substring("Bearer ".length()).strip().getBytes(StandardCharsets.UTF_8);
+    return expected.length > 0 && MessageDigest.isEqual(expected, presented);
+  }
+
+  private static void answer(HttpExchange exchange, int status, Map<String, ?> body)
+      throws IOException {
+    byte[] json = JSON.writeValueAsBytes(body);
+    exchange.getResponseHeaders().set("Content-Type", "application/json");
+    exchange.sendResponseHeaders(status, json.length);
+    exchange.getResponseBody().write(json);
+  }
+
+  /** The port it listens on; the configured one, or the one picked for port 0. */
+  public int port() {
+    return server.getAddress().getPort();
+  }
+
+  @Override
+  public synchronized void start() {
+    try {
+      server = HttpServer.create(new InetSocketAddress(port), 64);
+    } catch (IOException e) {
+      throw new UncheckedIOException(
+          "cannot listen on exporter.live.httpTriggerPort " + port + ": " + e.getMessage(), e);
+    }
+    server.createContext("/export", this::handle);
+    server.setExecutor(Executors.newFixedThreadPool(2));
+    server.start();
+    log.info("POST /export listens on port {} (bearer token required)", port());
+  }
+
+  @Override
+  public synchronized void stop() {
+    if (server != null) {
+      server.stop(1);
+      server = null;
+    }
+    exports.shutdownNow();
+  }
+
+  @Override
+  public boolean isRunning() {
+    return server != null;
+  }
 }

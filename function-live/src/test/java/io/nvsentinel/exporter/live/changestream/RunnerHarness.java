@@ -75,7 +75,9 @@ final class RunnerHarness implements AutoCloseable {
         Duration.ofSeconds(10),
         Duration.ofSeconds(5),
         Duration.ofMinutes(2),
-        false);
+        false,
+        8081,
+        null);
   }
 
   /** The delivery stack, built once from the configuration as it stands at the first call. */

@@ -57,7 +57,9 @@ class RunnerProbesTest {
             Duration.ofSeconds(1),
             Duration.ZERO,
             stuckAfter,
-            false);
+            false,
+            8081,
+            null);
     runner =
         harness.runner(
             live,
