@@ -15,9 +15,11 @@ import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ConcurrentLinkedQueue;
+import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ThreadLocalRandom;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.AtomicReference;
@@ -41,6 +43,7 @@ import tools.jackson.databind.json.JsonMapper;
 public final class ReferenceSink implements AutoCloseable {
 
   public static final String PATH = "/api/v1/events";
+  static final int STALL_SECONDS = 20;
   public static final String CONTENT_TYPE = "application/cloudevents+json";
 
   /** One accepted CloudEvent. */
@@ -62,6 +65,10 @@ public final class ReferenceSink implements AutoCloseable {
   private final AtomicLong acceptBudget = new AtomicLong(Long.MAX_VALUE);
   private final AtomicInteger scriptedStatus = new AtomicInteger(503);
   private final AtomicReference<Double> failureShare = new AtomicReference<>(0.0);
+  private final AtomicReference<Double> resetShare = new AtomicReference<>(0.0);
+  private final AtomicReference<Double> stallShare = new AtomicReference<>(0.0);
+  private final AtomicInteger retryAfterSeconds = new AtomicInteger(-1);
+  private final CountDownLatch closed = new CountDownLatch(1);
   private final AtomicReference<Function<JsonNode, Duration>> delay =
       new AtomicReference<>(event -> Duration.ZERO);
 
@@ -126,6 +133,24 @@ public final class ReferenceSink implements AutoCloseable {
     failureShare.set(share);
   }
 
+  /** Closes the connection of this share (0..1) of valid requests without answering them. */
+  public void resetShare(double share) {
+    resetShare.set(share);
+  }
+
+  /**
+   * Answers this share (0..1) of valid requests with {@code 202} and a {@code Content-Length}, then
+   * sends no body for {@value #STALL_SECONDS} seconds: a peer that stalls after its headers.
+   */
+  public void stallShare(double share) {
+    stallShare.set(share);
+  }
+
+  /** Adds {@code Retry-After: seconds} to the scripted failures; negative for none. */
+  public void retryAfter(int seconds) {
+    retryAfterSeconds.set(seconds);
+  }
+
   /** Waits this long before answering each request. */
   public void delay(Duration wait) {
     delay.set(event -> wait);
@@ -157,7 +182,10 @@ public final class ReferenceSink implements AutoCloseable {
     return duplicates.get();
   }
 
-  /** How many requests were answered with {@code status}. */
+  /**
+   * How many requests were answered with {@code status}; 0 counts connections reset, 1 answers
+   * stalled after their headers.
+   */
   public int answered(int status) {
     AtomicInteger count = answered.get(status);
     return count == null ? 0 : count.get();
@@ -174,6 +202,22 @@ public final class ReferenceSink implements AutoCloseable {
         parsed = JSON.readTree(body);
       } catch (RuntimeException e) {
         parsed = null;
+      }
+      double dice = ThreadLocalRandom.current().nextDouble();
+      if (parsed != null && dice < resetShare.get()) {
+        answered.computeIfAbsent(0, s -> new AtomicInteger()).incrementAndGet();
+        return; // closing the exchange unanswered resets the connection
+      }
+      if (parsed != null && dice < resetShare.get() + stallShare.get()) {
+        answered.computeIfAbsent(1, s -> new AtomicInteger()).incrementAndGet();
+        exchange.sendResponseHeaders(202, 64);
+        try {
+          // long past any client's timeout; bounded so stalled answers free their thread
+          closed.await(STALL_SECONDS, TimeUnit.SECONDS);
+        } catch (InterruptedException e) {
+          Thread.currentThread().interrupt();
+        }
+        return;
       }
       Duration wait = delay.get().apply(parsed);
       if (!wait.isZero()) {
@@ -219,6 +263,9 @@ public final class ReferenceSink implements AutoCloseable {
       return new Answer(400, "{\"error\":\"Unsupported CloudEvents version\"}");
     }
     if (scriptedFailures.getAndUpdate(n -> Math.max(0, n - 1)) > 0) {
+      if (retryAfterSeconds.get() >= 0) {
+        exchange.getResponseHeaders().set("Retry-After", String.valueOf(retryAfterSeconds.get()));
+      }
       return new Answer(scriptedStatus.get(), "{\"error\":\"scripted failure\"}");
     }
     if (acceptBudget.getAndUpdate(n -> n == Long.MAX_VALUE ? n : Math.max(0, n - 1)) == 0) {
@@ -337,6 +384,7 @@ public final class ReferenceSink implements AutoCloseable {
 
   @Override
   public void close() {
+    closed.countDown();
     server.stop(0);
     executor.shutdownNow();
   }

@@ -104,6 +104,21 @@ public final class TokenIssuer implements AutoCloseable {
     return baseUrl + "/oauth2/jwks";
   }
 
+  /**
+   * Answers every token request with {@code status} and the OAuth error {@code error} until {@link
+   * #restore()}: 401 {@code invalid_client} is a revoked client, 503 an identity provider down.
+   */
+  public void refuse(int status, String error) {
+    IssuerApplication app = context.getBean(IssuerApplication.class);
+    app.refusalError = error;
+    app.refusalStatus = status;
+  }
+
+  /** Issues tokens again. */
+  public void restore() {
+    context.getBean(IssuerApplication.class).refusalStatus = 0;
+  }
+
   /** How many token requests reached the token endpoint. */
   public int tokenRequests() {
     return context.getBean(IssuerApplication.class).tokenRequests.get();
@@ -136,6 +151,8 @@ public final class TokenIssuer implements AutoCloseable {
   static class IssuerApplication {
 
     final AtomicInteger tokenRequests = new AtomicInteger();
+    volatile int refusalStatus;
+    volatile String refusalError;
 
     @Bean
     RegisteredClientRepository registeredClients(Environment env) {
@@ -164,6 +181,14 @@ public final class TokenIssuer implements AutoCloseable {
             if (request instanceof jakarta.servlet.http.HttpServletRequest http
                 && http.getRequestURI().equals("/oauth2/token")) {
               tokenRequests.incrementAndGet();
+              int refusal = refusalStatus;
+              if (refusal != 0) {
+                var answer = (jakarta.servlet.http.HttpServletResponse) response;
+                answer.setStatus(refusal);
+                answer.setContentType("application/json");
+                answer.getWriter().write("{\"error\":\"" + refusalError + "\"}");
+                return;
+              }
             }
             chain.doFilter(request, response);
           };

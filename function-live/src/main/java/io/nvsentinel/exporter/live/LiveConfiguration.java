@@ -10,6 +10,7 @@ import io.nvsentinel.exporter.delivery.DeadLetterRedrive;
 import io.nvsentinel.exporter.delivery.DeadLetterStore;
 import io.nvsentinel.exporter.delivery.EventDeliverer;
 import io.nvsentinel.exporter.live.changestream.ChangeStreamRunner;
+import io.nvsentinel.exporter.live.changestream.ChangeStreamSource;
 import io.nvsentinel.exporter.live.changestream.MongoChangeStreamSource;
 import io.nvsentinel.exporter.live.function.ChangeEvent;
 import io.nvsentinel.exporter.live.function.ExportFunctions;
@@ -18,6 +19,7 @@ import io.nvsentinel.exporter.live.function.ExportResult;
 import java.time.Clock;
 import java.util.function.Function;
 import org.bson.BsonDocument;
+import org.springframework.boot.autoconfigure.condition.ConditionalOnMissingBean;
 import org.springframework.boot.autoconfigure.condition.ConditionalOnProperty;
 import org.springframework.boot.context.properties.EnableConfigurationProperties;
 import org.springframework.cloud.function.context.FunctionCatalog;
@@ -67,8 +69,15 @@ class LiveConfiguration {
   }
 
   @Bean
+  @ConditionalOnMissingBean
+  ChangeStreamSource changeStreamSource(
+      MongoClient mongo, ExporterProperties properties, LiveProperties live) {
+    return new MongoChangeStreamSource(mongo, properties.datastore(), live.operationTypes());
+  }
+
+  @Bean
   ChangeStreamRunner changeStreamRunner(
-      MongoClient mongo,
+      ChangeStreamSource changeStreamSource,
       Function<ChangeEvent, ExportResult> exportFunction,
       CheckpointStore checkpoints,
       GapWindowStore gaps,
@@ -79,7 +88,7 @@ class LiveConfiguration {
       Clock clock,
       ApplicationEventPublisher events) {
     return ChangeStreamRunner.create(
-        new MongoChangeStreamSource(mongo, properties.datastore(), live.operationTypes()),
+        changeStreamSource,
         exportFunction,
         checkpoints,
         gaps,
