@@ -3,8 +3,10 @@ package io.nvsentinel.exporter.delivery;
 import java.io.IOException;
 import java.net.SocketTimeoutException;
 import java.net.http.HttpTimeoutException;
+import java.security.cert.CertificateException;
 import java.time.Duration;
 import java.util.Set;
+import javax.net.ssl.SSLException;
 import org.springframework.security.oauth2.core.OAuth2AuthorizationException;
 import org.springframework.web.client.HttpClientErrorException;
 
@@ -100,8 +102,23 @@ public final class DeliveryFailure extends RuntimeException {
     return new DeliveryFailure("http_4xx", status, Kind.REFUSED, null, answered, null);
   }
 
-  /** The request did not complete: network error or timeout. */
+  /**
+   * The request did not complete: network error or timeout, transient; or a TLS handshake the
+   * exporter refused (an untrusted certificate, a wrong host name), which is a setting.
+   */
   static DeliveryFailure io(IOException e) {
+    if (causedBy(e, SSLException.class) || causedBy(e, CertificateException.class)) {
+      return new DeliveryFailure(
+          "network",
+          0,
+          Kind.MISCONFIGURED,
+          null,
+          "cannot reach the sink over TLS: "
+              + rootMessage(e)
+              + "; check exporter.sink.endpoint and exporter.sink.caFile (the CA bundle that"
+              + " signed the sink's certificate)",
+          e);
+    }
     boolean timeout =
         causedBy(e, HttpTimeoutException.class) || causedBy(e, SocketTimeoutException.class);
     return new DeliveryFailure(
@@ -122,7 +139,8 @@ public final class DeliveryFailure extends RuntimeException {
   static DeliveryFailure token(OAuth2AuthorizationException e, String tokenUrl) {
     String code = e.getError().getErrorCode();
     HttpClientErrorException clientError = cause(e, HttpClientErrorException.class);
-    boolean misconfigured = CLIENT_ERRORS.contains(code) || clientError != null;
+    boolean tls = causedBy(e, SSLException.class) || causedBy(e, CertificateException.class);
+    boolean misconfigured = CLIENT_ERRORS.contains(code) || clientError != null || tls;
     String detail =
         clientError != null
             ? "it answered "
@@ -130,7 +148,9 @@ public final class DeliveryFailure extends RuntimeException {
                 + snippet(clientError.getResponseBodyAsString())
             : code + (e.getCause() == null ? "" : " (" + rootMessage(e) + ")");
     String message = "cannot obtain an access token from " + tokenUrl + ": " + detail;
-    if (misconfigured) {
+    if (tls) {
+      message += "; check exporter.oidc.tokenUrl and exporter.oidc.caFile";
+    } else if (misconfigured) {
       message +=
           "invalid_scope".equals(code)
               ? "; check exporter.oidc.scope"

@@ -91,9 +91,16 @@ class RealTokenIssuerDeliveryTest {
     use(issuer);
     fixture.config.maxRetries = 1;
     java.nio.file.Files.writeString(fixture.config.secretFile, "wrong-secret");
-    DeliveryOutcome outcome = fixture.deliverer().deliver(fixture.event());
-    assertThat(((DeliveryOutcome.DeadLettered) outcome).reason()).contains("invalid_client");
-    assertThat(fixture.count("health_events_exporter_token_refresh_errors")).isEqualTo(2);
+    org.assertj.core.api.Assertions.assertThatThrownBy(
+            () ->
+                fixture
+                    .deliverer()
+                    .deliver(fixture.event(), EventDeliverer.WhenSinkUnavailable.FAIL))
+        .isInstanceOf(DeliveryExhaustedException.class)
+        .hasMessageContaining("invalid_client")
+        .hasMessageContaining("check exporter.oidc.clientId");
+    // a wrong secret is a setting: asked once, not retried
+    assertThat(fixture.count("health_events_exporter_token_refresh_errors")).isEqualTo(1);
     assertThat(sink.accepted()).isEmpty();
   }
 

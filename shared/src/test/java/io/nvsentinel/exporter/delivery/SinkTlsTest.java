@@ -7,7 +7,9 @@ import static com.github.tomakehurst.wiremock.client.WireMock.post;
 import static com.github.tomakehurst.wiremock.client.WireMock.postRequestedFor;
 import static com.github.tomakehurst.wiremock.client.WireMock.urlEqualTo;
 import static com.github.tomakehurst.wiremock.core.WireMockConfiguration.wireMockConfig;
+import static io.nvsentinel.exporter.delivery.EventDeliverer.WhenSinkUnavailable.FAIL;
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import com.github.tomakehurst.wiremock.WireMockServer;
 import java.nio.file.Path;
@@ -72,13 +74,13 @@ class SinkTlsTest {
 
   @Test
   void aSelfSignedSinkIsRefusedWithVerificationOnNamingTheCertificateProblem() {
-    DeliveryOutcome outcome = fixture.deliverer().deliver(fixture.event());
-
-    assertThat(outcome).isInstanceOf(DeliveryOutcome.DeadLettered.class);
-    assertThat(((DeliveryOutcome.DeadLettered) outcome).reason())
-        .contains("cannot reach the sink")
-        .containsIgnoringCase("certification path");
+    assertThatThrownBy(() -> fixture.deliverer().deliver(fixture.event(), FAIL))
+        .isInstanceOf(DeliveryExhaustedException.class)
+        .hasMessageContaining("cannot reach the sink over TLS")
+        .hasMessageContaining("certification path")
+        .hasMessageContaining("exporter.sink.caFile");
     server.verify(exactly(0), postRequestedFor(urlEqualTo("/api/v1/events")));
+    assertThat(fixture.deadLetters().count()).as("a setting, not the event's fault").isZero();
   }
 
   @Test
@@ -95,8 +97,9 @@ class SinkTlsTest {
     fixture.config.sinkCaFile = certificate.pem();
     // the certificate names localhost and 127.0.0.1, not 127.0.0.2
     fixture.config.sinkEndpoint = "https://127.0.0.2:" + server.httpsPort() + "/api/v1/events";
-    DeliveryOutcome outcome = fixture.deliverer().deliver(fixture.event());
-    assertThat(outcome).isInstanceOf(DeliveryOutcome.DeadLettered.class);
+    assertThatThrownBy(() -> fixture.deliverer().deliver(fixture.event(), FAIL))
+        .isInstanceOf(DeliveryExhaustedException.class)
+        .hasMessageContaining("cannot reach the sink over TLS");
   }
 
   @Test
@@ -114,10 +117,9 @@ class SinkTlsTest {
   void insecureSkipVerifyOfTheSinkDoesNotLoosenTheTokenEndpoint() {
     fixture.config.sinkInsecure = true;
     fixture.config.tokenUrl = "https://127.0.0.1:" + server.httpsPort() + "/oauth2/token";
-    DeliveryOutcome outcome = fixture.deliverer().deliver(fixture.event());
-
-    assertThat(((DeliveryOutcome.DeadLettered) outcome).reason())
-        .contains("cannot obtain an access token");
+    assertThatThrownBy(() -> fixture.deliverer().deliver(fixture.event(), FAIL))
+        .hasMessageContaining("cannot obtain an access token")
+        .hasMessageContaining("exporter.oidc.caFile");
   }
 
   @Test
