@@ -75,4 +75,46 @@ class DeliveringWriterTest {
       assertThat(time.nanos.get()).isEqualTo(3_900_000_000L);
     }
   }
+
+  @Test
+  void aDeliveryThatOutlivesItsBoundFailsTheChunkInsteadOfWaitingForever() throws Exception {
+    try (TokenIssuer issuer = TokenIssuer.start(TokenIssuer.Settings.defaults());
+        ReferenceSink sink = ReferenceSink.start(0, issuer, "events:write");
+        EmbeddedMongo mongo = EmbeddedMongo.start();
+        var client = com.mongodb.client.MongoClients.create(mongo.connectionString())) {
+      TestProperties config = new TestProperties();
+      config.sinkEndpoint = sink.endpoint();
+      config.tokenUrl = issuer.tokenUrl();
+      config.secretFile =
+          Files.writeString(dir.resolve("secret"), issuer.settings().clientSecret());
+      ExporterProperties properties = config.build();
+      SimpleMeterRegistry meters = new SimpleMeterRegistry();
+      EventDeliverer deliverer =
+          EventDeliverer.create(
+              properties,
+              ClientSecret.resolve(properties.oidc(), n -> null),
+              new DeadLetterStore(client, properties.deadLetter(), meters, Clock.systemUTC()),
+              meters,
+              Clock.systemUTC());
+      HealthEventDecoder decoder = new HealthEventDecoder(65_536, meters);
+      CloudEventMapper mapper = new CloudEventMapper(properties, Clock.systemUTC());
+      OutgoingEvent event =
+          mapper.map(((DecodeResult.Decoded) decoder.decode(Samples.good().get(0))).event());
+      sink.delay(java.time.Duration.ofSeconds(4));
+      ExecutorService pool = Executors.newFixedThreadPool(2);
+      long start = System.nanoTime();
+      try {
+        DeliveringWriter writer =
+            new DeliveringWriter(
+                deliverer, new RateLimiter(0), pool, java.time.Duration.ofMillis(500));
+        org.assertj.core.api.Assertions.assertThatThrownBy(
+                () -> writer.write(new Chunk<>(List.of(event))))
+            .hasMessageContaining("did not end within");
+      } finally {
+        pool.shutdownNow();
+      }
+      assertThat(java.time.Duration.ofNanos(System.nanoTime() - start))
+          .isLessThan(java.time.Duration.ofSeconds(3));
+    }
+  }
 }

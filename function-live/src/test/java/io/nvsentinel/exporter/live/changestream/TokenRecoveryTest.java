@@ -1,0 +1,97 @@
+package io.nvsentinel.exporter.live.changestream;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import com.mongodb.MongoCommandException;
+import com.mongodb.ServerAddress;
+import com.mongodb.client.MongoClient;
+import com.mongodb.client.MongoClients;
+import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
+import io.nvsentinel.exporter.checkpoint.Checkpoint;
+import io.nvsentinel.exporter.checkpoint.CheckpointStore;
+import io.nvsentinel.exporter.checkpoint.GapWindow;
+import io.nvsentinel.exporter.checkpoint.GapWindowStore;
+import io.nvsentinel.exporter.config.ExporterProperties;
+import io.nvsentinel.exporter.devstack.EmbeddedMongo;
+import java.time.Clock;
+import java.time.Duration;
+import java.time.Instant;
+import java.time.ZoneOffset;
+import org.bson.BsonDocument;
+import org.bson.BsonInt32;
+import org.bson.BsonString;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+
+/** The lost interval of an unusable token: widened against clock skew, never backwards. */
+class TokenRecoveryTest {
+
+  static final Instant NOW = Instant.parse("2026-11-28T12:00:00Z");
+  static final ExporterProperties.ResumeToken SETTINGS =
+      new ExporterProperties.ResumeToken("nvsentinel", "resumetokens", "exportergaps", "c");
+
+  final EmbeddedMongo mongo = EmbeddedMongo.start();
+  final MongoClient client = MongoClients.create(mongo.connectionString());
+  final CheckpointStore checkpoints = new CheckpointStore(client, SETTINGS);
+  final GapWindowStore gaps = new GapWindowStore(client, SETTINGS);
+
+  @AfterEach
+  void tearDown() {
+    client.close();
+    mongo.close();
+  }
+
+  GapWindow recoverWithLastEventAt(Instant lastEvent) {
+    checkpoints.save(
+        new Checkpoint(
+            "c", new BsonDocument("_data", new BsonString("82")), null, NOW, lastEvent, lastEvent));
+    Checkpointing checkpointing =
+        new Checkpointing(
+            checkpoints, "c", RunnerHarness.live(2, 8), Clock.fixed(NOW, ZoneOffset.UTC));
+    checkpointing.load();
+    LiveMetrics metrics =
+        new LiveMetrics(
+            new SimpleMeterRegistry(),
+            checkpointing,
+            () -> new CommitWindow<>(1),
+            () -> false,
+            Clock.systemUTC());
+    TokenRecovery recovery =
+        new TokenRecovery(gaps, checkpointing, "c", Duration.ofSeconds(5), () -> NOW, metrics);
+    return recovery.recover(
+        new MongoCommandException(
+            new BsonDocument("ok", new BsonInt32(0)).append("code", new BsonInt32(286)),
+            new ServerAddress()),
+        null);
+  }
+
+  @Test
+  void theGapReachesAnOverlapBeforeTheLastEventAndEndsNow() {
+    GapWindow gap = recoverWithLastEventAt(NOW.minus(Duration.ofHours(3)));
+
+    assertThat(gap.start()).isEqualTo(NOW.minus(Duration.ofHours(3)).minusSeconds(5));
+    assertThat(gap.end()).isEqualTo(NOW);
+    Checkpoint restarted = checkpoints.load("c").orElseThrow();
+    assertThat(restarted.resumeToken()).isNull();
+    assertThat(restarted.startAtOperationTime().getTime())
+        .isEqualTo((int) NOW.minusSeconds(5).getEpochSecond());
+  }
+
+  @Test
+  void aLastEventAfterNowByClockSkewGivesAWindowThatStillRunsForwards() {
+    GapWindow gap = recoverWithLastEventAt(NOW.plus(Duration.ofMinutes(2)));
+
+    assertThat(gap.start()).isBefore(gap.end());
+    assertThat(gap.start()).isEqualTo(NOW.minusSeconds(5));
+  }
+
+  @Test
+  void recordingTheSameGapTwiceKeepsOneWindow() {
+    Instant lastEvent = NOW.minus(Duration.ofHours(1));
+    GapWindow first = recoverWithLastEventAt(lastEvent);
+    GapWindow again = recoverWithLastEventAt(lastEvent);
+
+    assertThat(again.id()).isEqualTo(first.id());
+    assertThat(gaps.pending()).hasSize(1);
+  }
+}
