@@ -9,7 +9,6 @@ import io.nvsentinel.exporter.devstack.TokenIssuer;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.Set;
 import java.util.stream.Collectors;
@@ -51,16 +50,7 @@ class BackfillCrashTest {
   }
 
   private Process startInAnotherJvm(String... args) throws Exception {
-    List<String> command = new ArrayList<>();
-    command.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
-    command.add("-cp");
-    command.add(System.getProperty("java.class.path"));
-    command.add(BackfillApplication.class.getName());
-    command.addAll(stack.processArguments(args));
-    return new ProcessBuilder(command)
-        .redirectErrorStream(true)
-        .redirectOutput(dir.resolve("other-jvm.log").toFile())
-        .start();
+    return stack.startProcess(dir.resolve("other-jvm.log"), args);
   }
 
   @Test
@@ -95,17 +85,7 @@ class BackfillCrashTest {
     stack.properties.put("exporter.backfill.abandonedAfter", "2s");
     String[] window = {"--window-start=" + T, "--window-end=" + T.plusSeconds(3600)};
 
-    List<String> command = new ArrayList<>();
-    command.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
-    command.add("-cp");
-    command.add(System.getProperty("java.class.path"));
-    command.add(BackfillApplication.class.getName());
-    command.addAll(stack.processArguments(window));
-    process =
-        new ProcessBuilder(command)
-            .redirectErrorStream(true)
-            .redirectOutput(dir.resolve("killed-run.log").toFile())
-            .start();
+    process = stack.startProcess(dir.resolve("killed-run.log"), window);
 
     await().atMost(Duration.ofSeconds(60)).until(() -> stack.sink.accepted().size() >= 300);
     process.destroyForcibly().waitFor();

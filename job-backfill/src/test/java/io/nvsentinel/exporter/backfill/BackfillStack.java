@@ -134,6 +134,20 @@ public final class BackfillStack implements AutoCloseable {
     }
   }
 
+  /** Starts the job's command line in another JVM, its output going to {@code log}. */
+  public Process startProcess(Path log, String... args) throws java.io.IOException {
+    List<String> command = new ArrayList<>();
+    command.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
+    command.add("-cp");
+    command.add(System.getProperty("java.class.path"));
+    command.add(BackfillApplication.class.getName());
+    command.addAll(processArguments(args));
+    return new ProcessBuilder(command)
+        .redirectErrorStream(true)
+        .redirectOutput(log.toFile())
+        .start();
+  }
+
   /** The arguments for running the job in another JVM. */
   public List<String> processArguments(String... args) {
     List<String> all = new ArrayList<>(List.of(args));

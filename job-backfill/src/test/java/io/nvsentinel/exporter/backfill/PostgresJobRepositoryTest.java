@@ -11,8 +11,6 @@ import java.sql.Connection;
 import java.sql.ResultSet;
 import java.time.Duration;
 import java.time.Instant;
-import java.util.ArrayList;
-import java.util.List;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
@@ -83,17 +81,7 @@ class PostgresJobRepositoryTest {
     stack.properties.put("exporter.backfill.rateLimit", "50");
     stack.properties.put("exporter.backfill.abandonedAfter", "2s");
     String[] window = {"--window-start=" + T, "--window-end=" + T.plusSeconds(3600)};
-    List<String> command = new ArrayList<>();
-    command.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
-    command.add("-cp");
-    command.add(System.getProperty("java.class.path"));
-    command.add(BackfillApplication.class.getName());
-    command.addAll(stack.processArguments(window));
-    Process first =
-        new ProcessBuilder(command)
-            .redirectErrorStream(true)
-            .redirectOutput(dir.resolve("first-run.log").toFile())
-            .start();
+    Process first = stack.startProcess(dir.resolve("first-run.log"), window);
     try {
       await().atMost(Duration.ofSeconds(60)).until(() -> stack.sink.accepted().size() >= 20);
       long sawItRun = System.nanoTime();

@@ -18,6 +18,15 @@ class DeadLetterStoreTest {
     fixture.close();
   }
 
+  Document stored() {
+    return fixture
+        .client
+        .getDatabase("nvsentinel")
+        .getCollection("exporterdeadletters")
+        .find()
+        .first();
+  }
+
   @Test
   void aDocumentTooLargeForMongoDbIsStoredTruncatedWithTheFactRecorded() {
     BsonDocument huge = Samples.good().get(0).clone();

@@ -193,33 +193,43 @@ class EventDelivererFaultTest {
         .isEqualTo(1);
   }
 
-  @Test
-  void exhaustedRetriesAreDeadLetteredWhenTheSinkTookOtherEventsMeanwhile() throws Exception {
-    fixture.config.maxRetries = 3;
-    fixture.config.initialBackoff = Duration.ofMillis(300);
-    fixture.config.maxBackoff = Duration.ofMillis(300);
+  /**
+   * Delivers an event the sink answers with {@code status} every time, while delivering others the
+   * sink takes until its retries ran out: its own trouble, not an outage.
+   */
+  DeliveryOutcome deliverWhileOthersGetThrough(EventDeliverer deliverer, int status)
+      throws Exception {
     OutgoingEvent troubled = fixture.eventWithId("troubled");
     wm.stubFor(post(urlEqualTo(SINK)).willReturn(aResponse().withStatus(202)));
     wm.stubFor(
         post(urlEqualTo(SINK))
             .withRequestBody(containing(troubled.id()))
-            .willReturn(aResponse().withStatus(502)));
-    EventDeliverer deliverer = fixture.deliverer();
+            .willReturn(aResponse().withStatus(status)));
     ExecutorService pool = Executors.newSingleThreadExecutor();
     try {
       Future<DeliveryOutcome> outcome = pool.submit(() -> deliverer.deliver(troubled));
-      int i = 0;
-      while (!outcome.isDone()) {
-        // the sink keeps taking other events all the while
-        deliverer.deliver(fixture.eventWithId("other-" + i++));
+      for (int i = 0; !outcome.isDone(); i++) {
+        deliverer.deliver(fixture.eventWithId("other-" + i));
       }
-      assertThat(outcome.get().attempts()).isEqualTo(4);
-      assertThat(((DeliveryOutcome.DeadLettered) outcome.get()).reason())
-          .contains("gave up after 4 attempts")
-          .contains("502");
+      return outcome.get();
     } finally {
       pool.shutdownNow();
     }
+  }
+
+  @Test
+  void exhaustedRetriesAreDeadLetteredWhenTheSinkTookOtherEventsMeanwhile() throws Exception {
+    fixture.config.maxRetries = 3;
+    fixture.config.initialBackoff = Duration.ofMillis(300);
+    fixture.config.maxBackoff = Duration.ofMillis(300);
+    EventDeliverer deliverer = fixture.deliverer();
+
+    DeliveryOutcome outcome = deliverWhileOthersGetThrough(deliverer, 502);
+
+    assertThat(outcome.attempts()).isEqualTo(4);
+    assertThat(((DeliveryOutcome.DeadLettered) outcome).reason())
+        .contains("gave up after 4 attempts")
+        .contains("502");
     assertThat(fixture.deadLetters().list(1).get(0).kind()).isEqualTo(DeadLetter.Kind.EXHAUSTED);
     assertThat(deliverer.availability().problem()).isNull();
   }
@@ -260,24 +270,16 @@ class EventDelivererFaultTest {
     fixture.config.maxRetries = 2;
     fixture.config.initialBackoff = Duration.ofMillis(200);
     fixture.config.maxBackoff = Duration.ofMillis(200);
-    OutgoingEvent troubled = fixture.eventWithId("troubled");
-    wm.stubFor(post(urlEqualTo(SINK)).willReturn(aResponse().withStatus(202)));
-    wm.stubFor(
-        post(urlEqualTo(SINK))
-            .withRequestBody(containing(troubled.id()))
-            .willReturn(aResponse().withStatus(500)));
     EventDeliverer deliverer = fixture.deliverer();
     DeadLetterStore deadLetters = fixture.deadLetters();
     AutomaticRedrive automatic =
         new AutomaticRedrive(
             deliverer.availability(), new DeadLetterRedrive(deliverer, deadLetters), deadLetters);
+    OutgoingEvent troubled = fixture.eventWithId("troubled");
     ExecutorService pool = Executors.newSingleThreadExecutor();
     try {
-      Future<DeliveryOutcome> first = pool.submit(() -> deliverer.deliver(troubled));
-      for (int i = 0; !first.isDone(); i++) {
-        deliverer.deliver(fixture.eventWithId("other-" + i));
-      }
-      assertThat(first.get()).isInstanceOf(DeliveryOutcome.DeadLettered.class);
+      assertThat(deliverWhileOthersGetThrough(deliverer, 500))
+          .isInstanceOf(DeliveryOutcome.DeadLettered.class);
       assertThat(deadLetters.count(DeadLetter.Kind.EXHAUSTED)).isEqualTo(1);
 
       // an outage for everyone, then recovery

@@ -37,28 +37,9 @@ class DeliveringWriterTest {
         ReferenceSink sink = ReferenceSink.start(0, issuer, "events:write");
         EmbeddedMongo mongo = EmbeddedMongo.start();
         var client = com.mongodb.client.MongoClients.create(mongo.connectionString())) {
-      TestProperties config = new TestProperties();
-      config.sinkEndpoint = sink.endpoint();
-      config.tokenUrl = issuer.tokenUrl();
-      config.secretFile =
-          Files.writeString(dir.resolve("secret"), issuer.settings().clientSecret());
-      ExporterProperties properties = config.build();
-      SimpleMeterRegistry meters = new SimpleMeterRegistry();
-      DeadLetterStore deadLetters =
-          new DeadLetterStore(client, properties.deadLetter(), meters, Clock.systemUTC());
-      EventDeliverer deliverer =
-          EventDeliverer.create(
-              properties,
-              ClientSecret.resolve(properties.oidc(), n -> null),
-              deadLetters,
-              meters,
-              Clock.systemUTC());
-      HealthEventDecoder decoder = new HealthEventDecoder(65_536, meters);
-      CloudEventMapper mapper = new CloudEventMapper(properties, Clock.systemUTC());
-      List<OutgoingEvent> events =
-          Samples.good().stream()
-              .map(d -> mapper.map(((DecodeResult.Decoded) decoder.decode(d)).event()))
-              .toList();
+      Delivery delivery = new Delivery(issuer, sink, client);
+      EventDeliverer deliverer = delivery.deliverer;
+      List<OutgoingEvent> events = delivery.events;
 
       RateLimiterTest.FakeTime time = new RateLimiterTest.FakeTime();
       ExecutorService pool = Executors.newFixedThreadPool(4);
@@ -82,6 +63,32 @@ class DeliveringWriterTest {
         ReferenceSink sink = ReferenceSink.start(0, issuer, "events:write");
         EmbeddedMongo mongo = EmbeddedMongo.start();
         var client = com.mongodb.client.MongoClients.create(mongo.connectionString())) {
+      Delivery delivery = new Delivery(issuer, sink, client);
+      sink.delay(java.time.Duration.ofSeconds(4));
+      ExecutorService pool = Executors.newFixedThreadPool(2);
+      long start = System.nanoTime();
+      try {
+        DeliveringWriter writer =
+            new DeliveringWriter(
+                delivery.deliverer, new RateLimiter(0), pool, java.time.Duration.ofMillis(500));
+        org.assertj.core.api.Assertions.assertThatThrownBy(
+                () -> writer.write(new Chunk<>(delivery.events.subList(0, 1))))
+            .hasMessageContaining("did not end within");
+      } finally {
+        pool.shutdownNow();
+      }
+      assertThat(java.time.Duration.ofNanos(System.nanoTime() - start))
+          .isLessThan(java.time.Duration.ofSeconds(3));
+    }
+  }
+
+  /** A deliverer to the sink, and the sample events mapped for it. */
+  private final class Delivery {
+    final EventDeliverer deliverer;
+    final List<OutgoingEvent> events;
+
+    Delivery(TokenIssuer issuer, ReferenceSink sink, com.mongodb.client.MongoClient client)
+        throws java.io.IOException {
       TestProperties config = new TestProperties();
       config.sinkEndpoint = sink.endpoint();
       config.tokenUrl = issuer.tokenUrl();
@@ -89,32 +96,21 @@ class DeliveringWriterTest {
           Files.writeString(dir.resolve("secret"), issuer.settings().clientSecret());
       ExporterProperties properties = config.build();
       SimpleMeterRegistry meters = new SimpleMeterRegistry();
-      EventDeliverer deliverer =
+      DeadLetterStore deadLetters =
+          new DeadLetterStore(client, properties.deadLetter(), meters, Clock.systemUTC());
+      deliverer =
           EventDeliverer.create(
               properties,
               ClientSecret.resolve(properties.oidc(), n -> null),
-              new DeadLetterStore(client, properties.deadLetter(), meters, Clock.systemUTC()),
+              deadLetters,
               meters,
               Clock.systemUTC());
       HealthEventDecoder decoder = new HealthEventDecoder(65_536, meters);
       CloudEventMapper mapper = new CloudEventMapper(properties, Clock.systemUTC());
-      OutgoingEvent event =
-          mapper.map(((DecodeResult.Decoded) decoder.decode(Samples.good().get(0))).event());
-      sink.delay(java.time.Duration.ofSeconds(4));
-      ExecutorService pool = Executors.newFixedThreadPool(2);
-      long start = System.nanoTime();
-      try {
-        DeliveringWriter writer =
-            new DeliveringWriter(
-                deliverer, new RateLimiter(0), pool, java.time.Duration.ofMillis(500));
-        org.assertj.core.api.Assertions.assertThatThrownBy(
-                () -> writer.write(new Chunk<>(List.of(event))))
-            .hasMessageContaining("did not end within");
-      } finally {
-        pool.shutdownNow();
-      }
-      assertThat(java.time.Duration.ofNanos(System.nanoTime() - start))
-          .isLessThan(java.time.Duration.ofSeconds(3));
+      events =
+          Samples.good().stream()
+              .map(d -> mapper.map(((DecodeResult.Decoded) decoder.decode(d)).event()))
+              .toList();
     }
   }
 }
