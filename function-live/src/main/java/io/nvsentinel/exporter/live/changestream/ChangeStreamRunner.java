@@ -5,9 +5,7 @@ import com.mongodb.MongoServerException;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.nvsentinel.exporter.checkpoint.CheckpointStore;
 import io.nvsentinel.exporter.checkpoint.GapWindowStore;
-import io.nvsentinel.exporter.cloudevent.EventIds;
 import io.nvsentinel.exporter.config.ExporterProperties;
-import io.nvsentinel.exporter.delivery.DeliveryInterruptedException;
 import io.nvsentinel.exporter.delivery.EventDeliverer;
 import io.nvsentinel.exporter.delivery.SinkAvailability;
 import io.nvsentinel.exporter.live.LiveProperties;
@@ -27,12 +25,6 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import org.springframework.context.ApplicationEventPublisher;
 import org.springframework.context.SmartLifecycle;
-import org.springframework.core.retry.RetryException;
-import org.springframework.core.retry.RetryListener;
-import org.springframework.core.retry.RetryPolicy;
-import org.springframework.core.retry.RetryState;
-import org.springframework.core.retry.RetryTemplate;
-import org.springframework.core.retry.Retryable;
 
 /**
  * Feeds the export function from the change stream: one reader, {@code exporter.live.workers}
@@ -48,50 +40,18 @@ public final class ChangeStreamRunner implements SmartLifecycle {
   static final long MAX_RECONNECT_MILLIS = 30_000;
 
   private final ChangeStreamSource source;
-  private final Function<ChangeEvent, ExportResult> export;
+  private final AccountedExport export;
   private final Checkpointing checkpointing;
   private final TokenRecovery recovery;
   private final LiveProbes probes;
   private final LiveMetrics metrics;
   private final LiveProperties live;
   private final SinkAvailability sink;
-  private final ExporterProperties.Datastore datastore;
-
-  /**
-   * An export normally ends delivered or dead-lettered. When it can do neither (the dead-letter
-   * store is unreachable, say) the event must not be skipped: it is tried again, ever more slowly,
-   * and the checkpoint waits for it. Only shutdown ends the wait. An {@link Error} is not retried.
-   */
-  private final RetryTemplate exportUntilAccountedFor =
-      new RetryTemplate(
-          RetryPolicy.builder()
-              .maxRetries(Long.MAX_VALUE)
-              .delay(Duration.ofSeconds(1))
-              .multiplier(2)
-              .maxDelay(Duration.ofMinutes(1))
-              .predicate(e -> e instanceof Exception && !interrupted(e))
-              .build());
-
-  {
-    exportUntilAccountedFor.setRetryListener(
-        new RetryListener() {
-          @Override
-          public void beforeRetry(RetryPolicy policy, Retryable<?> retryable, RetryState state) {
-            log.error(
-                "{} could be neither delivered nor set aside (attempt {}), trying again; the"
-                    + " checkpoint waits for it: {}",
-                retryable.getName(),
-                state.getRetryCount() + 1,
-                String.valueOf(state.getLastException()));
-          }
-        });
-  }
 
   private final Object wakeUp = new Object();
   private volatile boolean running;
   private volatile CommitWindow<Position> window;
   private volatile Position lastRead;
-  private Consumer<Error> onFatalError = ChangeStreamRunner::haltTheJvm;
   private Thread reader;
   private ExecutorService workers;
   private ScheduledExecutorService housekeeping;
@@ -107,14 +67,13 @@ public final class ChangeStreamRunner implements SmartLifecycle {
       SinkAvailability sink,
       ExporterProperties.Datastore datastore) {
     this.source = source;
-    this.export = export;
+    this.export = new AccountedExport(export, datastore);
     this.checkpointing = checkpointing;
     this.recovery = recovery;
     this.probes = probes;
     this.metrics = metrics;
     this.live = live;
     this.sink = sink;
-    this.datastore = datastore;
     this.window = new CommitWindow<>(live.maxInFlight());
   }
 
@@ -272,49 +231,14 @@ public final class ChangeStreamRunner implements SmartLifecycle {
   }
 
   private void process(ChangeEvent change, CommitWindow<Position> owner, long sequence) {
-    Retryable<ExportResult> exportIt =
-        new Retryable<>() {
-          @Override
-          public ExportResult execute() {
-            return export.apply(change);
-          }
-
-          /** Only logs ask for it, so the id is not computed for every event. */
-          @Override
-          public String getName() {
-            return "event "
-                + EventIds.of(
-                    datastore.database(), datastore.collection(), change.document().get("_id"));
-          }
-        };
-    try {
-      ExportResult result = exportUntilAccountedFor.execute(exportIt);
-      if (log.isDebugEnabled()) {
-        log.debug(
-            "{} {} after {} attempt(s)", exportIt.getName(), result.outcome(), result.attempts());
-      }
-      CommitWindow.Committed<Position> moved = owner.finish(sequence);
-      // a window given up after an unusable token no longer moves the checkpoint
-      if (moved != null && owner == window && checkpointing.committed(moved.events())) {
-        housekeeping.execute(this::flushQuietly);
-      }
-    } catch (RetryException e) {
-      if (e.getCause() instanceof Error error) {
-        onFatalError.accept(error);
-        return;
-      }
-      // interrupted by shutdown: the event stays uncommitted and is sent again after a restart
-      log.info("{} left uncommitted: {}", exportIt.getName(), e.getLastException().toString());
+    if (export.apply(change) == null) {
+      return; // not accounted for: stays uncommitted
     }
-  }
-
-  private static boolean interrupted(Throwable e) {
-    for (Throwable t = e; t != null; t = t.getCause()) {
-      if (t instanceof DeliveryInterruptedException || t instanceof InterruptedException) {
-        return true;
-      }
+    CommitWindow.Committed<Position> moved = owner.finish(sequence);
+    // a window given up after an unusable token no longer moves the checkpoint
+    if (moved != null && owner == window && checkpointing.committed(moved.events())) {
+      housekeeping.execute(this::flushQuietly);
     }
-    return Thread.currentThread().isInterrupted();
   }
 
   /** Writes the committed position, if it moved since the last write. */
@@ -422,17 +346,7 @@ public final class ChangeStreamRunner implements SmartLifecycle {
 
   /** What happens on an {@link Error} in a delivery; tests replace the default, a JVM halt. */
   void onFatalError(Consumer<Error> handler) {
-    this.onFatalError = handler;
-  }
-
-  /**
-   * An {@link OutOfMemoryError} or another {@link Error} leaves the process in no state to go on,
-   * and a retry must never swallow it: the JVM ends, and Kubernetes restarts the pod from the last
-   * checkpoint.
-   */
-  private static void haltTheJvm(Error error) {
-    log.error("fatal error in a delivery; the process ends now", error);
-    Runtime.getRuntime().halt(70);
+    export.onFatalError(handler);
   }
 
   @Override

@@ -33,7 +33,7 @@ class UnaccountedExportTest {
   RunnerHarness harness;
   ChangeStreamRunner runner;
   final ListAppender<ILoggingEvent> lines = new ListAppender<>();
-  final Logger logger = (Logger) LoggerFactory.getLogger(ChangeStreamRunner.class);
+  final Logger logger = (Logger) LoggerFactory.getLogger(AccountedExport.class);
 
   @BeforeEach
   void setUp() throws Exception {
