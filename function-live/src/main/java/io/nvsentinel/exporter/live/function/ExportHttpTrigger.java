@@ -18,8 +18,10 @@ import java.security.MessageDigest;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.concurrent.ArrayBlockingQueue;
+import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.RejectedExecutionException;
+import java.util.concurrent.ThreadFactory;
 import java.util.concurrent.ThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Function;
@@ -60,6 +62,7 @@ public final class ExportHttpTrigger implements SmartLifecycle {
   private final int port;
   private final ThreadPoolExecutor exports;
   private HttpServer server;
+  private ExecutorService handlers;
 
   public ExportHttpTrigger(
       Function<ChangeEvent, ExportResult> export,
@@ -88,11 +91,7 @@ public final class ExportHttpTrigger implements SmartLifecycle {
             0,
             TimeUnit.MILLISECONDS,
             new ArrayBlockingQueue<>(queue),
-            runnable -> {
-              Thread thread = new Thread(runnable, "http-trigger-export");
-              thread.setDaemon(true);
-              return thread;
-            },
+            daemon("http-trigger-export"),
             new ThreadPoolExecutor.AbortPolicy());
   }
 
@@ -181,6 +180,14 @@ public final class ExportHttpTrigger implements SmartLifecycle {
     exchange.getResponseBody().write(json);
   }
 
+  private static ThreadFactory daemon(String name) {
+    return runnable -> {
+      Thread thread = new Thread(runnable, name);
+      thread.setDaemon(true);
+      return thread;
+    };
+  }
+
   /** The port it listens on; the configured one, or the one picked for port 0. */
   public int port() {
     return server.getAddress().getPort();
@@ -195,7 +202,8 @@ public final class ExportHttpTrigger implements SmartLifecycle {
           "cannot listen on exporter.live.httpTriggerPort " + port + ": " + e.getMessage(), e);
     }
     server.createContext("/export", this::handle);
-    server.setExecutor(Executors.newFixedThreadPool(2));
+    handlers = Executors.newFixedThreadPool(2, daemon("http-trigger"));
+    server.setExecutor(handlers);
     server.start();
     log.info("POST /export listens on port {} (bearer token required)", port());
   }
@@ -205,6 +213,7 @@ public final class ExportHttpTrigger implements SmartLifecycle {
     if (server != null) {
       server.stop(1);
       server = null;
+      handlers.shutdownNow();
     }
     exports.shutdownNow();
   }
