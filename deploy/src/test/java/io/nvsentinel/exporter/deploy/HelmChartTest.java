@@ -291,6 +291,9 @@ class HelmChartTest {
         .containsKey("checksum/config");
     assertThat(manifests.one(ServiceAccount.class).getAutomountServiceAccountToken()).isFalse();
     assertThat(manifests.one(Service.class).getSpec().getPorts().get(0).getPort()).isEqualTo(8080);
+    assertThat(manifests.one(Service.class).getSpec().getPublishNotReadyAddresses())
+        .as("metrics stay scrapeable while the exporter is not ready (sink or datastore out)")
+        .isTrue();
   }
 
   @Test
