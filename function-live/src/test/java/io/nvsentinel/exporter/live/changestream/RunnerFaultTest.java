@@ -155,4 +155,75 @@ class RunnerFaultTest {
     assertThat(fatal).singleElement().isInstanceOf(OutOfMemoryError.class);
     await().during(Duration.ofSeconds(2)).until(() -> calls.get() == 1);
   }
+
+  @Test
+  void deliveriesOfAStreamGivenUpForAnUnusableTokenNeverMoveTheCheckpointBack() {
+    // the first five events are slow at the sink, so they are still in flight when the stream
+    // breaks and its position turns out to be unusable
+    sink.delay(json -> Duration.ofMillis(1_500));
+    List<BsonDocument> oldTokens = new CopyOnWriteArrayList<>();
+    AtomicInteger opens = new AtomicInteger();
+    runner =
+        harness.runner(
+            RunnerHarness.live(8, 16),
+            real ->
+                (resumeAfter, startAt) -> {
+                  if (opens.incrementAndGet() == 2) {
+                    throw new MongoCommandException(
+                        new BsonDocument("ok", new BsonInt32(0))
+                            .append("code", new BsonInt32(286))
+                            .append("errmsg", new BsonString("history lost")),
+                        new ServerAddress());
+                  }
+                  boolean first = opens.get() == 1;
+                  // the restarted stream sees nothing new: any position written now is an old one
+                  ChangeStreamSource.Cursor cursor =
+                      first ? real.open(resumeAfter, startAt) : emptyStream();
+                  return new ChangeStreamSource.Cursor() {
+                    @Override
+                    public io.nvsentinel.exporter.live.function.ChangeEvent tryNext() {
+                      if (first && oldTokens.size() == 5) {
+                        throw new com.mongodb.MongoSocketReadException(
+                            "connection reset", new ServerAddress());
+                      }
+                      var change = cursor.tryNext();
+                      if (change != null && first) {
+                        oldTokens.add(change.resumeToken());
+                      }
+                      return change;
+                    }
+
+                    @Override
+                    public void close() {
+                      cursor.close();
+                    }
+                  };
+                });
+    runner.start();
+    await().atMost(Duration.ofSeconds(20)).until(runner::streamOpen);
+    for (int i = 0; i < 5; i++) {
+      harness.events().insertOne(Samples.good().get(i));
+    }
+    await().atMost(Duration.ofSeconds(20)).until(() -> harness.gaps.pending().size() == 1);
+
+    // the old stream's deliveries finish after the recovery
+    await().atMost(Duration.ofSeconds(20)).until(() -> sink.distinct().size() == 5);
+    runner.flush();
+    assertThat(oldTokens).hasSize(5);
+    assertThat(harness.checkpoints.load("test-client").orElseThrow().resumeToken())
+        .as("no position of the abandoned stream is written back")
+        .isNull();
+  }
+
+  static ChangeStreamSource.Cursor emptyStream() {
+    return new ChangeStreamSource.Cursor() {
+      @Override
+      public io.nvsentinel.exporter.live.function.ChangeEvent tryNext() {
+        return null;
+      }
+
+      @Override
+      public void close() {}
+    };
+  }
 }
