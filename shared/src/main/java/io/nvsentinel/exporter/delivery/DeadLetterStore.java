@@ -8,6 +8,7 @@ import com.mongodb.client.model.Sorts;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.nvsentinel.exporter.cloudevent.OutgoingEvent;
 import io.nvsentinel.exporter.config.ExporterProperties;
+import io.nvsentinel.exporter.metrics.ExporterMetric;
 import java.nio.charset.StandardCharsets;
 import java.time.Clock;
 import java.time.Instant;
@@ -29,7 +30,7 @@ import org.bson.json.JsonWriterSettings;
  */
 public final class DeadLetterStore {
 
-  static final String METRIC = "health_events_exporter_dead_letters";
+  static final String METRIC = ExporterMetric.DEAD_LETTERS.meterName();
 
   /** Below MongoDB's 16 MiB document limit, with room for the entry's other fields. */
   static final int MAX_ENTRY_BYTES = 15 * 1024 * 1024;

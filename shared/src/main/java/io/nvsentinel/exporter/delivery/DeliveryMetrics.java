@@ -3,14 +3,15 @@ package io.nvsentinel.exporter.delivery;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.Timer;
+import io.nvsentinel.exporter.metrics.ExporterMetric;
 import java.time.Duration;
 
 /** The delivery metrics, under the names of the exporter we replace so dashboards keep working. */
 final class DeliveryMetrics {
 
-  static final String PUBLISHED = "health_events_exporter_events_published";
-  static final String DURATION = "health_events_exporter_publish_duration";
-  static final String ERRORS = "health_events_exporter_publish_errors";
+  static final String PUBLISHED = ExporterMetric.EVENTS_PUBLISHED.meterName();
+  static final String DURATION = ExporterMetric.PUBLISH_DURATION.meterName();
+  static final String ERRORS = ExporterMetric.PUBLISH_ERRORS.meterName();
 
   private final MeterRegistry meters;
   private final Counter delivered;

@@ -4,6 +4,7 @@ import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.nvsentinel.exporter.config.ClientSecret;
 import io.nvsentinel.exporter.config.ExporterProperties;
+import io.nvsentinel.exporter.metrics.ExporterMetric;
 import java.time.Duration;
 import java.util.List;
 import org.slf4j.Logger;
@@ -44,7 +45,7 @@ final class SinkAuthorization {
 
   static final String REGISTRATION_ID = "nvsentinel-sink";
   static final long REFRESH_BEFORE_EXPIRY_SECONDS = 30;
-  static final String TOKEN_ERRORS_METRIC = "health_events_exporter_token_refresh_errors";
+  static final String TOKEN_ERRORS_METRIC = ExporterMetric.TOKEN_REFRESH_ERRORS.meterName();
   static final long SECRET_CHECK_SECONDS = 10;
 
   /** The exporter is a machine: every token belongs to this one principal. */

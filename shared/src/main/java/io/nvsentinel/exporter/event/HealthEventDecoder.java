@@ -2,6 +2,7 @@ package io.nvsentinel.exporter.event;
 
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.MeterRegistry;
+import io.nvsentinel.exporter.metrics.ExporterMetric;
 import java.time.Instant;
 import java.time.OffsetDateTime;
 import java.time.format.DateTimeParseException;
@@ -27,8 +28,8 @@ import org.bson.json.JsonWriterSettings;
  */
 public final class HealthEventDecoder {
 
-  static final String REPAIRS_METRIC = "health_events_exporter_decode_repairs";
-  static final String TRANSFORM_ERRORS_METRIC = "health_events_exporter_transform_errors";
+  static final String REPAIRS_METRIC = ExporterMetric.DECODE_REPAIRS.meterName();
+  static final String TRANSFORM_ERRORS_METRIC = ExporterMetric.TRANSFORM_ERRORS.meterName();
 
   /** The range of RFC 3339 dates: years 0001 to 9999. */
   private static final Instant EARLIEST = Instant.parse("0001-01-01T00:00:00Z");

@@ -1,8 +1,16 @@
 package io.nvsentinel.exporter.live.changestream;
 
+import static io.nvsentinel.exporter.metrics.ExporterMetric.CHECKPOINT_WRITTEN;
+import static io.nvsentinel.exporter.metrics.ExporterMetric.EVENTS_IN_FLIGHT;
+import static io.nvsentinel.exporter.metrics.ExporterMetric.EVENTS_RECEIVED;
+import static io.nvsentinel.exporter.metrics.ExporterMetric.EXPORT_LAG;
+import static io.nvsentinel.exporter.metrics.ExporterMetric.READING_PAUSED;
+import static io.nvsentinel.exporter.metrics.ExporterMetric.RESUME_TOKEN_RECOVERIES;
+
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
+import io.nvsentinel.exporter.metrics.ExporterMetric;
 import java.time.Clock;
 import java.time.Duration;
 import java.util.function.Supplier;
@@ -10,14 +18,6 @@ import java.util.function.ToDoubleFunction;
 
 /** The live exporter's meters, under the names dashboards of the replaced exporter know. */
 final class LiveMetrics {
-
-  static final String RECEIVED = "health_events_exporter_events_received";
-  static final String RECOVERIES = "change_stream_resume_token_recoveries";
-  static final String GAP_WINDOWS = "health_events_exporter_gap_windows";
-  static final String CHECKPOINT_WRITTEN = "health_events_exporter_resume_token_update_timestamp";
-  static final String IN_FLIGHT = "health_events_exporter_events_in_flight";
-  static final String LAG = "health_events_exporter_export_lag_seconds";
-  static final String PAUSED = "health_events_exporter_reading_paused";
 
   private final Counter received;
   private final Counter recoveries;
@@ -30,38 +30,38 @@ final class LiveMetrics {
       Supplier<Boolean> paused,
       Clock clock) {
     this.received =
-        Counter.builder(RECEIVED)
+        Counter.builder(EVENTS_RECEIVED.meterName())
             .description("Changes read from the change stream")
             .register(meters);
     this.recoveries =
-        Counter.builder(RECOVERIES)
+        Counter.builder(RESUME_TOKEN_RECOVERIES.meterName())
             .description("Restarts from now after the stored resume token became unusable")
             .register(meters);
     this.gapWindows =
-        Counter.builder(GAP_WINDOWS)
+        Counter.builder(ExporterMetric.GAP_WINDOWS.meterName())
             .description("Intervals the stream lost, recorded for the backfill")
             .register(meters);
     gauge(
         meters,
-        CHECKPOINT_WRITTEN,
+        CHECKPOINT_WRITTEN.meterName(),
         "When the checkpoint was last written (seconds since the epoch)",
         c -> c.lastWriteEpochMillis() / 1000.0,
         checkpointing);
     gauge(
         meters,
-        IN_FLIGHT,
+        EVENTS_IN_FLIGHT.meterName(),
         "Events read and not yet delivered or dead-lettered",
         w -> w.get().inFlight(),
         window);
     gauge(
         meters,
-        LAG,
+        EXPORT_LAG.meterName(),
         "Now minus the cluster time of the last committed event",
         w -> lagSeconds(w.get().committed(), clock),
         window);
     gauge(
         meters,
-        PAUSED,
+        READING_PAUSED.meterName(),
         "1 while reading is paused because the sink can take no event",
         p -> p.get() ? 1 : 0,
         paused);

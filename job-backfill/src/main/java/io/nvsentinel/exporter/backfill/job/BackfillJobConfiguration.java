@@ -14,6 +14,7 @@ import io.nvsentinel.exporter.config.ExporterProperties;
 import io.nvsentinel.exporter.delivery.DeadLetterStore;
 import io.nvsentinel.exporter.delivery.EventDeliverer;
 import io.nvsentinel.exporter.delivery.RetrySchedule;
+import io.nvsentinel.exporter.metrics.ExporterMetric;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
@@ -150,7 +151,7 @@ public class BackfillJobConfiguration {
   @Bean
   AtomicInteger backfillInProgress(MeterRegistry meters) {
     AtomicInteger inProgress = new AtomicInteger();
-    Gauge.builder("health_events_exporter_backfill_in_progress", inProgress, AtomicInteger::get)
+    Gauge.builder(ExporterMetric.BACKFILL_IN_PROGRESS.meterName(), inProgress, AtomicInteger::get)
         .description("1 while a backfill runs")
         .register(meters);
     return inProgress;

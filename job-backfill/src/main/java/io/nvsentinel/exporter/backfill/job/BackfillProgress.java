@@ -5,6 +5,7 @@ import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.Timer;
 import io.nvsentinel.exporter.cloudevent.OutgoingEvent;
 import io.nvsentinel.exporter.delivery.DeliveryExhaustedException;
+import io.nvsentinel.exporter.metrics.ExporterMetric;
 import java.time.Clock;
 import java.time.Duration;
 import java.util.concurrent.atomic.AtomicInteger;
@@ -55,11 +56,11 @@ public class BackfillProgress
     this.window = window;
     this.inProgress = inProgress;
     this.processed =
-        Counter.builder("health_events_exporter_backfill_events_processed")
+        Counter.builder(ExporterMetric.BACKFILL_EVENTS_PROCESSED.meterName())
             .description("Events the backfill read and exported or set aside")
             .register(meters);
     this.duration =
-        Timer.builder("health_events_exporter_backfill_duration")
+        Timer.builder(ExporterMetric.BACKFILL_DURATION.meterName())
             .description("Duration of backfill runs")
             .register(meters);
   }

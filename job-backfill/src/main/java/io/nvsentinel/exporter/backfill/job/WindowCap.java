@@ -6,6 +6,7 @@ import io.nvsentinel.exporter.backfill.window.BackfillRuns;
 import io.nvsentinel.exporter.backfill.window.BackfillWindow;
 import io.nvsentinel.exporter.checkpoint.GapWindow;
 import io.nvsentinel.exporter.checkpoint.GapWindowStore;
+import io.nvsentinel.exporter.metrics.ExporterMetric;
 import java.time.Clock;
 import java.time.Instant;
 import org.slf4j.Logger;
@@ -24,7 +25,6 @@ class WindowCap implements StepExecutionListener {
 
   private static final Logger log = LoggerFactory.getLogger(WindowCap.class);
   static final String CAPPED = BackfillRuns.WINDOW_CAPPED;
-  static final String METRIC = "health_events_exporter_backfill_windows_capped";
 
   private final HealthEventReader reader;
   private final BackfillWindow window;
@@ -45,7 +45,7 @@ class WindowCap implements StepExecutionListener {
     this.pending = pending;
     this.client = client;
     this.capped =
-        Counter.builder(METRIC)
+        Counter.builder(ExporterMetric.BACKFILL_WINDOWS_CAPPED.meterName())
             .description("Backfill windows cut short by maxEvents; the rest is a pending window")
             .register(meters);
     this.clock = clock;

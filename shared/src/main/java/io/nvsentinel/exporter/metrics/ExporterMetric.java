@@ -1,0 +1,64 @@
+package io.nvsentinel.exporter.metrics;
+
+import java.util.List;
+
+/**
+ * Every meter the exporter registers, in one place: the names and labels are a compatibility
+ * contract with the dashboards and alerts of the exporter we replace, and README's metrics table
+ * lists exactly these (a test holds the two together).
+ */
+public enum ExporterMetric {
+  EVENTS_PUBLISHED("health_events_exporter_events_published", Type.COUNTER, "status"),
+  PUBLISH_DURATION("health_events_exporter_publish_duration", Type.TIMER),
+  PUBLISH_ERRORS("health_events_exporter_publish_errors", Type.COUNTER, "error_type"),
+  TOKEN_REFRESH_ERRORS("health_events_exporter_token_refresh_errors", Type.COUNTER),
+  TRANSFORM_ERRORS("health_events_exporter_transform_errors", Type.COUNTER),
+  DECODE_REPAIRS("health_events_exporter_decode_repairs", Type.COUNTER, "field"),
+  DEAD_LETTERS("health_events_exporter_dead_letters", Type.COUNTER, "kind"),
+  EVENTS_RECEIVED("health_events_exporter_events_received", Type.COUNTER),
+  CHECKPOINT_WRITTEN("health_events_exporter_resume_token_update_timestamp", Type.GAUGE),
+  EXPORT_LAG("health_events_exporter_export_lag_seconds", Type.GAUGE),
+  EVENTS_IN_FLIGHT("health_events_exporter_events_in_flight", Type.GAUGE),
+  READING_PAUSED("health_events_exporter_reading_paused", Type.GAUGE),
+  RESUME_TOKEN_RECOVERIES("change_stream_resume_token_recoveries", Type.COUNTER),
+  GAP_WINDOWS("health_events_exporter_gap_windows", Type.COUNTER),
+  BACKFILL_IN_PROGRESS("health_events_exporter_backfill_in_progress", Type.GAUGE),
+  BACKFILL_EVENTS_PROCESSED("health_events_exporter_backfill_events_processed", Type.COUNTER),
+  BACKFILL_DURATION("health_events_exporter_backfill_duration", Type.TIMER),
+  BACKFILL_WINDOWS_CAPPED("health_events_exporter_backfill_windows_capped", Type.COUNTER);
+
+  /** How the meter is registered, which decides its Prometheus suffix. */
+  public enum Type {
+    COUNTER,
+    GAUGE,
+    TIMER
+  }
+
+  private final String meterName;
+  private final Type type;
+  private final List<String> labels;
+
+  ExporterMetric(String meterName, Type type, String... labels) {
+    this.meterName = meterName;
+    this.type = type;
+    this.labels = List.of(labels);
+  }
+
+  /** The name to register with Micrometer. */
+  public String meterName() {
+    return meterName;
+  }
+
+  /** The name Prometheus scrapes: counters end in {@code _total}, timers in {@code _seconds}. */
+  public String prometheusName() {
+    return switch (type) {
+      case COUNTER -> meterName + "_total";
+      case TIMER -> meterName + "_seconds";
+      case GAUGE -> meterName;
+    };
+  }
+
+  public List<String> labels() {
+    return labels;
+  }
+}
