@@ -17,6 +17,7 @@ import io.nvsentinel.exporter.devstack.EmbeddedMongo;
 import io.nvsentinel.exporter.event.HealthEventDecoder;
 import io.nvsentinel.exporter.live.LiveProperties;
 import io.nvsentinel.exporter.live.changestream.ChangeStreamRunner;
+import io.nvsentinel.exporter.live.changestream.LiveRunnerWiring;
 import io.nvsentinel.exporter.live.changestream.MongoChangeStreamSource;
 import io.nvsentinel.exporter.live.function.ExportFunctions;
 import java.nio.file.Files;
@@ -83,7 +84,7 @@ public final class LiveBenchmark {
               8081,
               null);
       runner =
-          ChangeStreamRunner.create(
+          LiveRunnerWiring.runner(
               new MongoChangeStreamSource(client, properties.datastore(), live.operationTypes()),
               functions
                   .toCloudEvent(

@@ -11,6 +11,7 @@ import io.nvsentinel.exporter.delivery.DeadLetterStore;
 import io.nvsentinel.exporter.delivery.EventDeliverer;
 import io.nvsentinel.exporter.live.changestream.ChangeStreamRunner;
 import io.nvsentinel.exporter.live.changestream.ChangeStreamSource;
+import io.nvsentinel.exporter.live.changestream.LiveRunnerWiring;
 import io.nvsentinel.exporter.live.changestream.MongoChangeStreamSource;
 import io.nvsentinel.exporter.live.function.ChangeEvent;
 import io.nvsentinel.exporter.live.function.ExportFunctions;
@@ -87,7 +88,7 @@ class LiveConfiguration {
       MeterRegistry meters,
       Clock clock,
       ApplicationEventPublisher events) {
-    return ChangeStreamRunner.create(
+    return LiveRunnerWiring.runner(
         changeStreamSource,
         exportFunction,
         checkpoints,

@@ -111,12 +111,15 @@ class EventConverterTest {
   }
 
   @Test
-  void everySampleAndMalformedDocumentConvertsWithoutThrowing() {
+  void onlyDocumentsWithoutAHealthEventAreUndecodable() {
     for (BsonDocument sample : Samples.good()) {
       assertThat(converter.convert(sample)).isInstanceOf(Conversion.Converted.class);
     }
     for (Map.Entry<String, BsonDocument> bad : Samples.malformed().entrySet()) {
-      assertThat(converter.convert(bad.getValue())).as(bad.getKey()).isNotNull();
+      boolean noHealthEvent = !(bad.getValue().get("healthevent") instanceof BsonDocument);
+      assertThat(converter.convert(bad.getValue()))
+          .as(bad.getKey())
+          .isInstanceOf(noHealthEvent ? Conversion.Undecodable.class : Conversion.Converted.class);
     }
   }
 }

@@ -66,6 +66,17 @@ class EventDelivererFaultTest {
                         + "}")));
   }
 
+  /** The token endpoint answers every request with {@code status} and the OAuth {@code error}. */
+  static void tokenEndpointRefuses(int status, String error) {
+    wm.stubFor(
+        post(urlEqualTo(TOKEN))
+            .willReturn(
+                aResponse()
+                    .withStatus(status)
+                    .withHeader("Content-Type", "application/json")
+                    .withBody("{\"error\":\"" + error + "\"}")));
+  }
+
   static void sinkAnswers(int... statuses) {
     String state = STARTED;
     for (int i = 0; i < statuses.length; i++) {
@@ -352,13 +363,7 @@ class EventDelivererFaultTest {
       int status, String error, String setting) {
     fixture.config.maxRetries = 17;
     fixture.config.initialBackoff = Duration.ofSeconds(30);
-    wm.stubFor(
-        post(urlEqualTo(TOKEN))
-            .willReturn(
-                aResponse()
-                    .withStatus(status)
-                    .withHeader("Content-Type", "application/json")
-                    .withBody("{\"error\":\"" + error + "\"}")));
+    tokenEndpointRefuses(status, error);
     EventDeliverer deliverer = fixture.deliverer();
 
     assertThatThrownBy(
@@ -374,13 +379,7 @@ class EventDelivererFaultTest {
   @Test
   void aHeldEventIsDeliveredOnceTheRotatedSecretIsInTheFile() throws Exception {
     fixture.config.maxBackoff = Duration.ofMillis(100);
-    wm.stubFor(
-        post(urlEqualTo(TOKEN))
-            .willReturn(
-                aResponse()
-                    .withStatus(401)
-                    .withHeader("Content-Type", "application/json")
-                    .withBody("{\"error\":\"invalid_client\"}")));
+    tokenEndpointRefuses(401, "invalid_client");
     wm.stubFor(
         post(urlEqualTo(TOKEN))
             .withBasicAuth("nvsentinel-exporter", "rotated-secret")
@@ -611,13 +610,7 @@ class EventDelivererFaultTest {
   @Test
   void theClientSecretIsNeverInTheDeadLetterOrTheFailure() {
     fixture.config.maxRetries = 0;
-    wm.stubFor(
-        post(urlEqualTo(TOKEN))
-            .willReturn(
-                aResponse()
-                    .withStatus(401)
-                    .withHeader("Content-Type", "application/json")
-                    .withBody("{\"error\":\"invalid_client\"}")));
+    tokenEndpointRefuses(401, "invalid_client");
     wm.stubFor(post(urlEqualTo(SINK)).willReturn(aResponse().withStatus(400)));
     assertThatThrownBy(
             () ->

@@ -2,17 +2,11 @@ package io.nvsentinel.exporter.live.changestream;
 
 import com.mongodb.MongoException;
 import com.mongodb.MongoServerException;
-import io.micrometer.core.instrument.MeterRegistry;
-import io.nvsentinel.exporter.checkpoint.CheckpointStore;
-import io.nvsentinel.exporter.checkpoint.GapWindowStore;
 import io.nvsentinel.exporter.config.ExporterProperties;
-import io.nvsentinel.exporter.delivery.EventDeliverer;
 import io.nvsentinel.exporter.delivery.SinkAvailability;
 import io.nvsentinel.exporter.live.LiveProperties;
 import io.nvsentinel.exporter.live.function.ChangeEvent;
 import io.nvsentinel.exporter.live.function.ExportResult;
-import java.time.Clock;
-import java.time.Duration;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
@@ -23,7 +17,6 @@ import java.util.function.Consumer;
 import java.util.function.Function;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
-import org.springframework.context.ApplicationEventPublisher;
 import org.springframework.context.SmartLifecycle;
 
 /**
@@ -50,7 +43,6 @@ public final class ChangeStreamRunner implements SmartLifecycle {
 
   private final Object wakeUp = new Object();
   private volatile boolean running;
-  private volatile CommitWindow<Position> window;
   private volatile Position lastRead;
   private Thread reader;
   private ExecutorService workers;
@@ -74,64 +66,6 @@ public final class ChangeStreamRunner implements SmartLifecycle {
     this.metrics = metrics;
     this.live = live;
     this.sink = sink;
-    this.window = new CommitWindow<>(live.maxInFlight());
-  }
-
-  /** Wires a runner and its parts; the one place they are put together. */
-  public static ChangeStreamRunner create(
-      ChangeStreamSource source,
-      Function<ChangeEvent, ExportResult> export,
-      CheckpointStore checkpoints,
-      GapWindowStore gaps,
-      LiveProperties live,
-      ExporterProperties properties,
-      EventDeliverer deliverer,
-      MeterRegistry meters,
-      Clock clock,
-      ApplicationEventPublisher events) {
-    String client = properties.resumeToken().clientName();
-    Checkpointing checkpointing = new Checkpointing(checkpoints, client, live, clock);
-    SinkAvailability sink = deliverer.availability();
-    Parts parts = new Parts();
-    LiveMetrics metrics =
-        new LiveMetrics(
-            meters, checkpointing, () -> parts.runner.window, () -> sink.problem() != null, clock);
-    TokenRecovery recovery =
-        new TokenRecovery(
-            gaps,
-            checkpointing,
-            client,
-            live.startOverlap(),
-            () -> source.serverTime().orElseGet(clock::instant),
-            metrics);
-    // an attempt is a token request and a POST, each bounded by sink.timeout
-    Duration longestAttempt = properties.sink().timeout().multipliedBy(2);
-    LiveProbes probes =
-        new LiveProbes(
-            events,
-            source,
-            clock,
-            live.stuckAfter(),
-            longestAttempt,
-            deliverer::longestAttemptInProgress,
-            () -> sink.problem() == null);
-    parts.runner =
-        new ChangeStreamRunner(
-            source,
-            export,
-            checkpointing,
-            recovery,
-            probes,
-            metrics,
-            live,
-            sink,
-            properties.datastore());
-    return parts.runner;
-  }
-
-  /** Lets the meters read the runner's current window before the runner exists. */
-  private static final class Parts {
-    ChangeStreamRunner runner;
   }
 
   @Override
@@ -189,7 +123,7 @@ public final class ChangeStreamRunner implements SmartLifecycle {
   }
 
   private ChangeStreamSource.Cursor openCursor() {
-    Position resumeFrom = lastRead != null ? lastRead : window.committed();
+    Position resumeFrom = lastRead != null ? lastRead : checkpointing.window().committed();
     if (resumeFrom != null) {
       return source.open(resumeFrom.token(), null);
     }
@@ -217,7 +151,7 @@ public final class ChangeStreamRunner implements SmartLifecycle {
   private void dispatch(ChangeEvent change) throws InterruptedException {
     metrics.received();
     Position position = new Position(change.resumeToken(), change.clusterTime());
-    CommitWindow<Position> current = window;
+    CommitWindow<Position> current = checkpointing.window();
     long sequence;
     while ((sequence = current.register(position, POLL_MILLIS)) < 0) {
       probes.beat();
@@ -235,18 +169,14 @@ public final class ChangeStreamRunner implements SmartLifecycle {
       return; // not accounted for: stays uncommitted
     }
     CommitWindow.Committed<Position> moved = owner.finish(sequence);
-    // a window given up after an unusable token no longer moves the checkpoint
-    if (moved != null && owner == window && checkpointing.committed(moved.events())) {
+    if (moved != null && checkpointing.committed(owner, moved.events())) {
       housekeeping.execute(this::flushQuietly);
     }
   }
 
   /** Writes the committed position, if it moved since the last write. */
   void flush() {
-    // under the lock a token recovery takes, so an old window's position is never written
-    synchronized (checkpointing) {
-      checkpointing.write(window.committed());
-    }
+    checkpointing.write();
   }
 
   private void flushQuietly() {
@@ -258,13 +188,9 @@ public final class ChangeStreamRunner implements SmartLifecycle {
   }
 
   private long recoverFromUnusableToken(MongoServerException e, long reconnectMillis) {
-    CommitWindow<Position> given = window;
     try {
-      synchronized (checkpointing) {
-        recovery.recover(e, given.committed());
-        lastRead = null;
-        window = new CommitWindow<>(live.maxInFlight());
-      }
+      recovery.recover(e);
+      lastRead = null;
       return POLL_MILLIS;
     } catch (RuntimeException failed) {
       // the unusable token is still the stored one, so the next try finds the same gap
@@ -316,7 +242,7 @@ public final class ChangeStreamRunner implements SmartLifecycle {
       if (!workers.awaitTermination(live.shutdownTimeout().toMillis(), TimeUnit.MILLISECONDS)) {
         log.warn(
             "{} deliveries still in flight after {}; they stay uncommitted and will be sent again",
-            window.inFlight(),
+            checkpointing.window().inFlight(),
             live.shutdownTimeout());
         workers.shutdownNow();
         workers.awaitTermination(5, TimeUnit.SECONDS);

@@ -26,6 +26,7 @@ final class Checkpointing {
   private final AtomicInteger unflushed = new AtomicInteger();
   private Checkpoint checkpoint;
   private Position lastWritten;
+  private volatile CommitWindow<Position> window;
   private volatile long lastWriteEpochMillis;
 
   Checkpointing(CheckpointStore store, String client, LiveProperties live, Clock clock) {
@@ -33,6 +34,12 @@ final class Checkpointing {
     this.client = client;
     this.live = live;
     this.clock = clock;
+    this.window = new CommitWindow<>(live.maxInFlight());
+  }
+
+  /** The events in flight of the stream being read. */
+  CommitWindow<Position> window() {
+    return window;
   }
 
   /** The stored checkpoint, or a new one with the backfill cutoff on a first start. */
@@ -59,13 +66,17 @@ final class Checkpointing {
     return checkpoint;
   }
 
-  /** Counts events the commit moved over; true when enough are unwritten to write now. */
-  boolean committed(int events) {
-    return unflushed.addAndGet(events) >= live.tokenFlushEvents();
+  /**
+   * Counts events the commit of {@code owner} moved over; true when enough are unwritten to write
+   * now. A window given up after an unusable token counts for nothing.
+   */
+  boolean committed(CommitWindow<Position> owner, int events) {
+    return owner == window && unflushed.addAndGet(events) >= live.tokenFlushEvents();
   }
 
-  /** Writes {@code committed}, if it moved since the last write. */
-  synchronized void write(Position committed) {
+  /** Writes the committed position, if it moved since the last write. */
+  synchronized void write() {
+    Position committed = window.committed();
     if (committed == null || committed == lastWritten) {
       return;
     }
@@ -77,13 +88,14 @@ final class Checkpointing {
     lastWriteEpochMillis = now.toEpochMilli();
   }
 
-  /** Forgets the unusable token: the stream restarts at {@code startAt}. */
+  /** Forgets the unusable token and its stream: the next stream starts at {@code startAt}. */
   synchronized void restartAt(BsonTimestamp startAt, Instant now) {
     Checkpoint restarted = checkpoint.restartingAt(startAt, now);
     store.save(restarted);
     checkpoint = restarted;
     lastWritten = null;
     unflushed.set(0);
+    window = new CommitWindow<>(live.maxInFlight());
   }
 
   /** When the checkpoint was last written, in milliseconds since the epoch; 0 before that. */

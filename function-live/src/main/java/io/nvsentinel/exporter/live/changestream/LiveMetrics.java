@@ -24,11 +24,7 @@ final class LiveMetrics {
   private final Counter gapWindows;
 
   LiveMetrics(
-      MeterRegistry meters,
-      Checkpointing checkpointing,
-      Supplier<CommitWindow<Position>> window,
-      Supplier<Boolean> paused,
-      Clock clock) {
+      MeterRegistry meters, Checkpointing checkpointing, Supplier<Boolean> paused, Clock clock) {
     this.received =
         Counter.builder(EVENTS_RECEIVED.meterName())
             .description("Changes read from the change stream")
@@ -51,14 +47,14 @@ final class LiveMetrics {
         meters,
         EVENTS_IN_FLIGHT.meterName(),
         "Events read and not yet delivered or dead-lettered",
-        w -> w.get().inFlight(),
-        window);
+        c -> c.window().inFlight(),
+        checkpointing);
     gauge(
         meters,
         EXPORT_LAG.meterName(),
         "Now minus the cluster time of the last committed event",
-        w -> lagSeconds(w.get().committed(), clock),
-        window);
+        c -> lagSeconds(c.window().committed(), clock),
+        checkpointing);
     gauge(
         meters,
         READING_PAUSED.meterName(),

@@ -57,12 +57,12 @@ final class TokenRecovery {
   }
 
   /**
-   * Records the gap, then restarts the checkpoint from now.
+   * Records the gap, then restarts the checkpoint and its window from now.
    *
-   * @param lastCommitted the last position committed by this process, or {@code null}
    * @throws RuntimeException when either write fails; nothing was restarted then
    */
-  GapWindow recover(MongoServerException e, Position lastCommitted) {
+  GapWindow recover(MongoServerException e) {
+    Position lastCommitted = checkpointing.window().committed();
     Instant now = serverTime.get();
     Checkpoint checkpoint = checkpointing.current();
     Instant lostFrom =

@@ -98,7 +98,7 @@ class RunnerFaultTest {
           }
         };
     runner =
-        ChangeStreamRunner.create(
+        LiveRunnerWiring.runner(
             historyLostFor(
                 new MongoChangeStreamSource(
                     harness.mongo, properties.datastore(), List.of("insert"))),

@@ -131,7 +131,7 @@ final class RunnerHarness implements AutoCloseable {
     ChangeStreamSource source =
         wrap.apply(
             new MongoChangeStreamSource(mongo, properties.datastore(), live.operationTypes()));
-    return ChangeStreamRunner.create(
+    return LiveRunnerWiring.runner(
         source,
         wrapExport.apply(exportFunction()),
         checkpoints,

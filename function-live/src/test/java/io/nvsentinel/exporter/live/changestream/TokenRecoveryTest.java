@@ -50,19 +50,13 @@ class TokenRecoveryTest {
             checkpoints, "c", RunnerHarness.live(2, 8), Clock.fixed(NOW, ZoneOffset.UTC));
     checkpointing.load();
     LiveMetrics metrics =
-        new LiveMetrics(
-            new SimpleMeterRegistry(),
-            checkpointing,
-            () -> new CommitWindow<>(1),
-            () -> false,
-            Clock.systemUTC());
+        new LiveMetrics(new SimpleMeterRegistry(), checkpointing, () -> false, Clock.systemUTC());
     TokenRecovery recovery =
         new TokenRecovery(gaps, checkpointing, "c", Duration.ofSeconds(5), () -> NOW, metrics);
     return recovery.recover(
         new MongoCommandException(
             new BsonDocument("ok", new BsonInt32(0)).append("code", new BsonInt32(286)),
-            new ServerAddress()),
-        null);
+            new ServerAddress()));
   }
 
   @Test

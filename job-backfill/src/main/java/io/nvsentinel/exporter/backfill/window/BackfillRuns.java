@@ -17,6 +17,8 @@ import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.List;
+import java.util.Map;
+import java.util.stream.Collectors;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import org.springframework.batch.core.BatchStatus;
@@ -254,6 +256,10 @@ public final class BackfillRuns {
   /** Every window with how it last ended, unfinished ones first, then gap windows not yet run. */
   public List<WindowStatus> list() {
     List<WindowStatus> windows = new ArrayList<>();
+    // read once: the kind of every window a gap id names, and which are still pending
+    List<GapWindow> recorded = gaps.all();
+    Map<String, String> kinds =
+        recorded.stream().collect(Collectors.toMap(GapWindow::id, g -> g.kind().label()));
     for (JobInstance instance : repository.findJobInstances(JOB)) {
       JobExecution last = repository.getLastJobExecution(instance);
       if (last == null) {
@@ -266,14 +272,19 @@ public final class BackfillRuns {
           new WindowStatus(
               "[" + p.getString(WINDOW_START) + ", " + p.getString(WINDOW_END) + ")",
               p.getString(GAP_WINDOW) != null
-                  ? kindOf(p.getString(GAP_WINDOW)) + " " + p.getString(GAP_WINDOW)
+                  ? kinds.getOrDefault(p.getString(GAP_WINDOW), GapWindow.Kind.GAP.label())
+                      + " "
+                      + p.getString(GAP_WINDOW)
                   : "window",
               last.getStatus(),
               read,
               (capped ? "capped: " : "") + firstLine(failureReason(last)),
               last.getId()));
     }
-    for (GapWindow gap : gaps.pending()) {
+    for (GapWindow gap : recorded) {
+      if (gap.status() != GapWindow.Status.PENDING) {
+        continue;
+      }
       String kind = gap.kind().label() + " " + gap.id();
       boolean ran = windows.stream().anyMatch(w -> w.kind().equals(kind));
       if (!ran) {
@@ -284,14 +295,6 @@ public final class BackfillRuns {
     }
     windows.sort(Comparator.comparingInt(BackfillRuns::urgency));
     return windows;
-  }
-
-  private String kindOf(String gapId) {
-    return gaps.all().stream()
-        .filter(g -> g.id().equals(gapId))
-        .map(g -> g.kind().label())
-        .findFirst()
-        .orElse(GapWindow.Kind.GAP.label());
   }
 
   private static int urgency(WindowStatus status) {

@@ -1,0 +1,72 @@
+package io.nvsentinel.exporter.live.changestream;
+
+import io.micrometer.core.instrument.MeterRegistry;
+import io.nvsentinel.exporter.checkpoint.CheckpointStore;
+import io.nvsentinel.exporter.checkpoint.GapWindowStore;
+import io.nvsentinel.exporter.config.ExporterProperties;
+import io.nvsentinel.exporter.delivery.EventDeliverer;
+import io.nvsentinel.exporter.delivery.SinkAvailability;
+import io.nvsentinel.exporter.live.LiveProperties;
+import io.nvsentinel.exporter.live.function.ChangeEvent;
+import io.nvsentinel.exporter.live.function.ExportResult;
+import java.time.Clock;
+import java.time.Duration;
+import java.util.function.Function;
+import org.springframework.context.ApplicationEventPublisher;
+
+/**
+ * Puts a {@link ChangeStreamRunner} together with its parts — checkpoint policy, token recovery,
+ * probes, meters — from the configuration: the one place they are wired, for the application, the
+ * tests and the benchmarks.
+ */
+public final class LiveRunnerWiring {
+
+  private LiveRunnerWiring() {}
+
+  public static ChangeStreamRunner runner(
+      ChangeStreamSource source,
+      Function<ChangeEvent, ExportResult> export,
+      CheckpointStore checkpoints,
+      GapWindowStore gaps,
+      LiveProperties live,
+      ExporterProperties properties,
+      EventDeliverer deliverer,
+      MeterRegistry meters,
+      Clock clock,
+      ApplicationEventPublisher events) {
+    String client = properties.resumeToken().clientName();
+    Checkpointing checkpointing = new Checkpointing(checkpoints, client, live, clock);
+    SinkAvailability sink = deliverer.availability();
+    LiveMetrics metrics =
+        new LiveMetrics(meters, checkpointing, () -> sink.problem() != null, clock);
+    TokenRecovery recovery =
+        new TokenRecovery(
+            gaps,
+            checkpointing,
+            client,
+            live.startOverlap(),
+            () -> source.serverTime().orElseGet(clock::instant),
+            metrics);
+    // an attempt is a token request and a POST, each bounded by sink.timeout
+    Duration longestAttempt = properties.sink().timeout().multipliedBy(2);
+    LiveProbes probes =
+        new LiveProbes(
+            events,
+            source,
+            clock,
+            live.stuckAfter(),
+            longestAttempt,
+            deliverer::longestAttemptInProgress,
+            () -> sink.problem() == null);
+    return new ChangeStreamRunner(
+        source,
+        export,
+        checkpointing,
+        recovery,
+        probes,
+        metrics,
+        live,
+        sink,
+        properties.datastore());
+  }
+}
