@@ -9,9 +9,7 @@ import io.nvsentinel.exporter.checkpoint.Checkpoint;
 import io.nvsentinel.exporter.checkpoint.GapWindow;
 import io.nvsentinel.exporter.checkpoint.GapWindowStore;
 import io.nvsentinel.exporter.config.ExporterProperties;
-import io.nvsentinel.exporter.devstack.EmbeddedMongo;
 import io.nvsentinel.exporter.devstack.ReferenceSink;
-import io.nvsentinel.exporter.devstack.TokenIssuer;
 import io.nvsentinel.exporter.event.Samples;
 import java.time.Clock;
 import java.time.Duration;
@@ -34,23 +32,16 @@ class RunnerFaultTest {
   static final BsonDocument STALE =
       new BsonDocument("_data", new BsonString("8200000001000000012B0229296E04"));
 
-  EmbeddedMongo mongo;
-  TokenIssuer issuer;
+  LiveStack stack;
   ReferenceSink sink;
   RunnerHarness harness;
   ChangeStreamRunner runner;
 
   @BeforeEach
   void setUp() throws Exception {
-    mongo = EmbeddedMongo.start();
-    issuer = TokenIssuer.start(TokenIssuer.Settings.defaults());
-    sink = ReferenceSink.start(0, issuer, "events:write");
-    harness =
-        new RunnerHarness(
-            mongo.connectionString(),
-            sink.endpoint(),
-            issuer.tokenUrl(),
-            issuer.settings().clientSecret());
+    stack = new LiveStack();
+    sink = stack.sink;
+    harness = stack.harness;
   }
 
   @AfterEach
@@ -58,10 +49,7 @@ class RunnerFaultTest {
     if (runner != null) {
       runner.halt();
     }
-    harness.close();
-    sink.close();
-    issuer.close();
-    mongo.close();
+    stack.close();
   }
 
   /** Refuses every resume from the stale token, as a server whose oplog rolled past it does. */

@@ -8,9 +8,7 @@ import ch.qos.logback.classic.Logger;
 import ch.qos.logback.classic.spi.ILoggingEvent;
 import ch.qos.logback.core.read.ListAppender;
 import io.nvsentinel.exporter.checkpoint.Checkpoint;
-import io.nvsentinel.exporter.devstack.EmbeddedMongo;
 import io.nvsentinel.exporter.devstack.ReferenceSink;
-import io.nvsentinel.exporter.devstack.TokenIssuer;
 import io.nvsentinel.exporter.event.Samples;
 import java.time.Duration;
 import java.util.concurrent.atomic.AtomicInteger;
@@ -27,8 +25,7 @@ import org.slf4j.LoggerFactory;
  */
 class UnaccountedExportTest {
 
-  EmbeddedMongo mongo;
-  TokenIssuer issuer;
+  LiveStack stack;
   ReferenceSink sink;
   RunnerHarness harness;
   ChangeStreamRunner runner;
@@ -37,28 +34,19 @@ class UnaccountedExportTest {
 
   @BeforeEach
   void setUp() throws Exception {
-    mongo = EmbeddedMongo.start();
-    issuer = TokenIssuer.start(TokenIssuer.Settings.defaults());
+    stack = new LiveStack();
+    sink = stack.sink;
+    harness = stack.harness;
     // after the issuer: starting a Spring application resets the logging configuration
     lines.start();
     logger.addAppender(lines);
-    sink = ReferenceSink.start(0, issuer, "events:write");
-    harness =
-        new RunnerHarness(
-            mongo.connectionString(),
-            sink.endpoint(),
-            issuer.tokenUrl(),
-            issuer.settings().clientSecret());
   }
 
   @AfterEach
   void tearDown() throws Exception {
     logger.detachAppender(lines);
     runner.halt();
-    harness.close();
-    sink.close();
-    issuer.close();
-    mongo.close();
+    stack.close();
   }
 
   @Test
