@@ -5,7 +5,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import io.fabric8.kubernetes.api.model.PersistentVolumeClaim;
 import io.fabric8.kubernetes.api.model.batch.v1.CronJob;
 import io.fabric8.kubernetes.api.model.batch.v1.Job;
-import io.nvsentinel.exporter.backfill.BackfillJobProperties;
+import io.nvsentinel.exporter.backfill.config.BackfillJobProperties;
 import io.nvsentinel.exporter.config.ExporterConfiguration;
 import io.nvsentinel.exporter.config.ExporterProperties;
 import java.nio.file.Files;

@@ -13,6 +13,7 @@ import io.nvsentinel.exporter.live.changestream.ChangeStreamRunner;
 import io.nvsentinel.exporter.live.changestream.ChangeStreamSource;
 import io.nvsentinel.exporter.live.changestream.LiveRunnerWiring;
 import io.nvsentinel.exporter.live.changestream.MongoChangeStreamSource;
+import io.nvsentinel.exporter.live.config.LiveProperties;
 import io.nvsentinel.exporter.live.function.ChangeEvent;
 import io.nvsentinel.exporter.live.function.ExportFunctions;
 import io.nvsentinel.exporter.live.function.ExportHttpTrigger;

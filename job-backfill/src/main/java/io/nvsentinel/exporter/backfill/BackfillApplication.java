@@ -3,9 +3,13 @@ package io.nvsentinel.exporter.backfill;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import io.nvsentinel.exporter.backfill.command.BackfillCommandLine;
+import io.nvsentinel.exporter.backfill.config.BackfillJobProperties;
 import io.nvsentinel.exporter.backfill.job.RunningWindow;
-import io.nvsentinel.exporter.backfill.window.BackfillRuns;
-import io.nvsentinel.exporter.backfill.window.CutoffWaiter;
+import io.nvsentinel.exporter.backfill.orchestration.BackfillRuns;
+import io.nvsentinel.exporter.backfill.orchestration.CutoffWaiter;
+import io.nvsentinel.exporter.backfill.orchestration.RunPlanner;
+import io.nvsentinel.exporter.backfill.orchestration.StopOnSigterm;
+import io.nvsentinel.exporter.backfill.orchestration.WindowListing;
 import io.nvsentinel.exporter.backfill.window.WindowLease;
 import io.nvsentinel.exporter.checkpoint.CheckpointStore;
 import io.nvsentinel.exporter.checkpoint.GapWindowStore;
@@ -78,12 +82,12 @@ public class BackfillApplication {
   CutoffWaiter cutoffWaiter(
       CheckpointStore checkpoints,
       ExporterProperties properties,
-      BackfillJobProperties job,
+      BackfillJobProperties jobProperties,
       Clock clock) {
     return new CutoffWaiter(
         checkpoints,
         properties.resumeToken().clientName(),
-        job.waitForCutoff(),
+        jobProperties.waitForCutoff(),
         Duration.ofSeconds(1),
         clock);
   }
@@ -94,8 +98,7 @@ public class BackfillApplication {
       JobRepository repository,
       Job healthEventBackfill,
       ExporterProperties properties,
-      BackfillJobProperties job,
-      CutoffWaiter cutoffWaiter,
+      BackfillJobProperties jobProperties,
       GapWindowStore gaps,
       WindowLease lease,
       Clock clock) {
@@ -103,9 +106,8 @@ public class BackfillApplication {
         operator,
         repository,
         healthEventBackfill,
-        properties.backfill(),
-        job,
-        cutoffWaiter,
+        properties.backfill().maxEvents(),
+        jobProperties.abandonedAfter(),
         gaps,
         lease,
         clock);
@@ -114,14 +116,22 @@ public class BackfillApplication {
   @Bean
   BackfillCommandLine backfillCommandLine(
       BackfillRuns runs,
+      CutoffWaiter cutoffWaiter,
+      JobRepository repository,
+      GapWindowStore gaps,
       ExporterProperties properties,
-      BackfillJobProperties job,
+      BackfillJobProperties jobProperties,
       DeadLetterRedrive redrive,
       DeadLetterStore deadLetters,
       JobOperator operator,
       RunningWindow runningWindow,
       ConfigurableApplicationContext context) {
     return new BackfillCommandLine(
-        runs, properties.backfill(), job, redrive, deadLetters, operator, runningWindow, context);
+        new RunPlanner(runs, cutoffWaiter, properties.backfill()),
+        runs,
+        new WindowListing(repository, gaps),
+        redrive,
+        deadLetters,
+        new StopOnSigterm(operator, runningWindow, jobProperties.stopTimeout(), context));
   }
 }

@@ -4,7 +4,7 @@ import com.mongodb.MongoException;
 import com.mongodb.MongoServerException;
 import io.nvsentinel.exporter.config.ExporterProperties;
 import io.nvsentinel.exporter.delivery.SinkAvailability;
-import io.nvsentinel.exporter.live.LiveProperties;
+import io.nvsentinel.exporter.live.config.LiveProperties;
 import io.nvsentinel.exporter.live.function.ChangeEvent;
 import io.nvsentinel.exporter.live.function.ExportResult;
 import java.util.concurrent.ExecutorService;

@@ -2,7 +2,7 @@ package io.nvsentinel.exporter.live.changestream;
 
 import io.nvsentinel.exporter.checkpoint.Checkpoint;
 import io.nvsentinel.exporter.checkpoint.CheckpointStore;
-import io.nvsentinel.exporter.live.LiveProperties;
+import io.nvsentinel.exporter.live.config.LiveProperties;
 import java.time.Clock;
 import java.time.Instant;
 import java.util.concurrent.atomic.AtomicInteger;

@@ -6,7 +6,7 @@ import io.nvsentinel.exporter.checkpoint.GapWindowStore;
 import io.nvsentinel.exporter.config.ExporterProperties;
 import io.nvsentinel.exporter.delivery.EventDeliverer;
 import io.nvsentinel.exporter.delivery.SinkAvailability;
-import io.nvsentinel.exporter.live.LiveProperties;
+import io.nvsentinel.exporter.live.config.LiveProperties;
 import io.nvsentinel.exporter.live.function.ChangeEvent;
 import io.nvsentinel.exporter.live.function.ExportResult;
 import java.time.Clock;

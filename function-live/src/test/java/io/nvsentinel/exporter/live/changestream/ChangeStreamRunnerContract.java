@@ -13,7 +13,7 @@ import io.nvsentinel.exporter.delivery.DeadLetter;
 import io.nvsentinel.exporter.devstack.ReferenceSink;
 import io.nvsentinel.exporter.devstack.TokenIssuer;
 import io.nvsentinel.exporter.event.Samples;
-import io.nvsentinel.exporter.live.LiveProperties;
+import io.nvsentinel.exporter.live.config.LiveProperties;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;

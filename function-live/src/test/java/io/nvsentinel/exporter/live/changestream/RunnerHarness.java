@@ -15,7 +15,7 @@ import io.nvsentinel.exporter.config.TestProperties;
 import io.nvsentinel.exporter.delivery.DeadLetterStore;
 import io.nvsentinel.exporter.delivery.EventDeliverer;
 import io.nvsentinel.exporter.event.HealthEventDecoder;
-import io.nvsentinel.exporter.live.LiveProperties;
+import io.nvsentinel.exporter.live.config.LiveProperties;
 import io.nvsentinel.exporter.live.function.ChangeEvent;
 import io.nvsentinel.exporter.live.function.ExportFunctions;
 import io.nvsentinel.exporter.live.function.ExportResult;

@@ -6,7 +6,7 @@ import static org.awaitility.Awaitility.await;
 import com.mongodb.MongoSocketOpenException;
 import com.mongodb.ServerAddress;
 import io.nvsentinel.exporter.devstack.EmbeddedMongo;
-import io.nvsentinel.exporter.live.LiveProperties;
+import io.nvsentinel.exporter.live.config.LiveProperties;
 import io.nvsentinel.exporter.live.function.ChangeEvent;
 import java.time.Duration;
 import java.util.List;

@@ -4,9 +4,10 @@ import com.mongodb.client.MongoClient;
 import com.mongodb.client.MongoCollection;
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
-import io.nvsentinel.exporter.backfill.BackfillJobProperties;
+import io.nvsentinel.exporter.backfill.config.BackfillJobProperties;
 import io.nvsentinel.exporter.backfill.window.BackfillWindow;
 import io.nvsentinel.exporter.backfill.window.WindowLease;
+import io.nvsentinel.exporter.backfill.window.WindowParameters;
 import io.nvsentinel.exporter.checkpoint.GapWindowStore;
 import io.nvsentinel.exporter.cloudevent.EventConverter;
 import io.nvsentinel.exporter.cloudevent.OutgoingEvent;
@@ -17,7 +18,6 @@ import io.nvsentinel.exporter.delivery.RetrySchedule;
 import io.nvsentinel.exporter.metrics.ExporterMetric;
 import java.time.Clock;
 import java.time.Duration;
-import java.time.Instant;
 import java.util.Map;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
@@ -44,11 +44,6 @@ public class BackfillJobConfiguration {
 
   public static final String JOB = "healthEventBackfill";
   public static final String STEP = "export";
-  public static final String WINDOW_START = "windowStart";
-  public static final String WINDOW_END = "windowEnd";
-  public static final String MAX_EVENTS = "maxEvents";
-  public static final String GAP_WINDOW = "gapWindowId";
-  public static final String FORCED_AT = "forcedAt";
 
   @Bean
   Job healthEventBackfill(
@@ -57,8 +52,8 @@ public class BackfillJobConfiguration {
   }
 
   @Bean
-  WindowLease windowLease(DataSource dataSource, BackfillJobProperties job, Clock clock) {
-    return new WindowLease(dataSource, job.abandonedAfter(), clock);
+  WindowLease windowLease(DataSource dataSource, BackfillJobProperties jobProperties, Clock clock) {
+    return new WindowLease(dataSource, jobProperties.abandonedAfter(), clock);
   }
 
   @Bean
@@ -87,15 +82,6 @@ public class BackfillJobConfiguration {
         .build();
   }
 
-  /** The window of the running job, from its parameters. */
-  static BackfillWindow window(Map<String, Object> jobParameters) {
-    return new BackfillWindow(
-        Instant.parse((String) jobParameters.get(WINDOW_START)),
-        Instant.parse((String) jobParameters.get(WINDOW_END)),
-        (Long) jobParameters.get(MAX_EVENTS),
-        (String) jobParameters.get(GAP_WINDOW));
-  }
-
   @Bean
   @StepScope
   HealthEventReader reader(
@@ -103,7 +89,9 @@ public class BackfillJobConfiguration {
       ExporterProperties properties,
       @Value("#{jobParameters}") Map<String, Object> jobParameters) {
     return new HealthEventReader(
-        events(mongo, properties), window(jobParameters), properties.backfill().batchSize());
+        events(mongo, properties),
+        WindowParameters.window(jobParameters),
+        properties.backfill().batchSize());
   }
 
   @Bean
@@ -116,7 +104,12 @@ public class BackfillJobConfiguration {
       MeterRegistry meters,
       Clock clock) {
     return new WindowCap(
-        reader, window(jobParameters), gaps, properties.resumeToken().clientName(), meters, clock);
+        reader,
+        WindowParameters.window(jobParameters),
+        gaps,
+        properties.resumeToken().clientName(),
+        meters,
+        clock);
   }
 
   @Bean
@@ -125,8 +118,8 @@ public class BackfillJobConfiguration {
   }
 
   @Bean(destroyMethod = "shutdownNow")
-  ExecutorService deliveryPool(BackfillJobProperties job) {
-    return Executors.newFixedThreadPool(job.concurrency());
+  ExecutorService deliveryPool(BackfillJobProperties jobProperties) {
+    return Executors.newFixedThreadPool(jobProperties.concurrency());
   }
 
   @Bean
@@ -161,17 +154,17 @@ public class BackfillJobConfiguration {
   @StepScope
   BackfillProgress progress(
       Clock clock,
-      BackfillJobProperties job,
+      BackfillJobProperties jobProperties,
       MongoClient mongo,
       ExporterProperties properties,
       @Value("#{jobParameters}") Map<String, Object> jobParameters,
       MeterRegistry meters,
       AtomicInteger backfillInProgress) {
-    BackfillWindow window = window(jobParameters);
+    BackfillWindow window = WindowParameters.window(jobParameters);
     long inWindow = events(mongo, properties).countDocuments(HealthEventReader.inWindow(window));
     return new BackfillProgress(
         clock,
-        job.progressInterval(),
+        jobProperties.progressInterval(),
         Math.min(inWindow, window.maxEvents()),
         window.toString(),
         meters,

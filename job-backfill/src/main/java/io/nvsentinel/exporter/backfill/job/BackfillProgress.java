@@ -12,6 +12,7 @@ import java.util.concurrent.atomic.AtomicInteger;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import org.springframework.batch.core.ExitStatus;
+import org.springframework.batch.core.job.JobExecution;
 import org.springframework.batch.core.listener.ChunkListener;
 import org.springframework.batch.core.listener.StepExecutionListener;
 import org.springframework.batch.core.step.StepExecution;
@@ -28,7 +29,7 @@ public class BackfillProgress
   private static final Logger log = LoggerFactory.getLogger(BackfillProgress.class);
 
   /** Step execution-context key of the innermost cause of a failed run. */
-  public static final String FAILURE_REASON = "backfill.failureReason";
+  static final String FAILURE_REASON = "backfill.failureReason";
 
   private final Clock clock;
   private final Duration interval;
@@ -132,5 +133,17 @@ public class BackfillProgress
           .putString(FAILURE_REASON, String.valueOf(root.getMessage()));
     }
     return stepExecution.getExitStatus();
+  }
+
+  /**
+   * Why a run failed, as an operator can act on it: the innermost cause its step kept (in this
+   * process or an earlier one), else the job's exit description.
+   */
+  public static String failureReason(JobExecution execution) {
+    return execution.getStepExecutions().stream()
+        .filter(step -> step.getExecutionContext().containsKey(FAILURE_REASON))
+        .map(step -> step.getExecutionContext().getString(FAILURE_REASON))
+        .findFirst()
+        .orElse(execution.getExitStatus().getExitDescription());
   }
 }

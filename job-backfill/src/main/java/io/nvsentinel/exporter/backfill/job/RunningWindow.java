@@ -1,5 +1,7 @@
 package io.nvsentinel.exporter.backfill.job;
 
+import java.time.Duration;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicReference;
 import org.springframework.batch.core.job.JobExecution;
 import org.springframework.batch.core.listener.JobExecutionListener;
@@ -31,7 +33,7 @@ public final class RunningWindow implements JobExecutionListener {
    *
    * @return whether it ended in time
    */
-  public boolean awaitEnd(java.time.Duration timeout) throws InterruptedException {
+  public boolean awaitEnd(Duration timeout) throws InterruptedException {
     long deadline = System.nanoTime() + timeout.toNanos();
     synchronized (current) {
       while (current.get() != null) {
@@ -39,7 +41,7 @@ public final class RunningWindow implements JobExecutionListener {
         if (left <= 0) {
           return false;
         }
-        java.util.concurrent.TimeUnit.NANOSECONDS.timedWait(current, left);
+        TimeUnit.NANOSECONDS.timedWait(current, left);
       }
     }
     return true;

@@ -2,7 +2,6 @@ package io.nvsentinel.exporter.backfill.job;
 
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.MeterRegistry;
-import io.nvsentinel.exporter.backfill.window.BackfillRuns;
 import io.nvsentinel.exporter.backfill.window.BackfillWindow;
 import io.nvsentinel.exporter.checkpoint.GapWindow;
 import io.nvsentinel.exporter.checkpoint.GapWindowStore;
@@ -21,10 +20,12 @@ import org.springframework.batch.core.step.StepExecution;
  * records the rest as a pending window of kind {@code remainder}, which the next {@code run}
  * exports (capped again). Nothing is silently left behind.
  */
-class WindowCap implements StepExecutionListener {
+public class WindowCap implements StepExecutionListener {
 
   private static final Logger log = LoggerFactory.getLogger(WindowCap.class);
-  static final String CAPPED = BackfillRuns.WINDOW_CAPPED;
+
+  /** The exit code of a window that stopped at maxEvents with events left. */
+  public static final String CAPPED = "CAPPED";
 
   private final HealthEventReader reader;
   private final BackfillWindow window;

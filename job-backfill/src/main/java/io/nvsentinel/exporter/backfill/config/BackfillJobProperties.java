@@ -1,4 +1,4 @@
-package io.nvsentinel.exporter.backfill;
+package io.nvsentinel.exporter.backfill.config;
 
 import jakarta.validation.constraints.Min;
 import jakarta.validation.constraints.NotNull;

@@ -1,4 +1,4 @@
-package io.nvsentinel.exporter.backfill.window;
+package io.nvsentinel.exporter.backfill.orchestration;
 
 import io.nvsentinel.exporter.checkpoint.CheckpointStore;
 import java.time.Clock;

@@ -1,4 +1,4 @@
-package io.nvsentinel.exporter.live;
+package io.nvsentinel.exporter.live.config;
 
 import jakarta.validation.constraints.Min;
 import jakarta.validation.constraints.NotEmpty;
