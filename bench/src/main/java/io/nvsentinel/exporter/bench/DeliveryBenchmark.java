@@ -27,6 +27,7 @@ import java.util.Map;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.atomic.AtomicReference;
 import org.bson.BsonDocument;
 
 /**
@@ -120,8 +121,7 @@ public final class DeliveryBenchmark {
     AtomicBoolean stop = new AtomicBoolean();
     AtomicLong done = new AtomicLong();
     AtomicLong errors = new AtomicLong();
-    java.util.concurrent.atomic.AtomicReference<Exception> firstError =
-        new java.util.concurrent.atomic.AtomicReference<>();
+    AtomicReference<Exception> firstError = new AtomicReference<>();
     CountDownLatch finished = new CountDownLatch(threads);
     long start = System.nanoTime();
     for (int t = 0; t < threads; t++) {

@@ -10,6 +10,7 @@ import java.nio.charset.StandardCharsets;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.function.Consumer;
 
 /**
  * The cheapest sink that still reads every body: answers 202 at once. It also serves a static
@@ -26,7 +27,7 @@ final class LoopbackSink implements AutoCloseable {
   final AtomicLong received = new AtomicLong();
 
   /** Called with each event's CloudEvent id as it arrives; for latency measurements. */
-  volatile java.util.function.Consumer<String> onEvent = id -> {};
+  volatile Consumer<String> onEvent = id -> {};
 
   LoopbackSink() throws IOException {
     server = HttpServer.create(new InetSocketAddress("127.0.0.1", 0), 1024);

@@ -18,6 +18,7 @@ import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.HashMap;
+import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -199,7 +200,7 @@ public final class Demo {
             + " events at the sink");
 
     Map<String, Instant> insertedAt = insertLive(events, generator);
-    Set<String> expected = new java.util.HashSet<>(insertedAt.keySet());
+    Set<String> expected = new HashSet<>(insertedAt.keySet());
     history.forEach(doc -> expected.add(id(doc)));
     long deadline = System.nanoTime() + Duration.ofSeconds(60).toNanos();
     while (!arrivedIds().containsAll(expected) && System.nanoTime() < deadline) {
@@ -312,9 +313,7 @@ public final class Demo {
 
   private Map<String, String> exporterProperties(TokenIssuer issuer, EmbeddedMongo mongo)
       throws Exception {
-    Path secret =
-        Files.writeString(
-            options.workDir().resolve("oidc-client-secret"), issuer.settings().clientSecret());
+    Path secret = issuer.writeClientSecret(options.workDir());
     Map<String, String> p = StackSettings.exporter("demo-cluster", sink, issuer, mongo, secret);
     p.put("exporter.metadata.environment", "demo");
     p.put("exporter.failureHandling.initialBackoff", "100ms");

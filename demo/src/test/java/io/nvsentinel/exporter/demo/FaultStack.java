@@ -14,10 +14,10 @@ import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Instant;
 import java.util.ArrayList;
+import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -56,8 +56,7 @@ final class FaultStack implements AutoCloseable {
     this.issuer = issuer;
     this.dir = dir;
     this.sink = ReferenceSink.start(0, issuer, "events:write");
-    this.secret =
-        Files.writeString(dir.resolve("oidc-client-secret"), issuer.settings().clientSecret());
+    this.secret = issuer.writeClientSecret(dir);
     properties.putAll(StackSettings.exporter("fault-cluster", sink, issuer, mongo, secret));
     properties.put("server.port", "0");
     properties.put("logging.structured.format.console", "");
@@ -149,7 +148,7 @@ final class FaultStack implements AutoCloseable {
 
   /** The inserted events that are neither at the sink nor set aside. */
   Set<String> unaccounted() {
-    Set<String> left = new java.util.HashSet<>(expectedIds());
+    Set<String> left = new HashSet<>(expectedIds());
     left.removeAll(deliveredIds());
     for (Document letter : deadLetters()) {
       Object documentId = letter.get("documentId");

@@ -9,9 +9,9 @@ import com.mongodb.client.MongoCollection;
 import io.nvsentinel.exporter.devstack.DemoHistory;
 import io.nvsentinel.exporter.devstack.EmbeddedMongo;
 import io.nvsentinel.exporter.devstack.ReferenceSink;
+import io.nvsentinel.exporter.devstack.StackSettings;
 import io.nvsentinel.exporter.devstack.TokenIssuer;
 import io.nvsentinel.exporter.live.LiveExporterApplication;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
@@ -52,8 +52,7 @@ class LiveExporterRestartTest {
     command.addAll(
         List.of(
             "--server.port=0",
-            "--spring.autoconfigure.exclude="
-                + io.nvsentinel.exporter.devstack.StackSettings.NOT_THE_EXPORTERS,
+            "--spring.autoconfigure.exclude=" + StackSettings.NOT_THE_EXPORTERS,
             "--logging.structured.format.console=",
             "--exporter.metadata.cluster=demo-cluster",
             "--exporter.sink.endpoint=" + sink.endpoint(),
@@ -80,7 +79,7 @@ class LiveExporterRestartTest {
     open.add(0, issuer);
     ReferenceSink sink = ReferenceSink.start(0, issuer, "events:write");
     open.add(0, sink);
-    Path secret = Files.writeString(dir.resolve("secret"), issuer.settings().clientSecret());
+    Path secret = issuer.writeClientSecret(dir);
     MongoCollection<BsonDocument> events =
         client.getDatabase("nvsentinel").getCollection("HealthEvents", BsonDocument.class);
     DemoHistory generator = new DemoHistory(7);

@@ -1,6 +1,11 @@
 package io.nvsentinel.exporter.devstack;
 
 import jakarta.servlet.Filter;
+import jakarta.servlet.http.HttpServletRequest;
+import jakarta.servlet.http.HttpServletResponse;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.time.Duration;
 import java.util.UUID;
 import java.util.concurrent.atomic.AtomicInteger;
@@ -94,6 +99,14 @@ public final class TokenIssuer implements AutoCloseable {
     return settings;
   }
 
+  /**
+   * Writes the client's secret to {@code oidc-client-secret} in the directory, for {@code
+   * exporter.oidc.clientSecretFile}, as an operator mounts it.
+   */
+  public Path writeClientSecret(Path dir) throws IOException {
+    return Files.writeString(dir.resolve("oidc-client-secret"), settings.clientSecret());
+  }
+
   /** The token endpoint, for {@code exporter.oidc.tokenUrl}. */
   public String tokenUrl() {
     return baseUrl + "/oauth2/token";
@@ -178,12 +191,12 @@ public final class TokenIssuer implements AutoCloseable {
     FilterRegistrationBean<Filter> tokenRequestCounter() {
       Filter counter =
           (request, response, chain) -> {
-            if (request instanceof jakarta.servlet.http.HttpServletRequest http
+            if (request instanceof HttpServletRequest http
                 && http.getRequestURI().equals("/oauth2/token")) {
               tokenRequests.incrementAndGet();
               int refusal = refusalStatus;
               if (refusal != 0) {
-                var answer = (jakarta.servlet.http.HttpServletResponse) response;
+                var answer = (HttpServletResponse) response;
                 answer.setStatus(refusal);
                 answer.setContentType("application/json");
                 answer.getWriter().write("{\"error\":\"" + refusalError + "\"}");

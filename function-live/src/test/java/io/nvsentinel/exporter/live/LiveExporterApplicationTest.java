@@ -1,19 +1,23 @@
 package io.nvsentinel.exporter.live;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.awaitility.Awaitility.await;
 
 import com.mongodb.client.MongoClient;
 import com.mongodb.client.MongoClients;
 import io.nvsentinel.exporter.checkpoint.CheckpointStore;
 import io.nvsentinel.exporter.cloudevent.EventIds;
+import io.nvsentinel.exporter.config.ExporterProperties;
 import io.nvsentinel.exporter.devstack.EmbeddedMongo;
 import io.nvsentinel.exporter.devstack.ReferenceSink;
 import io.nvsentinel.exporter.devstack.StackSettings;
 import io.nvsentinel.exporter.devstack.TokenIssuer;
 import io.nvsentinel.exporter.event.Samples;
+import io.nvsentinel.exporter.live.function.ChangeEvent;
 import io.nvsentinel.exporter.live.function.ExportFunctions;
 import io.nvsentinel.exporter.live.function.ExportHttpTrigger;
+import io.nvsentinel.exporter.live.function.ExportResult;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
@@ -28,6 +32,7 @@ import java.util.Map;
 import java.util.function.Function;
 import org.bson.BsonDocument;
 import org.bson.BsonObjectId;
+import org.bson.BsonString;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeAll;
@@ -78,8 +83,7 @@ class LiveExporterApplicationTest {
   }
 
   ConfigurableApplicationContext start(String... extra) throws Exception {
-    Path secret =
-        Files.writeString(tmp.resolve("oidc-client-secret"), issuer.settings().clientSecret());
+    Path secret = issuer.writeClientSecret(tmp);
     Map<String, String> properties = new LinkedHashMap<>();
     properties.put("server.port", "0");
     properties.putAll(StackSettings.exporter("test-cluster", sink, issuer, mongo, secret));
@@ -158,6 +162,27 @@ class LiveExporterApplicationTest {
   }
 
   @Test
+  void theComposedFunctionSaysHowEachExportEnded() throws Exception {
+    ConfigurableApplicationContext app = start();
+    Function<ChangeEvent, ExportResult> export =
+        app.getBean(FunctionCatalog.class).lookup(Function.class, ExportFunctions.DEFINITION);
+    BsonDocument good = Samples.good().get(0);
+    BsonDocument broken =
+        new BsonDocument("_id", new BsonObjectId())
+            .append("healthevent", new BsonString("not a document"));
+
+    ExportResult delivered = export.apply(ChangeEvent.of(good));
+    ExportResult undecodable = export.apply(ChangeEvent.of(broken));
+
+    assertThat(delivered.outcome()).isEqualTo(ExportResult.Outcome.DELIVERED);
+    assertThat(delivered.eventId()).isEqualTo(eventId(good));
+    assertThat(undecodable.outcome()).isEqualTo(ExportResult.Outcome.UNDECODABLE);
+    assertThat(undecodable.reason()).isNotBlank();
+    assertThat(undecodable.outcome()).hasToString("undecodable");
+    assertThat(ExportResult.Outcome.DEAD_LETTERED).hasToString("dead-lettered");
+  }
+
+  @Test
   void shutdownWritesTheCheckpointOfTheLastDeliveredEvent() throws Exception {
     ConfigurableApplicationContext app =
         start("exporter.live.tokenFlushInterval=1h", "exporter.live.tokenFlushEvents=1000");
@@ -180,7 +205,7 @@ class LiveExporterApplicationTest {
     assertThat(
             new CheckpointStore(
                     client,
-                    new io.nvsentinel.exporter.config.ExporterProperties.ResumeToken(
+                    new ExporterProperties.ResumeToken(
                         "nvsentinel", "resumetokens", "exportergaps", "event-exporter"))
                 .load("event-exporter")
                 .orElseThrow()
@@ -249,10 +274,9 @@ class LiveExporterApplicationTest {
         .getCollection("HealthEvents", BsonDocument.class)
         .insertOne(stored);
     BsonDocument forged = stored.clone();
-    forged.getDocument("healthevent").put("message", new org.bson.BsonString("forged"));
+    forged.getDocument("healthevent").put("message", new BsonString("forged"));
     BsonDocument change =
-        new BsonDocument("operationType", new org.bson.BsonString("insert"))
-            .append("fullDocument", forged);
+        new BsonDocument("operationType", new BsonString("insert")).append("fullDocument", forged);
 
     assertThat(trigger("s3cret-trigger-token", change.toJson()).statusCode()).isEqualTo(202);
 
@@ -294,7 +318,7 @@ class LiveExporterApplicationTest {
 
   @Test
   void theHttpTriggerWithoutATokenFileStopsStartUpNamingTheKey() {
-    org.assertj.core.api.Assertions.assertThatThrownBy(
+    assertThatThrownBy(
             () -> start("exporter.live.httpTrigger=true", "exporter.live.httpTriggerPort=0"))
         .hasStackTraceContaining("exporter.live.httpTriggerTokenFile");
   }
@@ -308,11 +332,10 @@ class LiveExporterApplicationTest {
 
   @Test
   void invalidConfigurationStopsStartUpNamingTheKey() {
-    org.assertj.core.api.Assertions.assertThatThrownBy(
-            () -> start("exporter.sink.endpoint=ftp://x"))
+    assertThatThrownBy(() -> start("exporter.sink.endpoint=ftp://x"))
         .hasStackTraceContaining(
             "exporter.sink.endpoint must be an http(s) URL with a host, got 'ftp://x'");
-    org.assertj.core.api.Assertions.assertThatThrownBy(() -> start("exporter.live.workers=0"))
+    assertThatThrownBy(() -> start("exporter.live.workers=0"))
         .hasStackTraceContaining("exporter.live")
         .hasStackTraceContaining("workers")
         .hasStackTraceContaining("must be at least 1, got 0");
@@ -326,8 +349,7 @@ class LiveExporterApplicationTest {
     "shutdownTimeout, -1s, must not be negative"
   })
   void anUnusableDurationStopsStartUpNamingTheKey(String key, String value, String reason) {
-    org.assertj.core.api.Assertions.assertThatThrownBy(
-            () -> start("exporter.live." + key + "=" + value))
+    assertThatThrownBy(() -> start("exporter.live." + key + "=" + value))
         .hasStackTraceContaining("exporter.live")
         .hasStackTraceContaining(key)
         .hasStackTraceContaining(reason);

@@ -6,11 +6,14 @@ import static org.awaitility.Awaitility.await;
 import io.nvsentinel.exporter.backfill.BackfillStack.Result;
 import io.nvsentinel.exporter.devstack.ReferenceSink;
 import io.nvsentinel.exporter.devstack.TokenIssuer;
+import java.io.IOException;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.List;
 import java.util.Set;
+import java.util.concurrent.TimeUnit;
 import java.util.stream.Collectors;
 import org.bson.BsonDocument;
 import org.junit.jupiter.api.AfterEach;
@@ -44,8 +47,8 @@ class BackfillCrashTest {
     issuer.close();
   }
 
-  private String otherJvmLog() throws java.io.IOException {
-    List<String> lines = java.nio.file.Files.readAllLines(dir.resolve("other-jvm.log"));
+  private String otherJvmLog() throws IOException {
+    List<String> lines = Files.readAllLines(dir.resolve("other-jvm.log"));
     return String.join("\n", lines.subList(Math.max(0, lines.size() - 40), lines.size()));
   }
 
@@ -63,7 +66,7 @@ class BackfillCrashTest {
 
     await().atMost(Duration.ofSeconds(60)).until(() -> stack.sink.accepted().size() >= 200);
     process.destroy(); // SIGTERM
-    assertThat(process.waitFor(60, java.util.concurrent.TimeUnit.SECONDS)).isTrue();
+    assertThat(process.waitFor(60, TimeUnit.SECONDS)).isTrue();
     int sent = stack.sink.accepted().size();
     assertThat(sent).isLessThan(1000);
 

@@ -17,7 +17,10 @@ import java.time.Duration;
 import java.time.Instant;
 import java.util.List;
 import java.util.Set;
+import java.util.concurrent.Executors;
+import java.util.concurrent.TimeUnit;
 import java.util.stream.Collectors;
+import org.bson.BsonDateTime;
 import org.bson.BsonDocument;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.AfterEach;
@@ -231,7 +234,7 @@ class BackfillJobTest {
     int i = 0;
     for (BsonDocument poison : Samples.poison().values()) {
       BsonDocument doc = poison.clone();
-      doc.put("createdAt", new org.bson.BsonDateTime(T.plusSeconds(i++).toEpochMilli()));
+      doc.put("createdAt", new BsonDateTime(T.plusSeconds(i++).toEpochMilli()));
       stack.events().insertOne(doc);
     }
 
@@ -319,7 +322,7 @@ class BackfillJobTest {
     int i = 0;
     for (BsonDocument doc : Samples.malformed().values()) {
       BsonDocument copy = doc.clone();
-      copy.put("createdAt", new org.bson.BsonDateTime(T.plusSeconds(i++).toEpochMilli()));
+      copy.put("createdAt", new BsonDateTime(T.plusSeconds(i++).toEpochMilli()));
       stack.events().insertOne(copy);
     }
 
@@ -358,10 +361,9 @@ class BackfillJobTest {
     // an hour back from the cutoff holds these events; an hour back from "now" would not
     stack.properties.put("exporter.backfill.maxAge", "1h");
     List<BsonDocument> docs = stack.insertEvents("e", T, 3);
-    var liveExporter = java.util.concurrent.Executors.newSingleThreadScheduledExecutor();
+    var liveExporter = Executors.newSingleThreadScheduledExecutor();
     try {
-      liveExporter.schedule(
-          () -> storeCutoff(T.plusSeconds(10)), 2, java.util.concurrent.TimeUnit.SECONDS);
+      liveExporter.schedule(() -> storeCutoff(T.plusSeconds(10)), 2, TimeUnit.SECONDS);
       Result result = stack.backfill();
       assertThat(result.exitCode()).as(result.err()).isZero();
       assertThat(delivered()).isEqualTo(ids(docs));

@@ -12,9 +12,10 @@ import io.nvsentinel.exporter.devstack.StackSettings;
 import io.nvsentinel.exporter.devstack.TokenIssuer;
 import io.nvsentinel.exporter.event.Samples;
 import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.io.OutputStream;
 import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Instant;
 import java.util.ArrayList;
@@ -60,8 +61,7 @@ public final class BackfillStack implements AutoCloseable {
   public BackfillStack(TokenIssuer issuer, Path dir) throws Exception {
     this.dir = dir;
     this.sink = ReferenceSink.start(0, issuer, "events:write");
-    Path secret =
-        Files.writeString(dir.resolve("oidc-client-secret"), issuer.settings().clientSecret());
+    Path secret = issuer.writeClientSecret(dir);
     properties.putAll(StackSettings.exporter("test-cluster", sink, issuer, mongo, secret));
     properties.put("exporter.failureHandling.initialBackoff", "1ms");
     properties.put("exporter.failureHandling.maxBackoff", "10ms");
@@ -135,7 +135,7 @@ public final class BackfillStack implements AutoCloseable {
   }
 
   /** Starts the job's command line in another JVM, its output going to {@code log}. */
-  public Process startProcess(Path log, String... args) throws java.io.IOException {
+  public Process startProcess(Path log, String... args) throws IOException {
     List<String> command = new ArrayList<>();
     command.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
     command.add("-cp");
@@ -163,23 +163,23 @@ public final class BackfillStack implements AutoCloseable {
   }
 
   /** Writes to two streams. */
-  private static final class TeeStream extends java.io.OutputStream {
-    private final java.io.OutputStream a;
-    private final java.io.OutputStream b;
+  private static final class TeeStream extends OutputStream {
+    private final OutputStream a;
+    private final OutputStream b;
 
-    TeeStream(java.io.OutputStream a, java.io.OutputStream b) {
+    TeeStream(OutputStream a, OutputStream b) {
       this.a = a;
       this.b = b;
     }
 
     @Override
-    public void write(int c) throws java.io.IOException {
+    public void write(int c) throws IOException {
       a.write(c);
       b.write(c);
     }
 
     @Override
-    public void write(byte[] bytes, int off, int len) throws java.io.IOException {
+    public void write(byte[] bytes, int off, int len) throws IOException {
       a.write(bytes, off, len);
       b.write(bytes, off, len);
     }

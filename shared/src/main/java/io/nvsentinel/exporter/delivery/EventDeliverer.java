@@ -8,9 +8,11 @@ import java.io.IOException;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
+import java.util.Locale;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicReference;
+import java.util.function.Supplier;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import org.slf4j.MDC;
@@ -226,7 +228,7 @@ public final class EventDeliverer {
         "event {}: attempt {} failed ({}): {}",
         event.id(),
         attempts.count,
-        failure.kind().name().toLowerCase(java.util.Locale.ROOT),
+        failure.kind().name().toLowerCase(Locale.ROOT),
         failure.getMessage());
   }
 
@@ -243,7 +245,7 @@ public final class EventDeliverer {
     }
   }
 
-  private RetryPolicy policy(java.util.function.Supplier<Duration> retryAfter) {
+  private RetryPolicy policy(Supplier<Duration> retryAfter) {
     BackOff backOff = schedule.backOff(retryAfter);
     return new RetryPolicy() {
       @Override

@@ -3,6 +3,7 @@ package io.nvsentinel.exporter.event;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.nvsentinel.exporter.metrics.ExporterMetric;
+import java.time.DateTimeException;
 import java.time.Instant;
 import java.time.OffsetDateTime;
 import java.time.format.DateTimeParseException;
@@ -352,7 +353,7 @@ public final class HealthEventDecoder {
       Instant read;
       try {
         read = readInstant(value, name);
-      } catch (java.time.DateTimeException | ArithmeticException outOfRange) {
+      } catch (DateTimeException | ArithmeticException outOfRange) {
         warn(name, "a " + typeName(value) + " beyond any representable time; ignored");
         return null;
       }

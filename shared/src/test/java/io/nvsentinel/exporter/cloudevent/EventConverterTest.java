@@ -12,6 +12,7 @@ import java.time.Instant;
 import java.time.OffsetDateTime;
 import java.time.ZoneOffset;
 import java.util.Map;
+import java.util.concurrent.atomic.AtomicInteger;
 import org.bson.BsonDocument;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
@@ -80,8 +81,7 @@ class EventConverterTest {
 
   @Test
   void aFailureInsideTheConversionMakesTheDocumentUndecodableWithTheReason() {
-    java.util.concurrent.atomic.AtomicInteger counted =
-        new java.util.concurrent.atomic.AtomicInteger();
+    AtomicInteger counted = new AtomicInteger();
     EventConverter failing =
         new EventConverter(
             document -> {

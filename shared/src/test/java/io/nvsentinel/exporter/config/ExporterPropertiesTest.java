@@ -21,6 +21,7 @@ import org.springframework.boot.test.context.assertj.AssertableApplicationContex
 import org.springframework.boot.test.context.runner.ApplicationContextRunner;
 import org.springframework.core.env.PropertySource;
 import org.springframework.core.io.ClassPathResource;
+import org.springframework.validation.BeanPropertyBindingResult;
 import org.springframework.validation.FieldError;
 import org.springframework.validation.ObjectError;
 
@@ -38,7 +39,7 @@ class ExporterPropertiesTest {
   private ApplicationContextRunner runner(String... examples) {
     ApplicationContextRunner runner =
         new ApplicationContextRunner()
-            .withConfiguration(AutoConfigurations.of(ExporterConfiguration.class))
+            .withConfiguration(AutoConfigurations.of(ExporterPropertiesAutoConfiguration.class))
             .withPropertyValues(
                 "exporter.oidc.clientSecretFile=" + secret, "exporter.oidc.clientSecretEnv=");
     for (String example : List.of(examples)) {
@@ -69,32 +70,18 @@ class ExporterPropertiesTest {
               assertThat(p.cluster()).isEqualTo("my-cluster");
               assertThat(p.metadata()).containsEntry("environment", "production");
               assertThat(p.sink().endpoint()).isEqualTo("https://events.example.com/api/v1/events");
-              assertThat(p.sink().timeout()).isEqualTo(Duration.ofSeconds(30));
-              assertThat(p.sink().insecureSkipVerify()).isFalse();
               assertThat(p.oidc().tokenUrl()).isEqualTo("https://auth.example.com/oauth2/token");
               assertThat(p.oidc().clientId()).isEqualTo("nvsentinel-exporter");
               assertThat(p.oidc().scope()).isEqualTo("events:write");
-              assertThat(p.backfill())
-                  .isEqualTo(
-                      new ExporterProperties.Backfill(
-                          true, Duration.ofHours(720), 1_000_000, 500, 1000));
-              assertThat(p.failureHandling())
-                  .isEqualTo(
-                      new ExporterProperties.FailureHandling(
-                          17, Duration.ofSeconds(1), Duration.ofMinutes(5), 2.0));
-              assertThat(p.resumeToken())
-                  .isEqualTo(
-                      new ExporterProperties.ResumeToken(
-                          "nvsentinel", "resumetokens", "exportergaps", "event-exporter"));
+              DocumentedDefaults.assertHeldBy(p);
               assertThat(p.datastore().database()).isEqualTo("nvsentinel");
-              assertThat(p.maxMessageLength()).isEqualTo(65536);
             });
   }
 
   @Test
   void secretFileDefaultsToTheMountedKubernetesSecret() {
     new ApplicationContextRunner()
-        .withConfiguration(AutoConfigurations.of(ExporterConfiguration.class))
+        .withConfiguration(AutoConfigurations.of(ExporterPropertiesAutoConfiguration.class))
         .run(
             context ->
                 assertThat(context.getStartupFailure())
@@ -300,8 +287,7 @@ class ExporterPropertiesTest {
             ClientSecret.resolve(oidc, name -> name.equals("MY_SECRET") ? "from-env" : null)
                 .value())
         .isEqualTo("from-env");
-    org.springframework.validation.BeanPropertyBindingResult errors =
-        new org.springframework.validation.BeanPropertyBindingResult(properties(oidc), "exporter");
+    BeanPropertyBindingResult errors = new BeanPropertyBindingResult(properties(oidc), "exporter");
     validator.validate(properties(oidc), errors);
     assertThat(errors.getAllErrors()).isEmpty();
   }

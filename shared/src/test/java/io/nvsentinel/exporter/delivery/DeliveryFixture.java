@@ -20,6 +20,7 @@ import java.nio.file.Path;
 import java.time.Clock;
 import java.util.List;
 import org.bson.BsonDocument;
+import org.bson.BsonString;
 
 /** An embedded MongoDB for dead letters, a secret file, metrics and sample events. */
 final class DeliveryFixture implements AutoCloseable {
@@ -76,7 +77,7 @@ final class DeliveryFixture implements AutoCloseable {
     HealthEventDecoder decoder = new HealthEventDecoder(65_536, meters);
     CloudEventMapper mapper = new CloudEventMapper(config.build(), Clock.systemUTC());
     BsonDocument doc = Samples.good().get(0).clone();
-    doc.put("_id", new org.bson.BsonString(id));
+    doc.put("_id", new BsonString(id));
     return mapper.map(((DecodeResult.Decoded) decoder.decode(doc)).event());
   }
 

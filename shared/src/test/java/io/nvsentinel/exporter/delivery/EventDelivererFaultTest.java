@@ -17,11 +17,17 @@ import static org.awaitility.Awaitility.await;
 import com.github.tomakehurst.wiremock.junit5.WireMockExtension;
 import com.github.tomakehurst.wiremock.verification.LoggedRequest;
 import io.nvsentinel.exporter.cloudevent.OutgoingEvent;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicReference;
+import org.awaitility.Awaitility;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -195,7 +201,7 @@ class EventDelivererFaultTest {
               assertThat(letter.attempts()).isEqualTo(1);
               assertThat(letter.documentId()).isEqualTo(event.documentId());
               assertThat(letter.cloudEvent())
-                  .isEqualTo(new String(event.json(), java.nio.charset.StandardCharsets.UTF_8));
+                  .isEqualTo(new String(event.json(), StandardCharsets.UTF_8));
               assertThat(letter.firstAttemptAt()).isBeforeOrEqualTo(letter.lastAttemptAt());
             });
     assertThat(fixture.count("health_events_exporter_events_published", "status", "failure"))
@@ -267,8 +273,7 @@ class EventDelivererFaultTest {
 
       wm.stubFor(post(urlEqualTo(SINK)).willReturn(aResponse().withStatus(202)));
 
-      assertThat(outcome.get(10, java.util.concurrent.TimeUnit.SECONDS))
-          .isInstanceOf(DeliveryOutcome.Delivered.class);
+      assertThat(outcome.get(10, TimeUnit.SECONDS)).isInstanceOf(DeliveryOutcome.Delivered.class);
     } finally {
       pool.shutdownNow();
     }
@@ -303,8 +308,7 @@ class EventDelivererFaultTest {
       wm.resetAll();
       tokenEndpointIssues("token-1", 300);
       wm.stubFor(post(urlEqualTo(SINK)).willReturn(aResponse().withStatus(202)));
-      assertThat(held.get(10, java.util.concurrent.TimeUnit.SECONDS))
-          .isInstanceOf(DeliveryOutcome.Delivered.class);
+      assertThat(held.get(10, TimeUnit.SECONDS)).isInstanceOf(DeliveryOutcome.Delivered.class);
 
       await().atMost(Duration.ofSeconds(10)).until(() -> deadLetters.count() == 0);
       wm.verify(postRequestedFor(urlEqualTo(SINK)).withRequestBody(containing(troubled.id())));
@@ -397,10 +401,9 @@ class EventDelivererFaultTest {
                   deliverer.availability().problem() != null
                       && deliverer.availability().problem().misconfigured());
 
-      java.nio.file.Files.writeString(fixture.config.secretFile, "rotated-secret\n");
+      Files.writeString(fixture.config.secretFile, "rotated-secret\n");
 
-      assertThat(outcome.get(10, java.util.concurrent.TimeUnit.SECONDS))
-          .isInstanceOf(DeliveryOutcome.Delivered.class);
+      assertThat(outcome.get(10, TimeUnit.SECONDS)).isInstanceOf(DeliveryOutcome.Delivered.class);
     } finally {
       pool.shutdownNow();
     }
@@ -440,7 +443,7 @@ class EventDelivererFaultTest {
       await()
           .atMost(Duration.ofSeconds(5))
           .until(() -> deliverer.longestAttemptInProgress().toMillis() >= 500);
-      outcome.get(10, java.util.concurrent.TimeUnit.SECONDS);
+      outcome.get(10, TimeUnit.SECONDS);
     } finally {
       pool.shutdownNow();
     }
@@ -631,7 +634,7 @@ class EventDelivererFaultTest {
     EventDeliverer deliverer = fixture.deliverer();
     ExecutorService pool = Executors.newFixedThreadPool(8);
     try {
-      List<Future<DeliveryOutcome>> futures = new java.util.ArrayList<>();
+      List<Future<DeliveryOutcome>> futures = new ArrayList<>();
       for (int i = 0; i < 200; i++) {
         OutgoingEvent event = fixture.eventWithId("concurrent-" + i);
         futures.add(pool.submit(() -> deliverer.deliver(event)));
@@ -673,9 +676,7 @@ class EventDelivererFaultTest {
     assertThat(sent.subList(3, 6))
         .extracting(LoggedRequest::getBodyAsString)
         .containsExactlyInAnyOrderElementsOf(
-            events.stream()
-                .map(e -> new String(e.json(), java.nio.charset.StandardCharsets.UTF_8))
-                .toList());
+            events.stream().map(e -> new String(e.json(), StandardCharsets.UTF_8)).toList());
   }
 
   @Test
@@ -684,8 +685,7 @@ class EventDelivererFaultTest {
     fixture.config.maxBackoff = Duration.ofSeconds(30);
     wm.stubFor(post(urlEqualTo(SINK)).willReturn(aResponse().withStatus(503)));
     EventDeliverer deliverer = fixture.deliverer();
-    java.util.concurrent.atomic.AtomicReference<Throwable> thrown =
-        new java.util.concurrent.atomic.AtomicReference<>();
+    AtomicReference<Throwable> thrown = new AtomicReference<>();
     Thread worker =
         new Thread(
             () -> {
@@ -696,7 +696,7 @@ class EventDelivererFaultTest {
               }
             });
     worker.start();
-    org.awaitility.Awaitility.await()
+    Awaitility.await()
         .atMost(Duration.ofSeconds(10))
         .until(() -> wm.findAll(postRequestedFor(urlEqualTo(SINK))).size() == 1);
     worker.interrupt();

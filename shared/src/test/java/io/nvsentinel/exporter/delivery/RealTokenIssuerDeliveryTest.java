@@ -1,12 +1,14 @@
 package io.nvsentinel.exporter.delivery;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import io.micrometer.prometheusmetrics.PrometheusConfig;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import io.nvsentinel.exporter.cloudevent.OutgoingEvent;
 import io.nvsentinel.exporter.devstack.ReferenceSink;
 import io.nvsentinel.exporter.devstack.TokenIssuer;
+import java.nio.file.Files;
 import java.time.Duration;
 import java.util.List;
 import org.junit.jupiter.api.AfterAll;
@@ -90,8 +92,8 @@ class RealTokenIssuerDeliveryTest {
   void aWrongClientSecretIsRefusedByTheIssuerAndCounted() throws Exception {
     use(issuer);
     fixture.config.maxRetries = 1;
-    java.nio.file.Files.writeString(fixture.config.secretFile, "wrong-secret");
-    org.assertj.core.api.Assertions.assertThatThrownBy(
+    Files.writeString(fixture.config.secretFile, "wrong-secret");
+    assertThatThrownBy(
             () ->
                 fixture
                     .deliverer()

@@ -3,7 +3,9 @@ package io.nvsentinel.exporter.delivery;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.security.KeyStore;
 import java.util.ArrayList;
+import java.util.Base64;
 import java.util.List;
 
 /** A self-signed certificate for 127.0.0.1 and localhost, made with the JDK's keytool. */
@@ -50,20 +52,19 @@ public record SelfSignedCertificate(Path keystore, String password, Path pem) {
   }
 
   /** The key pair and certificate, as loaded from the keystore. */
-  public java.security.KeyStore.PrivateKeyEntry entry() throws Exception {
-    java.security.KeyStore store = java.security.KeyStore.getInstance("PKCS12");
+  public KeyStore.PrivateKeyEntry entry() throws Exception {
+    KeyStore store = KeyStore.getInstance("PKCS12");
     try (var in = Files.newInputStream(keystore)) {
       store.load(in, password.toCharArray());
     }
-    return (java.security.KeyStore.PrivateKeyEntry)
-        store.getEntry(
-            "sink", new java.security.KeyStore.PasswordProtection(password.toCharArray()));
+    return (KeyStore.PrivateKeyEntry)
+        store.getEntry("sink", new KeyStore.PasswordProtection(password.toCharArray()));
   }
 
   /** Writes the private key as an unencrypted PKCS#8 PEM file. */
   public Path writeKeyPem(Path file) throws Exception {
     String base64 =
-        java.util.Base64.getMimeEncoder(64, "\n".getBytes())
+        Base64.getMimeEncoder(64, "\n".getBytes())
             .encodeToString(entry().getPrivateKey().getEncoded());
     return Files.writeString(
         file, "-----BEGIN PRIVATE KEY-----\n" + base64 + "\n-----END PRIVATE KEY-----\n");

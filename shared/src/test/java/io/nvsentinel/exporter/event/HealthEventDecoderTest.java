@@ -9,6 +9,7 @@ import java.util.Map;
 import org.bson.BsonDocument;
 import org.bson.BsonInt32;
 import org.bson.BsonString;
+import org.bson.BsonValue;
 import org.junit.jupiter.api.Test;
 
 class HealthEventDecoderTest {
@@ -95,7 +96,7 @@ class HealthEventDecoderTest {
     assertThat(repairs("recommendedAction")).isZero();
   }
 
-  private static BsonDocument withAction(org.bson.BsonValue action) {
+  private static BsonDocument withAction(BsonValue action) {
     return new BsonDocument("_id", new BsonString("x"))
         .append("healthevent", new BsonDocument("recommendedAction", action));
   }

@@ -40,15 +40,19 @@ public class ExportFunctions {
       if (conversion instanceof Conversion.Undecodable undecodable) {
         deadLetters.undecodable(undecodable.document(), undecodable.reason());
         return new ExportResult(
-            null, documentId, ExportResult.UNDECODABLE, 0, undecodable.reason());
+            null, documentId, ExportResult.Outcome.UNDECODABLE, 0, undecodable.reason());
       }
       DeliveryOutcome outcome = deliverer.deliver(((Conversion.Converted) conversion).event());
       if (outcome instanceof DeliveryOutcome.DeadLettered dead) {
         return new ExportResult(
-            dead.eventId(), documentId, ExportResult.DEAD_LETTERED, dead.attempts(), dead.reason());
+            dead.eventId(),
+            documentId,
+            ExportResult.Outcome.DEAD_LETTERED,
+            dead.attempts(),
+            dead.reason());
       }
       return new ExportResult(
-          outcome.eventId(), documentId, ExportResult.DELIVERED, outcome.attempts(), null);
+          outcome.eventId(), documentId, ExportResult.Outcome.DELIVERED, outcome.attempts(), null);
     };
   }
 

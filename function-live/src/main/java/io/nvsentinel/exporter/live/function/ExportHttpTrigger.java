@@ -26,6 +26,7 @@ import java.util.concurrent.ThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Function;
 import org.bson.BsonDocument;
+import org.bson.BsonInvalidOperationException;
 import org.bson.BsonValue;
 import org.bson.json.JsonParseException;
 import org.slf4j.Logger;
@@ -109,7 +110,7 @@ public final class ExportHttpTrigger implements SmartLifecycle {
       BsonDocument body;
       try (InputStream in = exchange.getRequestBody()) {
         body = BsonDocument.parse(new String(in.readAllBytes(), StandardCharsets.UTF_8));
-      } catch (JsonParseException | org.bson.BsonInvalidOperationException e) {
+      } catch (JsonParseException | BsonInvalidOperationException e) {
         answer(
             exchange,
             400,

@@ -1,14 +1,27 @@
 package io.nvsentinel.exporter.live.function;
 
-/**
- * How the export of one change ended; what the HTTP trigger answers.
- *
- * @param outcome {@code delivered}, {@code dead-lettered} or {@code undecodable}
- */
-public record ExportResult(
-    String eventId, String documentId, String outcome, int attempts, String reason) {
+import com.fasterxml.jackson.annotation.JsonValue;
+import java.util.Locale;
 
-  public static final String DELIVERED = "delivered";
-  public static final String DEAD_LETTERED = "dead-lettered";
-  public static final String UNDECODABLE = "undecodable";
+/** How the export of one change ended; what the HTTP trigger answers. */
+public record ExportResult(
+    String eventId, String documentId, Outcome outcome, int attempts, String reason) {
+
+  /** The three ways an export is accounted for; each moves the checkpoint past the change. */
+  public enum Outcome {
+    DELIVERED,
+    /** The sink refused the event itself; it waits in the dead letters for a re-drive. */
+    DEAD_LETTERED,
+    /** The stored document could not be made into an event; it is set aside with its reason. */
+    UNDECODABLE;
+
+    /**
+     * As logs and answers spell it: {@code delivered}, {@code dead-lettered}, {@code undecodable}.
+     */
+    @JsonValue
+    @Override
+    public String toString() {
+      return name().toLowerCase(Locale.ROOT).replace('_', '-');
+    }
+  }
 }

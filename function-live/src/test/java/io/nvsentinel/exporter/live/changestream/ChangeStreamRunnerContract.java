@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
 import com.mongodb.MongoCommandException;
+import com.mongodb.MongoSocketReadException;
 import com.mongodb.ServerAddress;
 import com.mongodb.client.MongoChangeStreamCursor;
 import com.mongodb.client.model.changestream.ChangeStreamDocument;
@@ -14,6 +15,7 @@ import io.nvsentinel.exporter.devstack.ReferenceSink;
 import io.nvsentinel.exporter.devstack.TokenIssuer;
 import io.nvsentinel.exporter.event.Samples;
 import io.nvsentinel.exporter.live.config.LiveProperties;
+import io.nvsentinel.exporter.live.function.ChangeEvent;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
@@ -426,12 +428,12 @@ abstract class ChangeStreamRunnerContract {
       Cursor cursor = delegate.open(resumeAfter, startAt);
       return new Cursor() {
         @Override
-        public io.nvsentinel.exporter.live.function.ChangeEvent tryNext() {
+        public ChangeEvent tryNext() {
           if (!dropped && read == after) {
             dropped = true;
-            throw new com.mongodb.MongoSocketReadException("connection reset", new ServerAddress());
+            throw new MongoSocketReadException("connection reset", new ServerAddress());
           }
-          io.nvsentinel.exporter.live.function.ChangeEvent change = cursor.tryNext();
+          ChangeEvent change = cursor.tryNext();
           if (change != null) {
             read++;
           }

@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
 import com.mongodb.MongoCommandException;
+import com.mongodb.MongoSocketReadException;
 import com.mongodb.ServerAddress;
 import io.nvsentinel.exporter.checkpoint.Checkpoint;
 import io.nvsentinel.exporter.checkpoint.GapWindow;
@@ -11,6 +12,7 @@ import io.nvsentinel.exporter.checkpoint.GapWindowStore;
 import io.nvsentinel.exporter.config.ExporterProperties;
 import io.nvsentinel.exporter.devstack.ReferenceSink;
 import io.nvsentinel.exporter.event.Samples;
+import io.nvsentinel.exporter.live.function.ChangeEvent;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
@@ -169,10 +171,9 @@ class RunnerFaultTest {
                       first ? real.open(resumeAfter, startAt) : emptyStream();
                   return new ChangeStreamSource.Cursor() {
                     @Override
-                    public io.nvsentinel.exporter.live.function.ChangeEvent tryNext() {
+                    public ChangeEvent tryNext() {
                       if (first && oldTokens.size() == 5) {
-                        throw new com.mongodb.MongoSocketReadException(
-                            "connection reset", new ServerAddress());
+                        throw new MongoSocketReadException("connection reset", new ServerAddress());
                       }
                       var change = cursor.tryNext();
                       if (change != null && first) {
@@ -206,7 +207,7 @@ class RunnerFaultTest {
   static ChangeStreamSource.Cursor emptyStream() {
     return new ChangeStreamSource.Cursor() {
       @Override
-      public io.nvsentinel.exporter.live.function.ChangeEvent tryNext() {
+      public ChangeEvent tryNext() {
         return null;
       }
 

@@ -125,7 +125,7 @@ final class RunnerHarness implements AutoCloseable {
   ChangeStreamRunner runner(
       LiveProperties live,
       UnaryOperator<ChangeStreamSource> wrap,
-      org.springframework.context.ApplicationEventPublisher events,
+      ApplicationEventPublisher events,
       UnaryOperator<Function<ChangeEvent, ExportResult>> wrapExport) {
     ExporterProperties properties = config.build();
     ChangeStreamSource source =

@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
 import com.mongodb.MongoSocketOpenException;
+import com.mongodb.MongoSocketReadException;
 import com.mongodb.ServerAddress;
 import io.nvsentinel.exporter.devstack.EmbeddedMongo;
 import io.nvsentinel.exporter.live.config.LiveProperties;
@@ -12,6 +13,7 @@ import java.time.Duration;
 import java.util.List;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.CountDownLatch;
+import java.util.function.UnaryOperator;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -45,8 +47,7 @@ class RunnerProbesTest {
     mongo.close();
   }
 
-  ChangeStreamRunner start(
-      java.util.function.UnaryOperator<ChangeStreamSource> source, Duration stuckAfter) {
+  ChangeStreamRunner start(UnaryOperator<ChangeStreamSource> source, Duration stuckAfter) {
     LiveProperties live =
         new LiveProperties(
             2,
@@ -111,8 +112,7 @@ class RunnerProbesTest {
                   @Override
                   public ChangeEvent tryNext() {
                     if (++polls > 3) {
-                      throw new com.mongodb.MongoSocketReadException(
-                          "connection reset", new ServerAddress());
+                      throw new MongoSocketReadException("connection reset", new ServerAddress());
                     }
                     return null;
                   }

@@ -1,7 +1,10 @@
 package io.nvsentinel.exporter.backfill.job;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import com.mongodb.client.MongoClient;
+import com.mongodb.client.MongoClients;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import io.nvsentinel.exporter.cloudevent.CloudEventMapper;
 import io.nvsentinel.exporter.cloudevent.OutgoingEvent;
@@ -16,9 +19,10 @@ import io.nvsentinel.exporter.devstack.TokenIssuer;
 import io.nvsentinel.exporter.event.DecodeResult;
 import io.nvsentinel.exporter.event.HealthEventDecoder;
 import io.nvsentinel.exporter.event.Samples;
-import java.nio.file.Files;
+import java.io.IOException;
 import java.nio.file.Path;
 import java.time.Clock;
+import java.time.Duration;
 import java.util.List;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
@@ -36,7 +40,7 @@ class DeliveringWriterTest {
     try (TokenIssuer issuer = TokenIssuer.start(TokenIssuer.Settings.defaults());
         ReferenceSink sink = ReferenceSink.start(0, issuer, "events:write");
         EmbeddedMongo mongo = EmbeddedMongo.start();
-        var client = com.mongodb.client.MongoClients.create(mongo.connectionString())) {
+        var client = MongoClients.create(mongo.connectionString())) {
       Delivery delivery = new Delivery(issuer, sink, client);
       EventDeliverer deliverer = delivery.deliverer;
       List<OutgoingEvent> events = delivery.events;
@@ -45,7 +49,7 @@ class DeliveringWriterTest {
       ExecutorService pool = Executors.newFixedThreadPool(4);
       try {
         new DeliveringWriter(
-                deliverer, new RateLimiter(10, time, time), pool, java.time.Duration.ofMinutes(1))
+                deliverer, new RateLimiter(10, time, time), pool, Duration.ofMinutes(1))
             .write(new Chunk<>(events));
       } finally {
         pool.shutdownNow();
@@ -62,23 +66,21 @@ class DeliveringWriterTest {
     try (TokenIssuer issuer = TokenIssuer.start(TokenIssuer.Settings.defaults());
         ReferenceSink sink = ReferenceSink.start(0, issuer, "events:write");
         EmbeddedMongo mongo = EmbeddedMongo.start();
-        var client = com.mongodb.client.MongoClients.create(mongo.connectionString())) {
+        var client = MongoClients.create(mongo.connectionString())) {
       Delivery delivery = new Delivery(issuer, sink, client);
-      sink.delay(java.time.Duration.ofSeconds(4));
+      sink.delay(Duration.ofSeconds(4));
       ExecutorService pool = Executors.newFixedThreadPool(2);
       long start = System.nanoTime();
       try {
         DeliveringWriter writer =
             new DeliveringWriter(
-                delivery.deliverer, new RateLimiter(0), pool, java.time.Duration.ofMillis(500));
-        org.assertj.core.api.Assertions.assertThatThrownBy(
-                () -> writer.write(new Chunk<>(delivery.events.subList(0, 1))))
+                delivery.deliverer, new RateLimiter(0), pool, Duration.ofMillis(500));
+        assertThatThrownBy(() -> writer.write(new Chunk<>(delivery.events.subList(0, 1))))
             .hasMessageContaining("did not end within");
       } finally {
         pool.shutdownNow();
       }
-      assertThat(java.time.Duration.ofNanos(System.nanoTime() - start))
-          .isLessThan(java.time.Duration.ofSeconds(3));
+      assertThat(Duration.ofNanos(System.nanoTime() - start)).isLessThan(Duration.ofSeconds(3));
     }
   }
 
@@ -87,13 +89,11 @@ class DeliveringWriterTest {
     final EventDeliverer deliverer;
     final List<OutgoingEvent> events;
 
-    Delivery(TokenIssuer issuer, ReferenceSink sink, com.mongodb.client.MongoClient client)
-        throws java.io.IOException {
+    Delivery(TokenIssuer issuer, ReferenceSink sink, MongoClient client) throws IOException {
       TestProperties config = new TestProperties();
       config.sinkEndpoint = sink.endpoint();
       config.tokenUrl = issuer.tokenUrl();
-      config.secretFile =
-          Files.writeString(dir.resolve("secret"), issuer.settings().clientSecret());
+      config.secretFile = issuer.writeClientSecret(dir);
       ExporterProperties properties = config.build();
       SimpleMeterRegistry meters = new SimpleMeterRegistry();
       DeadLetterStore deadLetters =

@@ -19,8 +19,9 @@ import io.fabric8.kubernetes.api.model.apps.Deployment;
 import io.fabric8.kubernetes.api.model.batch.v1.CronJob;
 import io.fabric8.kubernetes.api.model.batch.v1.Job;
 import io.nvsentinel.exporter.backfill.config.BackfillJobProperties;
-import io.nvsentinel.exporter.config.ExporterConfiguration;
+import io.nvsentinel.exporter.config.DocumentedDefaults;
 import io.nvsentinel.exporter.config.ExporterProperties;
+import io.nvsentinel.exporter.config.ExporterPropertiesAutoConfiguration;
 import io.nvsentinel.exporter.live.config.LiveProperties;
 import java.io.IOException;
 import java.nio.file.Files;
@@ -74,7 +75,7 @@ class HelmChartTest {
             .load("configmap", new ByteArrayResource(yaml.getBytes()))
             .get(0);
     new ApplicationContextRunner()
-        .withConfiguration(AutoConfigurations.of(ExporterConfiguration.class))
+        .withConfiguration(AutoConfigurations.of(ExporterPropertiesAutoConfiguration.class))
         .withUserConfiguration(ApplicationsProperties.class)
         .withInitializer(ctx -> ctx.getEnvironment().getPropertySources().addLast(source))
         // the file the chart mounts at /var/secrets/oidc-client-secret, here
@@ -122,14 +123,7 @@ class HelmChartTest {
         p -> {
           assertThat(p.cluster()).isEqualTo("my-cluster");
           assertThat(p.sink().endpoint()).isEqualTo("https://events.example.com/api/v1/events");
-          assertThat(p.backfill())
-              .isEqualTo(
-                  new ExporterProperties.Backfill(
-                      true, Duration.ofHours(720), 1_000_000, 500, 1000));
-          assertThat(p.failureHandling())
-              .isEqualTo(
-                  new ExporterProperties.FailureHandling(
-                      17, Duration.ofSeconds(1), Duration.ofMinutes(5), 2.0));
+          DocumentedDefaults.assertHeldBy(p);
           assertThat(p.datastore().collection()).isEqualTo("HealthEvents");
         });
   }

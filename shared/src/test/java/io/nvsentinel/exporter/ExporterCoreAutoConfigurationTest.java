@@ -3,7 +3,7 @@ package io.nvsentinel.exporter;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.nvsentinel.exporter.cloudevent.CloudEventMapper;
-import io.nvsentinel.exporter.config.ExporterConfiguration;
+import io.nvsentinel.exporter.config.ExporterPropertiesAutoConfiguration;
 import io.nvsentinel.exporter.delivery.DeadLetterStore;
 import io.nvsentinel.exporter.delivery.EventDeliverer;
 import io.nvsentinel.exporter.event.HealthEventDecoder;
@@ -18,7 +18,7 @@ import org.springframework.boot.test.system.CapturedOutput;
 import org.springframework.boot.test.system.OutputCaptureExtension;
 
 @ExtendWith(OutputCaptureExtension.class)
-class ExporterCoreConfigurationTest {
+class ExporterCoreAutoConfigurationTest {
 
   @TempDir Path tmp;
 
@@ -28,7 +28,8 @@ class ExporterCoreConfigurationTest {
     Path secret = Files.writeString(tmp.resolve("secret"), "super-secret-value");
     new ApplicationContextRunner()
         .withConfiguration(
-            AutoConfigurations.of(ExporterConfiguration.class, ExporterCoreConfiguration.class))
+            AutoConfigurations.of(
+                ExporterPropertiesAutoConfiguration.class, ExporterCoreAutoConfiguration.class))
         .withPropertyValues(
             "exporter.metadata.cluster=c",
             "exporter.sink.endpoint=https://sink.example/api/v1/events",

@@ -9,7 +9,7 @@ import org.springframework.validation.Validator;
 /** Binds and validates {@code exporter.*} in every application that has the shared core. */
 @AutoConfiguration
 @EnableConfigurationProperties(ExporterProperties.class)
-public class ExporterConfiguration {
+public class ExporterPropertiesAutoConfiguration {
 
   @Bean
   @ConfigurationPropertiesBinding

@@ -6,8 +6,8 @@ import io.fabric8.kubernetes.api.model.PersistentVolumeClaim;
 import io.fabric8.kubernetes.api.model.batch.v1.CronJob;
 import io.fabric8.kubernetes.api.model.batch.v1.Job;
 import io.nvsentinel.exporter.backfill.config.BackfillJobProperties;
-import io.nvsentinel.exporter.config.ExporterConfiguration;
 import io.nvsentinel.exporter.config.ExporterProperties;
+import io.nvsentinel.exporter.config.ExporterPropertiesAutoConfiguration;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -93,7 +93,7 @@ class PlainManifestsTest {
             .load("k8s", new FileSystemResource(DIR.resolve("application.yaml")))
             .get(0);
     new ApplicationContextRunner()
-        .withConfiguration(AutoConfigurations.of(ExporterConfiguration.class))
+        .withConfiguration(AutoConfigurations.of(ExporterPropertiesAutoConfiguration.class))
         .withUserConfiguration(JobProperties.class)
         .withInitializer(ctx -> ctx.getEnvironment().getPropertySources().addLast(source))
         .withPropertyValues(
@@ -116,8 +116,7 @@ class PlainManifestsTest {
   @ValueSource(strings = {"function-live", "job-backfill"})
   void theImagesEndTheJvmOnOutOfMemoryRatherThanLimpOn(String module) throws Exception {
     String dockerfile =
-        java.nio.file.Files.readString(
-            Path.of("..", module, "Dockerfile").toAbsolutePath().normalize());
+        Files.readString(Path.of("..", module, "Dockerfile").toAbsolutePath().normalize());
     assertThat(dockerfile.lines().filter(line -> line.startsWith("ENTRYPOINT")))
         .singleElement()
         .asString()

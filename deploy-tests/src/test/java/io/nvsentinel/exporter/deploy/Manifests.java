@@ -2,6 +2,7 @@ package io.nvsentinel.exporter.deploy;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import io.fabric8.kubernetes.api.model.GenericKubernetesResource;
 import io.fabric8.kubernetes.api.model.HasMetadata;
 import io.fabric8.kubernetes.api.model.KubernetesResource;
 import io.fabric8.kubernetes.client.utils.KubernetesSerialization;
@@ -36,7 +37,7 @@ final class Manifests {
       Object parsed = SERIALIZATION.unmarshal(document);
       assertThat(parsed).as(document).isInstanceOf(HasMetadata.class);
       HasMetadata resource = (HasMetadata) parsed;
-      if (!(resource instanceof io.fabric8.kubernetes.api.model.GenericKubernetesResource)) {
+      if (!(resource instanceof GenericKubernetesResource)) {
         assertStrict(
             resource,
             resource.getKind() + "/" + resource.getMetadata().getName(),

@@ -8,8 +8,8 @@ import io.nvsentinel.exporter.checkpoint.GapWindowStore;
 import io.nvsentinel.exporter.cloudevent.CloudEventMapper;
 import io.nvsentinel.exporter.cloudevent.EventConverter;
 import io.nvsentinel.exporter.config.ClientSecret;
-import io.nvsentinel.exporter.config.ExporterConfiguration;
 import io.nvsentinel.exporter.config.ExporterProperties;
+import io.nvsentinel.exporter.config.ExporterPropertiesAutoConfiguration;
 import io.nvsentinel.exporter.datastore.DatastoreClients;
 import io.nvsentinel.exporter.delivery.DeadLetterRedrive;
 import io.nvsentinel.exporter.delivery.DeadLetterStore;
@@ -25,8 +25,8 @@ import org.springframework.context.annotation.Bean;
  * The shared core as beans, for both applications: decoding, mapping, dead letters and delivery,
  * over one MongoDB client for the datastore.
  */
-@AutoConfiguration(after = ExporterConfiguration.class)
-public class ExporterCoreConfiguration {
+@AutoConfiguration(after = ExporterPropertiesAutoConfiguration.class)
+public class ExporterCoreAutoConfiguration {
 
   @Bean
   @ConditionalOnMissingBean
