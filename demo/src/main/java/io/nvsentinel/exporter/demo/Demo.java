@@ -4,13 +4,16 @@ import com.mongodb.client.MongoClient;
 import com.mongodb.client.MongoClients;
 import com.mongodb.client.MongoCollection;
 import io.nvsentinel.exporter.backfill.BackfillApplication;
+import io.nvsentinel.exporter.checkpoint.CheckpointStore;
 import io.nvsentinel.exporter.cloudevent.EventIds;
+import io.nvsentinel.exporter.config.ExporterProperties;
 import io.nvsentinel.exporter.devstack.DemoHistory;
 import io.nvsentinel.exporter.devstack.EmbeddedMongo;
 import io.nvsentinel.exporter.devstack.ReferenceSink;
 import io.nvsentinel.exporter.devstack.StackSettings;
 import io.nvsentinel.exporter.devstack.TokenIssuer;
 import io.nvsentinel.exporter.live.LiveExporterApplication;
+import java.io.PrintStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -41,7 +44,8 @@ import org.springframework.context.ConfigurableApplicationContext;
  * <p>Options: {@code --history=N} stored events (2000), {@code --rate=N} new events per second
  * (20), {@code --seconds=N} of new events (30), {@code --outage-seconds=N} the sink fails in the
  * middle of the live phase (0), {@code --sink-port=N} (8090), {@code --exit} exit after the
- * summary.
+ * summary, {@code --verbose} the applications' logs on the terminal rather than in {@code demo.log}
+ * of the demo's work directory.
  */
 public final class Demo {
 
@@ -112,31 +116,51 @@ public final class Demo {
   }
 
   private final Options options;
+  private final PrintStream out;
   private final List<AutoCloseable> open = new ArrayList<>();
   private ReferenceSink sink;
   private ConfigurableApplicationContext live;
 
   public Demo(Options options) {
+    this(options, System.out);
+  }
+
+  /** A demo that says what it does on {@code out}. */
+  public Demo(Options options, PrintStream out) {
     this.options = options;
+    this.out = out;
   }
 
   public static void main(String[] args) throws Exception {
     Options options = Options.parse(args);
-    Demo demo = new Demo(options);
-    Summary summary;
+    DemoConsole console =
+        List.of(args).contains("--verbose")
+            ? DemoConsole.verbose()
+            : DemoConsole.divertTo(options.workDir().resolve("demo.log"));
+    PrintStream out = console.terminal();
+    if (console.logFile() != null) {
+      out.println(
+          "[demo] the applications' logs: " + console.logFile() + " (--verbose shows them here)");
+    }
+    Demo demo = new Demo(options, out);
+    Summary summary = null;
     try {
       summary = demo.run();
-      System.out.println(summary.render());
+      out.println(summary.render());
       if (!options.exit()) {
-        System.out.println("The sink's live page: " + demo.sink.pageUrl() + "  (Ctrl-C to stop)");
+        out.println("The sink's live page: " + demo.sink.pageUrl() + "  (Ctrl-C to stop)");
         CountDownLatch stopped = new CountDownLatch(1);
         Runtime.getRuntime().addShutdownHook(new Thread(stopped::countDown));
         stopped.await();
       }
+    } catch (Exception e) {
+      out.println(
+          "[demo] failed: " + e + (console.logFile() == null ? "" : "; see " + console.logFile()));
+      e.printStackTrace();
     } finally {
       demo.close();
     }
-    System.exit(summary.complete() ? 0 : 1);
+    System.exit(summary != null && summary.complete() ? 0 : 1);
   }
 
   /** Runs the demo up to its summary; the stack stays up until {@link #close()}. */
@@ -176,8 +200,14 @@ public final class Demo {
                         "server.port", String.valueOf(options.livePort()),
                         "exporter.live.startOverlap", "0s",
                         "logging.structured.format.console", "",
-                        "logging.level.root", "WARN")));
-    say("live exporter started; it stored the backfill cutoff");
+                        "logging.level.root", "WARN",
+                        "logging.level.io.nvsentinel.exporter", "INFO")));
+    Instant cutoff =
+        live.getBean(CheckpointStore.class)
+            .backfillCutoff(live.getBean(ExporterProperties.class).resumeToken().clientName())
+            .orElseThrow();
+    sink.series().backfillCutoff(cutoff);
+    say("live exporter started; it stored the backfill cutoff " + cutoff);
 
     Map<String, String> backfill =
         new LinkedHashMap<>(
@@ -237,7 +267,7 @@ public final class Demo {
             insertedAt.put(id(doc), Instant.now());
             events.insertOne(doc);
           } catch (RuntimeException e) {
-            System.err.println("insert failed: " + e);
+            say("insert failed: " + e);
           } finally {
             done.countDown();
           }
@@ -345,8 +375,8 @@ public final class Demo {
     }
   }
 
-  private static void say(String line) {
-    System.out.println("[demo] " + line);
+  private void say(String line) {
+    out.println("[demo] " + line);
   }
 
   private <T extends AutoCloseable> T track(T resource) {
@@ -363,7 +393,7 @@ public final class Demo {
       try {
         resource.close();
       } catch (Exception e) {
-        System.err.println("closing " + resource + ": " + e);
+        say("closing " + resource + ": " + e);
       }
     }
   }

@@ -14,9 +14,10 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * The sink's live page in a real headless Chromium: it loads, runs its script, polls the sink and
- * shows the same numbers the sink counts. Skipped, saying so, where no Chromium is installed
- * ({@code .ci/run} installs Debian's chromium so CI always runs it).
+ * The sink's live page in a real headless Chromium: it loads, runs its script, polls the sink,
+ * shows the same numbers the sink counts and draws its chart with the library the sink serves.
+ * Skipped, saying so, where no Chromium is installed ({@code .ci/run} installs Debian's chromium so
+ * CI always runs it).
  */
 class SinkPageTest {
 
@@ -62,6 +63,10 @@ class SinkPageTest {
       assertThat(Integer.parseInt(refreshes.group(1)))
           .as("it keeps polling")
           .isGreaterThanOrEqualTo(2);
+      Matcher chart = Pattern.compile("data-chart-points=\"(\\d+)\"").matcher(dom);
+      assertThat(chart.find()).as("the chart library loaded from the sink and drew").isTrue();
+      assertThat(Integer.parseInt(chart.group(1))).isEqualTo(120);
+      assertThat(dom).contains("class=\"uplot").containsPattern("id=\"p99\">\\d+ ms<");
       String newest = sink.accepted().get(sink.accepted().size() - 1).id();
       assertThat(dom).contains(newest).contains("gpu-node-");
     } finally {

@@ -9,10 +9,13 @@ import java.net.InetSocketAddress;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.time.Instant;
+import java.time.format.DateTimeParseException;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.Collection;
 import java.util.List;
 import java.util.Map;
+import java.util.Properties;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.CountDownLatch;
@@ -58,9 +61,9 @@ public final class ReferenceSink implements AutoCloseable {
   private final Map<String, Received> bySourceAndId = new ConcurrentHashMap<>();
   private final Map<String, AtomicInteger> deliveriesBySourceAndId = new ConcurrentHashMap<>();
   private final ConcurrentLinkedQueue<Received> accepted = new ConcurrentLinkedQueue<>();
+  private final ArrivalSeries series = new ArrivalSeries();
   private final Map<Integer, AtomicInteger> answered = new ConcurrentHashMap<>();
   private final AtomicLong duplicates = new AtomicLong();
-  private final ConcurrentLinkedQueue<Long> arrivals = new ConcurrentLinkedQueue<>();
   private final AtomicInteger scriptedFailures = new AtomicInteger();
   private final AtomicLong acceptBudget = new AtomicLong(Long.MAX_VALUE);
   private final AtomicInteger scriptedStatus = new AtomicInteger(503);
@@ -96,6 +99,7 @@ public final class ReferenceSink implements AutoCloseable {
     server.createContext(PATH, sink::handle);
     server.createContext("/stats", sink::stats);
     server.createContext("/faults", sink::faults);
+    server.createContext("/assets/", sink::asset);
     server.createContext("/", sink::page);
     server.setExecutor(executor);
     server.start();
@@ -285,18 +289,27 @@ public final class ReferenceSink implements AutoCloseable {
       bySourceAndId.put(key, received);
     }
     accepted.add(received);
-    arrivals.add(System.nanoTime());
-    while (arrivals.size() > 100_000) {
-      arrivals.poll();
-    }
+    series.arrived(received.at(), eventTime(event));
     return new Answer(202, "{\"status\":\"accepted\"}");
   }
 
-  /** Accepted events per second over the last five seconds. */
+  private static Instant eventTime(JsonNode event) {
+    try {
+      return Instant.parse(event.path("time").asString(""));
+    } catch (DateTimeParseException e) {
+      return null;
+    }
+  }
+
+  /** Per-second arrivals (live vs backfill) and live latency, as the live page draws them. */
+  public ArrivalSeries series() {
+    return series;
+  }
+
+  /** Accepted events per second over the last five whole seconds. */
   public double ratePerSecond() {
-    long since = System.nanoTime() - 5_000_000_000L;
-    long recent = arrivals.stream().filter(t -> t >= since).count();
-    return recent / 5.0;
+    ArrivalSeries.Window last = series.window(Instant.now(), 5);
+    return (Arrays.stream(last.live()).sum() + Arrays.stream(last.backfill()).sum()) / 5.0;
   }
 
   /** How many requests were refused, whatever the status. */
@@ -315,6 +328,22 @@ public final class ReferenceSink implements AutoCloseable {
       body.put("duplicates", duplicates.get());
       body.put("refused", refused());
       body.put("ratePerSecond", ratePerSecond());
+      ArrivalSeries.Window window = series.window(Instant.now(), 120);
+      var chart = body.putObject("series");
+      var seconds = chart.putArray("seconds");
+      var live = chart.putArray("live");
+      var backfill = chart.putArray("backfill");
+      for (int i = 0; i < window.seconds().length; i++) {
+        seconds.add(window.seconds()[i]);
+        live.add(window.live()[i]);
+        backfill.add(window.backfill()[i]);
+      }
+      ArrivalSeries.Latency latency = series.latency();
+      body.putObject("latencyMillis")
+          .put("count", latency.count())
+          .put("p50", latency.p50())
+          .put("p90", latency.p90())
+          .put("p99", latency.p99());
       var last = body.putArray("last");
       List<Received> all = accepted();
       for (int i = all.size() - 1; i >= Math.max(0, all.size() - 20); i--) {
@@ -369,6 +398,48 @@ public final class ReferenceSink implements AutoCloseable {
       try (OutputStream out = exchange.getResponseBody()) {
         out.write(html);
       }
+    }
+  }
+
+  /** The charting library, from its webjar on the class path: the page needs no network. */
+  private void asset(HttpExchange exchange) throws IOException {
+    try (exchange) {
+      String name = exchange.getRequestURI().getPath().substring("/assets/".length());
+      String type =
+          switch (name) {
+            case "uPlot.iife.min.js" -> "text/javascript";
+            case "uPlot.min.css" -> "text/css";
+            default -> null;
+          };
+      byte[] bytes = type == null ? null : webjarFile("uplot", "dist/" + name);
+      if (bytes == null) {
+        exchange.sendResponseHeaders(404, -1);
+        return;
+      }
+      exchange.getResponseHeaders().set("Content-Type", type + "; charset=utf-8");
+      exchange.getResponseHeaders().set("Cache-Control", "max-age=3600");
+      exchange.sendResponseHeaders(200, bytes.length);
+      try (OutputStream out = exchange.getResponseBody()) {
+        out.write(bytes);
+      }
+    }
+  }
+
+  private static byte[] webjarFile(String artifact, String path) throws IOException {
+    ClassLoader loader = ReferenceSink.class.getClassLoader();
+    Properties pom = new Properties();
+    try (InputStream in =
+        loader.getResourceAsStream(
+            "META-INF/maven/org.webjars.npm/" + artifact + "/pom.properties")) {
+      if (in == null) {
+        return null;
+      }
+      pom.load(in);
+    }
+    String resource =
+        "META-INF/resources/webjars/" + artifact + "/" + pom.getProperty("version") + "/" + path;
+    try (InputStream in = loader.getResourceAsStream(resource)) {
+      return in == null ? null : in.readAllBytes();
     }
   }
 

@@ -8,6 +8,7 @@ import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
+import java.time.Instant;
 import java.util.Base64;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -103,5 +104,37 @@ class ReferenceSinkTest {
     assertThat(post(bearer, ReferenceSink.CONTENT_TYPE, event("f"))).isEqualTo(503);
     assertThat(post(bearer, ReferenceSink.CONTENT_TYPE, event("f"))).isEqualTo(503);
     assertThat(post(bearer, ReferenceSink.CONTENT_TYPE, event("f"))).isEqualTo(202);
+  }
+
+  @Test
+  void theLivePageGetsItsChartLibraryAndSeriesFromTheSinkItself() throws Exception {
+    String bearer = "Bearer " + token("events:write");
+    String timed =
+        event("charted").replace("\"data\"", "\"time\":\"" + Instant.now() + "\",\"data\"");
+    assertThat(post(bearer, ReferenceSink.CONTENT_TYPE, timed)).isEqualTo(202);
+
+    HttpResponse<String> page = get("/");
+    HttpResponse<String> library = get("/assets/uPlot.iife.min.js");
+    HttpResponse<String> style = get("/assets/uPlot.min.css");
+    assertThat(page.body()).contains("assets/uPlot.iife.min.js").contains("id=\"chart\"");
+    assertThat(library.statusCode()).isEqualTo(200);
+    assertThat(library.headers().firstValue("Content-Type"))
+        .hasValueSatisfying(t -> assertThat(t).startsWith("text/javascript"));
+    assertThat(library.body()).contains("uPlot");
+    assertThat(style.statusCode()).isEqualTo(200);
+    assertThat(get("/assets/../sink-page.html").statusCode()).isEqualTo(404);
+    assertThat(get("/assets/other.js").statusCode()).isEqualTo(404);
+
+    var stats = JsonMapper.builder().build().readTree(get("/stats").body());
+    assertThat(stats.path("series").path("seconds").size()).isEqualTo(120);
+    assertThat(stats.path("series").path("live").size()).isEqualTo(120);
+    assertThat(stats.path("series").path("backfill").size()).isEqualTo(120);
+    assertThat(stats.path("latencyMillis").path("count").asInt()).isGreaterThanOrEqualTo(1);
+  }
+
+  static HttpResponse<String> get(String path) throws Exception {
+    return http.send(
+        HttpRequest.newBuilder(URI.create(sink.pageUrl().replaceAll("/$", "") + path)).build(),
+        HttpResponse.BodyHandlers.ofString());
   }
 }

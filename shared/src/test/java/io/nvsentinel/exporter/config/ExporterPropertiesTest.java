@@ -10,6 +10,7 @@ import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
 import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
@@ -19,6 +20,8 @@ import org.springframework.boot.context.properties.bind.validation.BindValidatio
 import org.springframework.boot.env.YamlPropertySourceLoader;
 import org.springframework.boot.test.context.assertj.AssertableApplicationContext;
 import org.springframework.boot.test.context.runner.ApplicationContextRunner;
+import org.springframework.boot.test.system.CapturedOutput;
+import org.springframework.boot.test.system.OutputCaptureExtension;
 import org.springframework.core.env.PropertySource;
 import org.springframework.core.io.ClassPathResource;
 import org.springframework.validation.BeanPropertyBindingResult;
@@ -76,6 +79,16 @@ class ExporterPropertiesTest {
               DocumentedDefaults.assertHeldBy(p);
               assertThat(p.datastore().database()).isEqualTo("nvsentinel");
             });
+  }
+
+  @Test
+  @ExtendWith(OutputCaptureExtension.class)
+  void bindingStartsWithoutAPostProcessorWarning(CapturedOutput output) {
+    runner().run(context -> assertThat(context).hasNotFailed());
+
+    // every application printed this twice on every start; a newcomer took it for a fault
+    assertThat(output)
+        .doesNotContain("is not eligible for getting processed by all BeanPostProcessors");
   }
 
   @Test

@@ -280,7 +280,7 @@ public final class ChangeStreamRunner implements SmartLifecycle {
     return running;
   }
 
-  /** Whether the stream is open; what readiness reports, with the sink's availability. */
+  /** Whether the stream is open now (readiness reads the same state from {@link LiveProbes}). */
   boolean streamOpen() {
     return probes.streamOpen();
   }
