@@ -83,10 +83,18 @@ exporter:
     uri: {{ .Values.mongodb.uri | quote }}
     database: {{ .Values.mongodb.database | quote }}
     collection: {{ .Values.mongodb.collection | quote }}
-  {{- with $e.live }}
   live:
+    metricsPort: {{ include "event-exporter.metricsPort" . }}
+    {{- with omit (default dict $e.live) "metricsPort" }}
     {{- toYaml . | nindent 4 }}
-  {{- end }}
+    {{- end }}
+{{- end -}}
+
+{{/* The port of /metrics and /healthz: the umbrella's global.metricsPort when set, as in every
+NVSentinel subchart, else metrics.port. */}}
+{{- define "event-exporter.metricsPort" -}}
+{{- $global := default dict .Values.global -}}
+{{- int (default .Values.metrics.port $global.metricsPort) -}}
 {{- end -}}
 
 {{/* Pod and container security: non-root, read-only, no capabilities. */}}

@@ -82,7 +82,8 @@ public final class LiveBenchmark {
               Duration.ofMinutes(2),
               false,
               8081,
-              null);
+              null,
+              0);
       runner =
           LiveRunnerWiring.runner(
               new MongoChangeStreamSource(client, properties.datastore(), live.operationTypes()),

@@ -198,6 +198,7 @@ public final class Demo {
                     exporter,
                     Map.of(
                         "server.port", String.valueOf(options.livePort()),
+                        "exporter.live.metricsPort", "0",
                         "exporter.live.startOverlap", "0s",
                         "logging.structured.format.console", "",
                         "logging.level.root", "WARN",

@@ -59,6 +59,7 @@ final class FaultStack implements AutoCloseable {
     this.secret = issuer.writeClientSecret(dir);
     properties.putAll(StackSettings.exporter("fault-cluster", sink, issuer, mongo, secret));
     properties.put("server.port", "0");
+    properties.put("exporter.live.metricsPort", "0");
     properties.put("logging.structured.format.console", "");
     properties.put("exporter.failureHandling.initialBackoff", "20ms");
     properties.put("exporter.failureHandling.maxBackoff", "200ms");

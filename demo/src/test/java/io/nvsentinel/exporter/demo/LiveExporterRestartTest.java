@@ -52,6 +52,7 @@ class LiveExporterRestartTest {
     command.addAll(
         List.of(
             "--server.port=0",
+            "--exporter.live.metricsPort=0",
             "--spring.autoconfigure.exclude=" + StackSettings.NOT_THE_EXPORTERS,
             "--logging.structured.format.console=",
             "--exporter.metadata.cluster=demo-cluster",

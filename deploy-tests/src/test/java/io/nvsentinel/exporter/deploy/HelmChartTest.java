@@ -266,14 +266,17 @@ class HelmChartTest {
   }
 
   @Test
-  void theDeploymentIsSecureByDefaultWithTheSecretMountedAndProbesOnTheActuator() {
+  void theDeploymentIsSecureByDefaultWithTheSecretMountedAndTheProbesWired() {
     Manifests manifests = Manifests.parse(render("required"));
     Deployment deployment = manifests.one(Deployment.class);
     assertThat(deployment.getSpec().getReplicas()).isEqualTo(1);
     PodSpec pod = deployment.getSpec().getTemplate().getSpec();
     assertSecure(pod);
     Container container = pod.getContainers().get(0);
-    assertThat(container.getLivenessProbe().getHttpGet().getPath()).isEqualTo("/livez");
+    assertThat(container.getLivenessProbe().getHttpGet().getPath()).isEqualTo("/healthz");
+    assertThat(container.getLivenessProbe().getHttpGet().getPort().getStrVal())
+        .isEqualTo("metrics");
+    assertThat(container.getStartupProbe().getHttpGet().getPath()).isEqualTo("/healthz");
     assertThat(container.getReadinessProbe().getHttpGet().getPath()).isEqualTo("/readyz");
     assertThat(container.getResources().getLimits())
         .containsEntry("cpu", new Quantity("1"))
@@ -288,6 +291,41 @@ class HelmChartTest {
     assertThat(manifests.one(Service.class).getSpec().getPublishNotReadyAddresses())
         .as("metrics stay scrapeable while the exporter is not ready (sink or datastore out)")
         .isTrue();
+  }
+
+  @Test
+  void metricsAreServedOnThePortNamedMetricsThatTheUmbrellaScrapes() throws IOException {
+    String rendered = render(t -> t.set("metrics.serviceMonitor.enabled", "true"), "required");
+    assertMetricsPort(Manifests.parse(rendered), 2112);
+    assertThat(rendered)
+        .as("the ServiceMonitor scrapes what the umbrella's PodMonitor does")
+        .contains("kind: ServiceMonitor")
+        .containsPattern("- port: metrics\\s+path: /metrics");
+
+    // the umbrella's global.metricsPort wins over the chart's own value, as in its other subcharts
+    Manifests umbrella =
+        Manifests.parse(
+            render(
+                t -> t.set("global.metricsPort", "9400").set("metrics.port", "9500"), "required"));
+    assertMetricsPort(umbrella, 9400);
+    bindsWithTheApplications(umbrella, p -> {});
+    assertThat(umbrella.one(ConfigMap.class).getData().get("application.yaml"))
+        .contains("metricsPort: 9400");
+  }
+
+  private static void assertMetricsPort(Manifests manifests, int port) {
+    Container container =
+        manifests.one(Deployment.class).getSpec().getTemplate().getSpec().getContainers().get(0);
+    assertThat(container.getPorts())
+        .filteredOn(p -> "metrics".equals(p.getName()))
+        .singleElement()
+        .satisfies(p -> assertThat(p.getContainerPort()).isEqualTo(port));
+    assertThat(manifests.one(Service.class).getSpec().getPorts())
+        .filteredOn(p -> "metrics".equals(p.getName()))
+        .singleElement()
+        .satisfies(p -> assertThat(p.getPort()).isEqualTo(port));
+    assertThat(manifests.one(ConfigMap.class).getData().get("application.yaml"))
+        .contains("metricsPort: " + port);
   }
 
   @Test

@@ -2,6 +2,7 @@ package io.nvsentinel.exporter.live;
 
 import com.mongodb.client.MongoClient;
 import io.micrometer.core.instrument.MeterRegistry;
+import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import io.nvsentinel.exporter.checkpoint.CheckpointStore;
 import io.nvsentinel.exporter.checkpoint.GapWindowStore;
 import io.nvsentinel.exporter.config.ExporterProperties;
@@ -18,11 +19,13 @@ import io.nvsentinel.exporter.live.function.ChangeEvent;
 import io.nvsentinel.exporter.live.function.ExportFunctions;
 import io.nvsentinel.exporter.live.function.ExportHttpTrigger;
 import io.nvsentinel.exporter.live.function.ExportResult;
+import io.nvsentinel.exporter.live.metrics.MetricsPort;
 import java.time.Clock;
 import java.util.function.Function;
 import org.bson.BsonDocument;
 import org.springframework.boot.autoconfigure.condition.ConditionalOnMissingBean;
 import org.springframework.boot.autoconfigure.condition.ConditionalOnProperty;
+import org.springframework.boot.availability.ApplicationAvailability;
 import org.springframework.boot.context.properties.EnableConfigurationProperties;
 import org.springframework.cloud.function.context.FunctionCatalog;
 import org.springframework.context.ApplicationEventPublisher;
@@ -62,6 +65,12 @@ class LiveConfiguration {
         live.httpTriggerPort(),
         live.workers(),
         live.maxInFlight());
+  }
+
+  @Bean
+  MetricsPort metricsPort(
+      PrometheusMeterRegistry registry, ApplicationAvailability availability, LiveProperties live) {
+    return new MetricsPort(registry, availability, live.metricsPort());
   }
 
   @Bean

@@ -14,10 +14,12 @@ import io.nvsentinel.exporter.devstack.ReferenceSink;
 import io.nvsentinel.exporter.devstack.StackSettings;
 import io.nvsentinel.exporter.devstack.TokenIssuer;
 import io.nvsentinel.exporter.event.Samples;
+import io.nvsentinel.exporter.live.config.LiveProperties;
 import io.nvsentinel.exporter.live.function.ChangeEvent;
 import io.nvsentinel.exporter.live.function.ExportFunctions;
 import io.nvsentinel.exporter.live.function.ExportHttpTrigger;
 import io.nvsentinel.exporter.live.function.ExportResult;
+import io.nvsentinel.exporter.live.metrics.MetricsPort;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
@@ -41,6 +43,7 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
+import org.springframework.boot.context.properties.bind.Binder;
 import org.springframework.boot.web.server.context.WebServerApplicationContext;
 import org.springframework.cloud.function.context.FunctionCatalog;
 import org.springframework.context.ConfigurableApplicationContext;
@@ -86,6 +89,7 @@ class LiveExporterApplicationTest {
     Path secret = issuer.writeClientSecret(tmp);
     Map<String, String> properties = new LinkedHashMap<>();
     properties.put("server.port", "0");
+    properties.put("exporter.live.metricsPort", "0");
     properties.putAll(StackSettings.exporter("test-cluster", sink, issuer, mongo, secret));
     properties.put("logging.structured.format.console", "");
     properties.put("exporter.failureHandling.initialBackoff", "5ms");
@@ -159,6 +163,36 @@ class LiveExporterApplicationTest {
         .contains("health_events_exporter_events_in_flight")
         .contains("health_events_exporter_transform_errors_total")
         .contains("change_stream_resume_token_recoveries_total");
+  }
+
+  @Test
+  void metricsAndHealthAreWhereNVSentinelsUmbrellaChartLooks() throws Exception {
+    ConfigurableApplicationContext app = start();
+    await()
+        .atMost(Duration.ofSeconds(20))
+        .until(() -> get(url(app, "/actuator/health/liveness")).statusCode() == 200);
+    String port = String.valueOf(app.getBean(MetricsPort.class).port());
+
+    HttpResponse<String> metrics = get("http://127.0.0.1:" + port + "/metrics");
+    HttpResponse<String> healthz = get("http://127.0.0.1:" + port + "/healthz");
+
+    assertThat(metrics.statusCode()).isEqualTo(200);
+    assertThat(metrics.headers().firstValue("Content-Type"))
+        .hasValue("text/plain; version=0.0.4; charset=utf-8");
+    assertThat(metrics.body())
+        .contains("health_events_exporter_events_received_total")
+        .contains("health_events_exporter_resume_token_update_timestamp");
+    assertThat(healthz.statusCode()).isEqualTo(200);
+    assertThat(get("http://127.0.0.1:" + port + "/other").statusCode()).isEqualTo(404);
+    // the actuator paths stay where they were
+    assertThat(get(url(app, "/actuator/prometheus")).body())
+        .contains("health_events_exporter_events_received_total");
+  }
+
+  @Test
+  void theMetricsPortDefaultsToTheUmbrellasMetricsPort() {
+    assertThat(new Binder().bindOrCreate("exporter.live", LiveProperties.class).metricsPort())
+        .isEqualTo(2112);
   }
 
   @Test

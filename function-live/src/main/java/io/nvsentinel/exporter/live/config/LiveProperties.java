@@ -1,5 +1,6 @@
 package io.nvsentinel.exporter.live.config;
 
+import jakarta.validation.constraints.Max;
 import jakarta.validation.constraints.Min;
 import jakarta.validation.constraints.NotEmpty;
 import java.nio.file.Path;
@@ -28,6 +29,8 @@ import org.springframework.validation.annotation.Validated;
  * @param httpTriggerPort the port of {@code POST /export}, apart from the metrics and probes
  * @param httpTriggerTokenFile file holding the bearer token callers of {@code POST /export}
  *     present; required when the trigger is on
+ * @param metricsPort where {@code /metrics} and {@code /healthz} listen for NVSentinel's umbrella
+ *     chart (its {@code global.metricsPort}); 0 picks a free port
  */
 @Validated
 @ConfigurationProperties("exporter.live")
@@ -45,7 +48,12 @@ public record LiveProperties(
     @DurationMin(seconds = 1, message = AT_LEAST_A_SECOND) @DefaultValue("2m") Duration stuckAfter,
     @DefaultValue("false") boolean httpTrigger,
     @DefaultValue("8081") int httpTriggerPort,
-    Path httpTriggerTokenFile) {
+    Path httpTriggerTokenFile,
+    @Min(value = 0, message = PORT) @Max(value = 65535, message = PORT) @DefaultValue("2112")
+        int metricsPort) {
+
+  static final String PORT =
+      "must be a port from 1 to 65535 (or 0 for any free one), got ${validatedValue}";
 
   static final String POSITIVE = "must be a positive duration such as 1s, got ${validatedValue}";
   static final String NOT_NEGATIVE = "must not be negative, got ${validatedValue}";

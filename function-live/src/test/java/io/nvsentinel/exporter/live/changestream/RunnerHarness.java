@@ -77,7 +77,8 @@ final class RunnerHarness implements AutoCloseable {
         Duration.ofMinutes(2),
         false,
         8081,
-        null);
+        null,
+        0);
   }
 
   /** The delivery stack, built once from the configuration as it stands at the first call. */

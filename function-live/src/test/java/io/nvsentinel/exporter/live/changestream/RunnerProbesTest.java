@@ -60,7 +60,8 @@ class RunnerProbesTest {
             stuckAfter,
             false,
             8081,
-            null);
+            null,
+            0);
     runner =
         harness.runner(
             live,

@@ -1,0 +1,118 @@
+package io.nvsentinel.exporter.live.metrics;
+
+import com.sun.net.httpserver.HttpExchange;
+import com.sun.net.httpserver.HttpServer;
+import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
+import java.io.IOException;
+import java.io.OutputStream;
+import java.net.InetSocketAddress;
+import java.nio.charset.StandardCharsets;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import org.springframework.boot.availability.ApplicationAvailability;
+import org.springframework.boot.availability.LivenessState;
+import org.springframework.context.SmartLifecycle;
+
+/**
+ * Where NVSentinel's umbrella chart looks for a component: {@code GET /metrics} (Prometheus text)
+ * and {@code GET /healthz} (liveness) on the port its PodMonitor scrapes and its NetworkPolicy
+ * admits ({@code global.metricsPort}, 2112). The actuator paths on the main port stay as they are.
+ */
+public final class MetricsPort implements SmartLifecycle {
+
+  private static final Logger log = LoggerFactory.getLogger(MetricsPort.class);
+  static final String PROMETHEUS_TEXT = "text/plain; version=0.0.4; charset=utf-8";
+
+  private final PrometheusMeterRegistry registry;
+  private final ApplicationAvailability availability;
+  private final int requestedPort;
+  private HttpServer server;
+  private ExecutorService handlers;
+
+  public MetricsPort(
+      PrometheusMeterRegistry registry, ApplicationAvailability availability, int port) {
+    this.registry = registry;
+    this.availability = availability;
+    this.requestedPort = port;
+  }
+
+  private void metrics(HttpExchange exchange) throws IOException {
+    try (exchange) {
+      if (!exchange.getRequestURI().getPath().equals("/metrics")) {
+        exchange.sendResponseHeaders(404, -1);
+        return;
+      }
+      answer(exchange, 200, PROMETHEUS_TEXT, registry.scrape());
+    }
+  }
+
+  private void healthz(HttpExchange exchange) throws IOException {
+    try (exchange) {
+      boolean live = availability.getLivenessState() == LivenessState.CORRECT;
+      answer(exchange, live ? 200 : 503, "text/plain; charset=utf-8", live ? "ok\n" : "broken\n");
+    }
+  }
+
+  private static void answer(HttpExchange exchange, int status, String type, String body)
+      throws IOException {
+    byte[] bytes = body.getBytes(StandardCharsets.UTF_8);
+    exchange.getResponseHeaders().set("Content-Type", type);
+    if ("HEAD".equals(exchange.getRequestMethod())) {
+      exchange.sendResponseHeaders(status, -1);
+      return;
+    }
+    exchange.sendResponseHeaders(status, bytes.length);
+    try (OutputStream out = exchange.getResponseBody()) {
+      out.write(bytes);
+    }
+  }
+
+  /** The port it listens on (the requested one, or the one chosen for port 0). */
+  public int port() {
+    return server.getAddress().getPort();
+  }
+
+  @Override
+  public synchronized void start() {
+    try {
+      server = HttpServer.create(new InetSocketAddress(requestedPort), 16);
+    } catch (IOException e) {
+      throw new IllegalStateException(
+          "cannot listen on exporter.live.metricsPort "
+              + requestedPort
+              + " ("
+              + e.getMessage()
+              + "); choose a free port (the umbrella chart passes global.metricsPort)",
+          e);
+    }
+    handlers =
+        Executors.newFixedThreadPool(
+            2,
+            runnable -> {
+              Thread thread = new Thread(runnable, "metrics-port");
+              thread.setDaemon(true);
+              return thread;
+            });
+    server.setExecutor(handlers);
+    server.createContext("/metrics", this::metrics);
+    server.createContext("/healthz", this::healthz);
+    server.start();
+    log.info("/metrics and /healthz listen on port {}", port());
+  }
+
+  @Override
+  public synchronized void stop() {
+    if (server != null) {
+      server.stop(0);
+      handlers.shutdownNow();
+      server = null;
+    }
+  }
+
+  @Override
+  public synchronized boolean isRunning() {
+    return server != null;
+  }
+}
