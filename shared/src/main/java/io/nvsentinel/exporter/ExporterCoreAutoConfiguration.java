@@ -37,7 +37,7 @@ public class ExporterCoreAutoConfiguration {
   @Bean(destroyMethod = "close")
   @ConditionalOnMissingBean
   MongoClient mongoClient(ExporterProperties properties) {
-    return DatastoreClients.open(properties.datastore(), System::getenv);
+    return DatastoreClients.open(properties.datastore());
   }
 
   @Bean

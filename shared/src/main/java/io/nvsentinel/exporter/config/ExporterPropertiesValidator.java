@@ -48,6 +48,7 @@ final class ExporterPropertiesValidator implements Validator {
     validateSecretSource(errors, oidc);
 
     positive(errors, "backfill.maxAge", p.backfill().maxAge());
+    validateDatastore(errors, p.datastore());
 
     ExporterProperties.FailureHandling retry = p.failureHandling();
     positive(errors, "failureHandling.initialBackoff", retry.initialBackoff());
@@ -64,6 +65,34 @@ final class ExporterPropertiesValidator implements Validator {
               + GoDuration.format(retry.initialBackoff())
               + "): raise maxBackoff or lower initialBackoff");
     }
+  }
+
+  private void validateDatastore(Errors errors, ExporterProperties.Datastore datastore) {
+    String provider = environment.apply("DATASTORE_PROVIDER");
+    if (provider != null && !provider.isBlank() && !provider.strip().equals("mongodb")) {
+      errors.rejectValue(
+          "datastore",
+          "provider",
+          "DATASTORE_PROVIDER is '"
+              + provider.strip()
+              + "', but this exporter reads NVSentinel's MongoDB datastore only; run it where"
+              + " global.datastore.provider is mongodb (or unset DATASTORE_PROVIDER)");
+    }
+    String uri = datastore.uri() == null ? "" : datastore.uri();
+    if (uri.toUpperCase(Locale.ROOT).contains("AUTHMECHANISM=MONGODB-X509")
+        && (datastore.certFile() == null || datastore.keyFile() == null)) {
+      // the URI itself is not repeated: it may hold credentials
+      errors.rejectValue(
+          "datastore.certFile",
+          "required",
+          "exporter.datastore.uri asks for X.509 authentication (authMechanism=MONGODB-X509) but no"
+              + " client certificate and key are given: set exporter.datastore.certFile and"
+              + " exporter.datastore.keyFile, or MONGODB_CLIENT_CERT_MOUNT_PATH to the directory"
+              + " holding tls.crt and tls.key");
+    }
+    readableIfSet(errors, "datastore.caFile", datastore.caFile());
+    readableIfSet(errors, "datastore.certFile", datastore.certFile());
+    readableIfSet(errors, "datastore.keyFile", datastore.keyFile());
   }
 
   private void validateSecretSource(Errors errors, ExporterProperties.Oidc oidc) {

@@ -306,12 +306,77 @@ class ExporterPropertiesTest {
   }
 
   @Test
+  void anotherDatastoreProviderIsRefusedNamingTheVariable() {
+    ExporterPropertiesValidator validator =
+        new ExporterPropertiesValidator(
+            name -> name.equals("DATASTORE_PROVIDER") ? "postgresql" : null);
+    ExporterProperties p = properties(oidcWithSecretFile());
+    BeanPropertyBindingResult errors = new BeanPropertyBindingResult(p, "exporter");
+
+    validator.validate(p, errors);
+
+    assertThat(errors.getFieldErrors())
+        .singleElement()
+        .satisfies(
+            e -> {
+              assertThat(e.getField()).isEqualTo("datastore");
+              assertThat(e.getDefaultMessage())
+                  .contains("DATASTORE_PROVIDER is 'postgresql'")
+                  .contains("MongoDB datastore only");
+            });
+  }
+
+  @Test
+  void x509WithoutAClientCertificateIsRefusedWithoutRepeatingTheUri() {
+    ExporterProperties p =
+        withDatastore(
+            new ExporterProperties.Datastore(
+                "mongodb://user:pw@db/?authMechanism=MONGODB-X509&authSource=$external",
+                "HealthEventsDatabase",
+                "HealthEvents",
+                null,
+                null,
+                null));
+    BeanPropertyBindingResult errors = new BeanPropertyBindingResult(p, "exporter");
+
+    new ExporterPropertiesValidator(name -> null).validate(p, errors);
+
+    assertThat(errors.getFieldErrors())
+        .singleElement()
+        .satisfies(
+            e -> {
+              assertThat(e.getField()).isEqualTo("datastore.certFile");
+              assertThat(e.getDefaultMessage())
+                  .contains("MONGODB_CLIENT_CERT_MOUNT_PATH")
+                  .doesNotContain("pw");
+            });
+  }
+
+  @Test
   void secretNeverAppearsInToString() {
     ExporterProperties.Oidc oidc =
         new ExporterProperties.Oidc("https://idp/token", "id", "scope", false, secret, "", null);
     ClientSecret resolved = ClientSecret.resolve(oidc, name -> null);
     assertThat(resolved.value()).isEqualTo("s3cret");
     assertThat(resolved.toString()).doesNotContain("s3cret").contains(secret.toString());
+  }
+
+  private ExporterProperties.Oidc oidcWithSecretFile() {
+    return new ExporterProperties.Oidc("https://idp/token", "id", "scope", false, secret, "", null);
+  }
+
+  private ExporterProperties withDatastore(ExporterProperties.Datastore datastore) {
+    ExporterProperties p = properties(oidcWithSecretFile());
+    return new ExporterProperties(
+        p.metadata(),
+        p.sink(),
+        p.oidc(),
+        p.backfill(),
+        p.failureHandling(),
+        p.resumeToken(),
+        datastore,
+        p.deadLetter(),
+        p.maxMessageLength());
   }
 
   private static ExporterProperties properties(ExporterProperties.Oidc oidc) {

@@ -3,6 +3,8 @@ package io.nvsentinel.exporter.datastore;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import com.mongodb.AuthenticationMechanism;
+import com.mongodb.MongoClientSettings;
 import com.mongodb.MongoTimeoutException;
 import com.mongodb.client.MongoClient;
 import de.bwaldvogel.mongo.MongoServer;
@@ -52,30 +54,31 @@ class DatastoreClientsTest {
 
   @Test
   void aCaFileMakesTheServerCertificateTrusted() {
-    try (MongoClient client =
-        DatastoreClients.open(datastore(certificate.pem(), null, null), name -> null)) {
+    try (MongoClient client = DatastoreClients.open(datastore(certificate.pem(), null, null))) {
       Document pong = client.getDatabase("admin").runCommand(new Document("ping", 1));
       assertThat(pong.get("ok")).isIn(1, 1.0);
     }
   }
 
   @Test
-  void theFilesComeFromTheEnvironmentVariablesOfTheHelmChartWeReplace() throws Exception {
+  void theFilesFromNVSentinelsEnvironmentConnect() throws Exception {
     Path key = certificate.writeKeyPem(dir.resolve("client.key"));
     Map<String, String> env =
         Map.of(
             "MONGODB_CA_CERT_PATH", certificate.pem().toString(),
             "MONGODB_CLIENT_CERT_PATH", certificate.pem().toString(),
             "MONGODB_CLIENT_KEY_PATH", key.toString());
-    try (MongoClient client = DatastoreClients.open(datastore(null, null, null), env::get)) {
+    Map<String, Object> settings = DatastoreEnvironment.settings(env::get);
+    ExporterProperties.Datastore datastore =
+        datastore(
+            Path.of((String) settings.get("exporter.datastore.caFile")),
+            Path.of((String) settings.get("exporter.datastore.certFile")),
+            Path.of((String) settings.get("exporter.datastore.keyFile")));
+    try (MongoClient client = DatastoreClients.open(datastore)) {
       Document pong = client.getDatabase("admin").runCommand(new Document("ping", 1));
       assertThat(pong.get("ok")).isIn(1, 1.0);
     }
-    assertThat(
-            DatastoreClients.settings(datastore(null, null, null), env::get)
-                .getSslSettings()
-                .isEnabled())
-        .isTrue();
+    assertThat(DatastoreClients.settings(datastore).getSslSettings().isEnabled()).isTrue();
   }
 
   @Test
@@ -85,7 +88,7 @@ class DatastoreClientsTest {
             () -> {
               Path key = certificate.writeKeyPem(dir.resolve("client2.key"));
               try (MongoClient client =
-                  DatastoreClients.open(datastore(null, certificate.pem(), key), name -> null)) {
+                  DatastoreClients.open(datastore(null, certificate.pem(), key))) {
                 client.getDatabase("admin").runCommand(new Document("ping", 1));
               }
             })
@@ -95,18 +98,37 @@ class DatastoreClientsTest {
 
   @Test
   void aCertificateWithoutItsKeyIsAClearError() {
-    assertThatThrownBy(
-            () -> DatastoreClients.open(datastore(null, certificate.pem(), null), name -> null))
+    assertThatThrownBy(() -> DatastoreClients.open(datastore(null, certificate.pem(), null)))
         .hasMessageContaining("must be given together")
         .hasMessageContaining("certFile=" + certificate.pem());
   }
 
   @Test
   void noFilesMeansNoTls() {
-    assertThat(
-            DatastoreClients.settings(datastore(null, null, null), name -> null)
-                .getSslSettings()
-                .isEnabled())
+    assertThat(DatastoreClients.settings(datastore(null, null, null)).getSslSettings().isEnabled())
         .isFalse();
+  }
+
+  @Test
+  void aUriAskingForX509AuthenticatesWithTheClientCertificate() throws Exception {
+    // mongo-java-server cannot check X.509; what the driver is told to send is what matters here
+    Path key = certificate.writeKeyPem(dir.resolve("x509.key"));
+    ExporterProperties.Datastore x509 =
+        new ExporterProperties.Datastore(
+            "mongodb://mongodb-headless.nvsentinel.svc.cluster.local:27017/"
+                + "?replicaSet=rs0&tls=true&authMechanism=MONGODB-X509&authSource=$external",
+            "HealthEventsDatabase",
+            "HealthEvents",
+            certificate.pem(),
+            certificate.pem(),
+            key);
+
+    MongoClientSettings settings = DatastoreClients.settings(x509);
+
+    assertThat(settings.getCredential().getAuthenticationMechanism())
+        .isEqualTo(AuthenticationMechanism.MONGODB_X509);
+    assertThat(settings.getCredential().getSource()).isEqualTo("$external");
+    assertThat(settings.getSslSettings().isEnabled()).isTrue();
+    assertThat(settings.getSslSettings().getContext()).isNotNull();
   }
 }
