@@ -53,6 +53,10 @@ exporter:
     {{- range $key, $value := $metadata }}
     {{ $key }}: {{ $value | toString | quote }}
     {{- end }}
+  {{- with $e.workers }}
+  # the replaced exporter's key: the live exporter's deliveries in flight (exporter.live.workers)
+  workers: {{ int64 . }}
+  {{- end }}
   sink:
     endpoint: {{ $e.sink.endpoint | quote }}
     timeout: {{ $e.sink.timeout | toString | quote }}

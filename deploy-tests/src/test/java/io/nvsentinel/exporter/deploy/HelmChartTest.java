@@ -23,6 +23,7 @@ import io.nvsentinel.exporter.config.DocumentedDefaults;
 import io.nvsentinel.exporter.config.ExporterProperties;
 import io.nvsentinel.exporter.config.ExporterPropertiesAutoConfiguration;
 import io.nvsentinel.exporter.live.config.LiveProperties;
+import io.nvsentinel.exporter.live.config.WorkersSynonym;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -78,6 +79,8 @@ class HelmChartTest {
         .withConfiguration(AutoConfigurations.of(ExporterPropertiesAutoConfiguration.class))
         .withUserConfiguration(ApplicationsProperties.class)
         .withInitializer(ctx -> ctx.getEnvironment().getPropertySources().addLast(source))
+        .withInitializer(
+            ctx -> new WorkersSynonym().postProcessEnvironment(ctx.getEnvironment(), null))
         // the file the chart mounts at /var/secrets/oidc-client-secret, here
         .withPropertyValues(
             "exporter.oidc.clientSecretFile=" + secret, "exporter.oidc.clientSecretEnv=")
@@ -90,6 +93,12 @@ class HelmChartTest {
                           .getProperty("exporter.oidc.clientSecretFile", String.class))
                   .isNotNull();
               check.accept(context.getBean(ExporterProperties.class));
+              Object workers = source.getProperty("exporter.workers");
+              if (workers != null) {
+                assertThat(context.getBean(LiveProperties.class).workers())
+                    .as("exporter.workers is the live exporter's concurrency")
+                    .isEqualTo(Integer.parseInt(workers.toString()));
+              }
               assertThat(context)
                   .hasSingleBean(LiveProperties.class)
                   .hasSingleBean(BackfillJobProperties.class);
@@ -326,6 +335,14 @@ class HelmChartTest {
         .satisfies(p -> assertThat(p.getPort()).isEqualTo(port));
     assertThat(manifests.one(ConfigMap.class).getData().get("application.yaml"))
         .contains("metricsPort: " + port);
+  }
+
+  @Test
+  void theReplacedExportersWorkersKeyIsTheLiveConcurrency() throws IOException {
+    Manifests manifests = Manifests.parse(render(t -> t.set("exporter.workers", "10"), "required"));
+    assertThat(manifests.one(ConfigMap.class).getData().get("application.yaml"))
+        .contains("workers: 10");
+    bindsWithTheApplications(manifests, p -> {});
   }
 
   @Test

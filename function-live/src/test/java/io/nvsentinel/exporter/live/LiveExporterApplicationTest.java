@@ -196,6 +196,12 @@ class LiveExporterApplicationTest {
   }
 
   @Test
+  void theReplacedExportersWorkersKeySetsTheLiveConcurrency() throws Exception {
+    ConfigurableApplicationContext app = start("exporter.workers=3");
+    assertThat(app.getBean(LiveProperties.class).workers()).isEqualTo(3);
+  }
+
+  @Test
   void theComposedFunctionSaysHowEachExportEnded() throws Exception {
     ConfigurableApplicationContext app = start();
     Function<ChangeEvent, ExportResult> export =
