@@ -1,5 +1,6 @@
 package io.nvsentinel.exporter.datastore;
 
+import io.nvsentinel.exporter.config.AboveDefaults;
 import java.util.Map;
 import java.util.function.Function;
 import org.springframework.boot.EnvironmentPostProcessor;
@@ -7,7 +8,6 @@ import org.springframework.boot.SpringApplication;
 import org.springframework.core.Ordered;
 import org.springframework.core.env.ConfigurableEnvironment;
 import org.springframework.core.env.MapPropertySource;
-import org.springframework.core.env.MutablePropertySources;
 
 /**
  * Puts {@link DatastoreEnvironment}'s settings just above the applications' built-in defaults:
@@ -16,7 +16,6 @@ import org.springframework.core.env.MutablePropertySources;
 public final class DatastoreEnvironmentPostProcessor implements EnvironmentPostProcessor, Ordered {
 
   static final String NAME = "nvsentinelDatastoreEnvironment";
-  private static final String DEFAULTS = "defaultProperties";
 
   private final Function<String, String> env;
 
@@ -36,12 +35,7 @@ public final class DatastoreEnvironmentPostProcessor implements EnvironmentPostP
       return;
     }
     MapPropertySource source = new MapPropertySource(NAME, settings);
-    MutablePropertySources sources = environment.getPropertySources();
-    if (sources.contains(DEFAULTS)) {
-      sources.addBefore(DEFAULTS, source);
-    } else {
-      sources.addLast(source);
-    }
+    AboveDefaults.add(environment, source);
   }
 
   /** After the configuration files are loaded, so that the defaults are last already. */

@@ -1,12 +1,12 @@
 package io.nvsentinel.exporter.live.config;
 
+import io.nvsentinel.exporter.config.AboveDefaults;
 import java.util.Map;
 import org.springframework.boot.EnvironmentPostProcessor;
 import org.springframework.boot.SpringApplication;
 import org.springframework.core.Ordered;
 import org.springframework.core.env.ConfigurableEnvironment;
 import org.springframework.core.env.MapPropertySource;
-import org.springframework.core.env.MutablePropertySources;
 
 /**
  * {@code exporter.workers}, the key operators of the replaced exporter already set (10 in
@@ -17,7 +17,6 @@ public final class WorkersSynonym implements EnvironmentPostProcessor, Ordered {
 
   static final String SYNONYM = "exporter.workers";
   static final String KEY = "exporter.live.workers";
-  private static final String DEFAULTS = "defaultProperties";
 
   @Override
   public void postProcessEnvironment(
@@ -44,12 +43,7 @@ public final class WorkersSynonym implements EnvironmentPostProcessor, Ordered {
     }
     MapPropertySource source =
         new MapPropertySource("exporterWorkersSynonym", Map.of(KEY, synonym.strip()));
-    MutablePropertySources sources = environment.getPropertySources();
-    if (sources.contains(DEFAULTS)) {
-      sources.addBefore(DEFAULTS, source);
-    } else {
-      sources.addLast(source);
-    }
+    AboveDefaults.add(environment, source);
   }
 
   /** After the configuration files are loaded, so that both keys can be seen. */
