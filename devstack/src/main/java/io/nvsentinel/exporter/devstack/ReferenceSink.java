@@ -15,7 +15,6 @@ import java.util.Arrays;
 import java.util.Collection;
 import java.util.List;
 import java.util.Map;
-import java.util.Properties;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.CountDownLatch;
@@ -97,10 +96,8 @@ public final class ReferenceSink implements AutoCloseable {
     ExecutorService executor = Executors.newFixedThreadPool(64);
     ReferenceSink sink = new ReferenceSink(server, executor, decoder, requiredScope);
     server.createContext(PATH, sink::handle);
-    server.createContext("/stats", sink::stats);
     server.createContext("/faults", sink::faults);
-    server.createContext("/assets/", sink::asset);
-    server.createContext("/", sink::page);
+    new SinkPage(sink).register(server);
     server.setExecutor(executor);
     server.start();
     return sink;
@@ -320,52 +317,6 @@ public final class ReferenceSink implements AutoCloseable {
         .sum();
   }
 
-  private void stats(HttpExchange exchange) throws IOException {
-    try (exchange) {
-      var body = JSON.createObjectNode();
-      body.put("accepted", accepted.size());
-      body.put("distinct", bySourceAndId.size());
-      body.put("duplicates", duplicates.get());
-      body.put("refused", refused());
-      body.put("ratePerSecond", ratePerSecond());
-      ArrivalSeries.Window window = series.window(Instant.now(), 120);
-      var chart = body.putObject("series");
-      var seconds = chart.putArray("seconds");
-      var live = chart.putArray("live");
-      var backfill = chart.putArray("backfill");
-      for (int i = 0; i < window.seconds().length; i++) {
-        seconds.add(window.seconds()[i]);
-        live.add(window.live()[i]);
-        backfill.add(window.backfill()[i]);
-      }
-      ArrivalSeries.Latency latency = series.latency();
-      body.putObject("latencyMillis")
-          .put("count", latency.count())
-          .put("p50", latency.p50())
-          .put("p90", latency.p90())
-          .put("p99", latency.p99());
-      var last = body.putArray("last");
-      List<Received> all = accepted();
-      for (int i = all.size() - 1; i >= Math.max(0, all.size() - 20); i--) {
-        Received r = all.get(i);
-        JsonNode he = r.event().path("data").path("healthEvent");
-        last.addObject()
-            .put("receivedAt", r.at().toString())
-            .put("id", r.id())
-            .put("nodeName", he.path("nodeName").asString(""))
-            .put("checkName", he.path("checkName").asString(""))
-            .put("recommendedAction", he.path("recommendedAction").asInt())
-            .put("time", r.event().path("time").asString(""));
-      }
-      byte[] bytes = JSON.writeValueAsBytes(body);
-      exchange.getResponseHeaders().set("Content-Type", "application/json");
-      exchange.sendResponseHeaders(200, bytes.length);
-      try (OutputStream out = exchange.getResponseBody()) {
-        out.write(bytes);
-      }
-    }
-  }
-
   /** {@code POST /faults?failShare=0.3&delayMs=50}: make the sink misbehave, for demos. */
   private void faults(HttpExchange exchange) throws IOException {
     try (exchange) {
@@ -380,66 +331,6 @@ public final class ReferenceSink implements AutoCloseable {
         }
       }
       exchange.sendResponseHeaders(204, -1);
-    }
-  }
-
-  private void page(HttpExchange exchange) throws IOException {
-    try (exchange) {
-      if (!exchange.getRequestURI().getPath().equals("/")) {
-        exchange.sendResponseHeaders(404, -1);
-        return;
-      }
-      byte[] html;
-      try (InputStream in = ReferenceSink.class.getResourceAsStream("sink-page.html")) {
-        html = in.readAllBytes();
-      }
-      exchange.getResponseHeaders().set("Content-Type", "text/html; charset=utf-8");
-      exchange.sendResponseHeaders(200, html.length);
-      try (OutputStream out = exchange.getResponseBody()) {
-        out.write(html);
-      }
-    }
-  }
-
-  /** The charting library, from its webjar on the class path: the page needs no network. */
-  private void asset(HttpExchange exchange) throws IOException {
-    try (exchange) {
-      String name = exchange.getRequestURI().getPath().substring("/assets/".length());
-      String type =
-          switch (name) {
-            case "uPlot.iife.min.js" -> "text/javascript";
-            case "uPlot.min.css" -> "text/css";
-            default -> null;
-          };
-      byte[] bytes = type == null ? null : webjarFile("uplot", "dist/" + name);
-      if (bytes == null) {
-        exchange.sendResponseHeaders(404, -1);
-        return;
-      }
-      exchange.getResponseHeaders().set("Content-Type", type + "; charset=utf-8");
-      exchange.getResponseHeaders().set("Cache-Control", "max-age=3600");
-      exchange.sendResponseHeaders(200, bytes.length);
-      try (OutputStream out = exchange.getResponseBody()) {
-        out.write(bytes);
-      }
-    }
-  }
-
-  private static byte[] webjarFile(String artifact, String path) throws IOException {
-    ClassLoader loader = ReferenceSink.class.getClassLoader();
-    Properties pom = new Properties();
-    try (InputStream in =
-        loader.getResourceAsStream(
-            "META-INF/maven/org.webjars.npm/" + artifact + "/pom.properties")) {
-      if (in == null) {
-        return null;
-      }
-      pom.load(in);
-    }
-    String resource =
-        "META-INF/resources/webjars/" + artifact + "/" + pom.getProperty("version") + "/" + path;
-    try (InputStream in = loader.getResourceAsStream(resource)) {
-      return in == null ? null : in.readAllBytes();
     }
   }
 
