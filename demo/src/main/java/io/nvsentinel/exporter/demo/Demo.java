@@ -14,13 +14,10 @@ import io.nvsentinel.exporter.devstack.StackSettings;
 import io.nvsentinel.exporter.devstack.TokenIssuer;
 import io.nvsentinel.exporter.live.LiveExporterApplication;
 import java.io.PrintStream;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
-import java.util.Collections;
-import java.util.HashMap;
 import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -49,90 +46,24 @@ import org.springframework.context.ConfigurableApplicationContext;
  */
 public final class Demo {
 
-  /** What to run. */
-  public record Options(
-      int history,
-      int rate,
-      int seconds,
-      int outageSeconds,
-      int sinkPort,
-      int livePort,
-      boolean exit,
-      Path workDir) {
-
-    static Options parse(String[] args) throws Exception {
-      Map<String, String> given = new HashMap<>();
-      for (String arg : args) {
-        String[] kv = arg.replaceFirst("^--", "").split("=", 2);
-        given.put(kv[0], kv.length == 2 ? kv[1] : "true");
-      }
-      return new Options(
-          Integer.parseInt(given.getOrDefault("history", "2000")),
-          Integer.parseInt(given.getOrDefault("rate", "20")),
-          Integer.parseInt(given.getOrDefault("seconds", "30")),
-          Integer.parseInt(given.getOrDefault("outage-seconds", "0")),
-          Integer.parseInt(given.getOrDefault("sink-port", "8090")),
-          Integer.parseInt(given.getOrDefault("live-port", "0")),
-          given.containsKey("exit"),
-          Files.createTempDirectory("nvsentinel-exporter-demo"));
-    }
-  }
-
-  /** What happened, counted at the sink. */
-  public record Summary(
-      int stored,
-      int backfilled,
-      int inserted,
-      int live,
-      long duplicates,
-      long deadLetters,
-      double latencyP50Millis,
-      double latencyP99Millis,
-      int backfillExitCode) {
-
-    boolean complete() {
-      return backfilled == stored && live == inserted;
-    }
-
-    String render() {
-      return String.join(
-          "\n",
-          "",
-          "==== NVSentinel event exporter demo: summary ====",
-          String.format("stored history            %6d events", stored),
-          String.format(
-              "backfilled to the sink    %6d events (backfill exit status %d)",
-              backfilled, backfillExitCode),
-          String.format("inserted while live       %6d events", inserted),
-          String.format("delivered live            %6d events", live),
-          String.format("duplicates at the sink    %6d (same source + id)", duplicates),
-          String.format("dead letters              %6d", deadLetters),
-          String.format(
-              "live latency              p50 %.0f ms, p99 %.0f ms (insert to arrival)",
-              latencyP50Millis, latencyP99Millis),
-          complete() ? "nothing lost." : "INCOMPLETE: some events did not arrive.",
-          "");
-    }
-  }
-
-  private final Options options;
+  private final DemoOptions options;
   private final PrintStream out;
   private final List<AutoCloseable> open = new ArrayList<>();
   private ReferenceSink sink;
   private ConfigurableApplicationContext live;
 
-  public Demo(Options options) {
+  public Demo(DemoOptions options) {
     this(options, System.out);
   }
 
   /** A demo that says what it does on {@code out}. */
-  public Demo(Options options, PrintStream out) {
+  public Demo(DemoOptions options, PrintStream out) {
     this.options = options;
     this.out = out;
   }
 
   public static void main(String[] args) throws Exception {
-    Options options = Options.parse(args);
+    DemoOptions options = DemoOptions.parse(args);
     DemoConsole console =
         List.of(args).contains("--verbose")
             ? DemoConsole.verbose()
@@ -143,7 +74,7 @@ public final class Demo {
           "[demo] the applications' logs: " + console.logFile() + " (--verbose shows them here)");
     }
     Demo demo = new Demo(options, out);
-    Summary summary = null;
+    DemoSummary summary = null;
     try {
       summary = demo.run();
       out.println(summary.render());
@@ -164,7 +95,7 @@ public final class Demo {
   }
 
   /** Runs the demo up to its summary; the stack stays up until {@link #close()}. */
-  public Summary run() throws Exception {
+  public DemoSummary run() throws Exception {
     EmbeddedMongo mongo = track(EmbeddedMongo.start());
     MongoClient client = track(MongoClients.create(mongo.connectionString()));
     TokenIssuer issuer = track(TokenIssuer.start(TokenIssuer.Settings.defaults()));
@@ -231,13 +162,16 @@ public final class Demo {
             + " events at the sink");
 
     Map<String, Instant> insertedAt = insertLive(events, generator);
+    Set<String> historyIds = history.stream().map(Demo::id).collect(Collectors.toSet());
     Set<String> expected = new HashSet<>(insertedAt.keySet());
-    history.forEach(doc -> expected.add(id(doc)));
+    expected.addAll(historyIds);
     long deadline = System.nanoTime() + Duration.ofSeconds(60).toNanos();
     while (!arrivedIds().containsAll(expected) && System.nanoTime() < deadline) {
       waitUntil(Instant.now().plusMillis(200));
     }
-    return summarize(history, insertedAt, client, backfillExit);
+    long deadLetters =
+        client.getDatabase("nvsentinel").getCollection("exporterdeadletters").countDocuments();
+    return DemoSummary.count(sink, historyIds, insertedAt, deadLetters, backfillExit);
   }
 
   private Map<String, Instant> insertLive(
@@ -299,40 +233,6 @@ public final class Demo {
     return insertedAt;
   }
 
-  private Summary summarize(
-      List<BsonDocument> history,
-      Map<String, Instant> insertedAt,
-      MongoClient client,
-      int backfillExit) {
-    Set<String> arrived = arrivedIds();
-    Set<String> historyIds = history.stream().map(Demo::id).collect(Collectors.toSet());
-    Map<String, Instant> firstArrival = new HashMap<>();
-    for (ReferenceSink.Received received : sink.accepted()) {
-      firstArrival.putIfAbsent(received.id(), received.at());
-    }
-    List<Long> latencies = new ArrayList<>();
-    insertedAt.forEach(
-        (id, at) -> {
-          Instant arrival = firstArrival.get(id);
-          if (arrival != null) {
-            latencies.add(Math.max(0, Duration.between(at, arrival).toMillis()));
-          }
-        });
-    Collections.sort(latencies);
-    long deadLetters =
-        client.getDatabase("nvsentinel").getCollection("exporterdeadletters").countDocuments();
-    return new Summary(
-        history.size(),
-        (int) historyIds.stream().filter(arrived::contains).count(),
-        insertedAt.size(),
-        (int) insertedAt.keySet().stream().filter(arrived::contains).count(),
-        sink.duplicates(),
-        deadLetters,
-        percentile(latencies, 0.50),
-        percentile(latencies, 0.99),
-        backfillExit);
-  }
-
   /** The sink, for tests that compare the summary with what it received. */
   public ReferenceSink sink() {
     return sink;
@@ -360,13 +260,6 @@ public final class Demo {
 
   static String id(BsonDocument doc) {
     return EventIds.of("nvsentinel", "HealthEvents", doc.get("_id"));
-  }
-
-  private static double percentile(List<Long> sorted, double p) {
-    if (sorted.isEmpty()) {
-      return 0;
-    }
-    return sorted.get(Math.min(sorted.size() - 1, (int) Math.ceil(p * sorted.size()) - 1));
   }
 
   private static void waitUntil(Instant when) throws InterruptedException {

@@ -14,9 +14,9 @@ class DemoTest {
 
   @Test
   void backfillThenLiveDeliversEveryStoredEventExactlyOnceAndTheSummarySaysSo() throws Exception {
-    Demo demo = new Demo(new Demo.Options(600, 25, 4, 0, 0, 0, true, dir));
+    Demo demo = new Demo(new DemoOptions(600, 25, 4, 0, 0, 0, true, dir));
     try {
-      Demo.Summary summary = demo.run();
+      DemoSummary summary = demo.run();
       ReferenceSink sink = demo.sink();
 
       assertThat(summary.backfillExitCode()).isZero();
@@ -38,9 +38,9 @@ class DemoTest {
 
   @Test
   void aSinkOutageInTheMiddleLosesNothing() throws Exception {
-    Demo demo = new Demo(new Demo.Options(200, 25, 6, 2, 0, 0, true, dir));
+    Demo demo = new Demo(new DemoOptions(200, 25, 6, 2, 0, 0, true, dir));
     try {
-      Demo.Summary summary = demo.run();
+      DemoSummary summary = demo.run();
       assertThat(demo.sink().refused()).as("the outage happened").isPositive();
       assertThat(summary.backfilled()).isEqualTo(200);
       assertThat(summary.live()).isEqualTo(summary.inserted()).isEqualTo(150);

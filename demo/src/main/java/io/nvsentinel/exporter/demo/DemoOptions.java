@@ -1,0 +1,35 @@
+package io.nvsentinel.exporter.demo;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.HashMap;
+import java.util.Map;
+
+/** What to run. */
+public record DemoOptions(
+    int history,
+    int rate,
+    int seconds,
+    int outageSeconds,
+    int sinkPort,
+    int livePort,
+    boolean exit,
+    Path workDir) {
+
+  static DemoOptions parse(String[] args) throws Exception {
+    Map<String, String> given = new HashMap<>();
+    for (String arg : args) {
+      String[] kv = arg.replaceFirst("^--", "").split("=", 2);
+      given.put(kv[0], kv.length == 2 ? kv[1] : "true");
+    }
+    return new DemoOptions(
+        Integer.parseInt(given.getOrDefault("history", "2000")),
+        Integer.parseInt(given.getOrDefault("rate", "20")),
+        Integer.parseInt(given.getOrDefault("seconds", "30")),
+        Integer.parseInt(given.getOrDefault("outage-seconds", "0")),
+        Integer.parseInt(given.getOrDefault("sink-port", "8090")),
+        Integer.parseInt(given.getOrDefault("live-port", "0")),
+        given.containsKey("exit"),
+        Files.createTempDirectory("nvsentinel-exporter-demo"));
+  }
+}
