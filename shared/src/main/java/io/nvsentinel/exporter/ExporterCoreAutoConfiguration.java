@@ -16,6 +16,8 @@ import io.nvsentinel.exporter.delivery.DeadLetterStore;
 import io.nvsentinel.exporter.delivery.EventDeliverer;
 import io.nvsentinel.exporter.event.HealthEventDecoder;
 import java.time.Clock;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 import org.springframework.beans.factory.ObjectProvider;
 import org.springframework.boot.autoconfigure.AutoConfiguration;
 import org.springframework.boot.autoconfigure.condition.ConditionalOnMissingBean;
@@ -27,6 +29,8 @@ import org.springframework.context.annotation.Bean;
  */
 @AutoConfiguration(after = ExporterPropertiesAutoConfiguration.class)
 public class ExporterCoreAutoConfiguration {
+
+  private static final Logger log = LoggerFactory.getLogger(ExporterCoreAutoConfiguration.class);
 
   @Bean
   @ConditionalOnMissingBean
@@ -43,6 +47,7 @@ public class ExporterCoreAutoConfiguration {
   @Bean
   @ConditionalOnMissingBean
   CheckpointStore checkpointStore(MongoClient mongo, ExporterProperties properties) {
+    properties.checkpointApartFromContract().ifPresent(log::warn);
     return new CheckpointStore(mongo, properties.resumeToken());
   }
 

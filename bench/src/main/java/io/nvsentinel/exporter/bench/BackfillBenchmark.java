@@ -46,7 +46,9 @@ public final class BackfillBenchmark {
         EmbeddedMongo mongo = EmbeddedMongo.start();
         MongoClient client = MongoClients.create(mongo.connectionString())) {
       MongoCollection<BsonDocument> collection =
-          client.getDatabase("nvsentinel").getCollection("HealthEvents", BsonDocument.class);
+          client
+              .getDatabase("HealthEventsDatabase")
+              .getCollection("HealthEvents", BsonDocument.class);
       Instant first = Instant.parse("2026-11-01T00:00:00Z");
       List<BsonDocument> docs = new ArrayList<>();
       for (int i = 0; i < events; i++) {

@@ -166,10 +166,16 @@ public final class DeliveryBenchmark {
         new ExporterProperties.Backfill(true, Duration.ofHours(720), 1_000_000, 500, 0),
         new ExporterProperties.FailureHandling(3, Duration.ofMillis(10), Duration.ofMillis(100), 2),
         new ExporterProperties.ResumeToken(
-            "nvsentinel", "resumetokens", "exportergaps", "event-exporter"),
+            "HealthEventsDatabase", "ResumeTokens", "exportergaps", "event-exporter"),
         new ExporterProperties.Datastore(
-            mongo.connectionString(), "nvsentinel", "HealthEvents", null, null, null),
-        new ExporterProperties.DeadLetter("nvsentinel", "exporterdeadletters"),
+            mongo.connectionString(),
+            "HealthEventsDatabase",
+            "HealthEvents",
+            "ResumeTokens",
+            null,
+            null,
+            null),
+        new ExporterProperties.DeadLetter("HealthEventsDatabase", "exporterdeadletters"),
         65_536);
   }
 

@@ -50,7 +50,9 @@ public final class LiveBenchmark {
     final EmbeddedMongo mongo = EmbeddedMongo.start();
     final MongoClient client = MongoClients.create(mongo.connectionString());
     final MongoCollection<BsonDocument> events =
-        client.getDatabase("nvsentinel").getCollection("HealthEvents", BsonDocument.class);
+        client
+            .getDatabase("HealthEventsDatabase")
+            .getCollection("HealthEvents", BsonDocument.class);
     ChangeStreamRunner runner;
 
     Stack() throws Exception {}
@@ -175,7 +177,8 @@ public final class LiveBenchmark {
           try {
             BsonDocument doc = paced.get(i);
             insertedAt.put(
-                EventIds.of("nvsentinel", "HealthEvents", doc.get("_id")), System.nanoTime());
+                EventIds.of("HealthEventsDatabase", "HealthEvents", doc.get("_id")),
+                System.nanoTime());
             stack.events.insertOne(doc);
           } catch (RuntimeException e) {
             // a scheduled task that throws is never run again: say why and go on

@@ -110,7 +110,9 @@ public final class Demo {
     say("live page: " + sink.pageUrl());
 
     MongoCollection<BsonDocument> events =
-        client.getDatabase("nvsentinel").getCollection("HealthEvents", BsonDocument.class);
+        client
+            .getDatabase("HealthEventsDatabase")
+            .getCollection("HealthEvents", BsonDocument.class);
     DemoHistory generator = new DemoHistory(42);
     List<BsonDocument> history =
         generator.events(options.history(), Instant.now(), Duration.ofDays(14));
@@ -170,7 +172,10 @@ public final class Demo {
       waitUntil(Instant.now().plusMillis(200));
     }
     long deadLetters =
-        client.getDatabase("nvsentinel").getCollection("exporterdeadletters").countDocuments();
+        client
+            .getDatabase("HealthEventsDatabase")
+            .getCollection("exporterdeadletters")
+            .countDocuments();
     return DemoSummary.count(sink, historyIds, insertedAt, deadLetters, backfillExit);
   }
 
@@ -259,7 +264,7 @@ public final class Demo {
   }
 
   static String id(BsonDocument doc) {
-    return EventIds.of("nvsentinel", "HealthEvents", doc.get("_id"));
+    return EventIds.of("HealthEventsDatabase", "HealthEvents", doc.get("_id"));
   }
 
   private static void waitUntil(Instant when) throws InterruptedException {

@@ -285,8 +285,8 @@ class FaultInjectionTest {
     new CheckpointStore(
             stack.client,
             new ExporterProperties.ResumeToken(
-                "nvsentinel", "resumetokens", "exportergaps", "event-exporter"))
-        .save(new Checkpoint("event-exporter", STALE, null, lastEvent, lastEvent, lastEvent));
+                "HealthEventsDatabase", "ResumeTokens", "exportergaps", "event-exporter"))
+        .save(new Checkpoint("event-exporter", STALE, null, lastEvent, lastEvent, lastEvent, null));
     // stored while the exporter was away, after its last event: only a backfill can bring them
     List<BsonDocument> lost = new ArrayList<>();
     for (int i = 0; i < 20; i++) {
@@ -297,7 +297,13 @@ class FaultInjectionTest {
     // made to, so the source says it for that token
     ExporterProperties.Datastore datastore =
         new ExporterProperties.Datastore(
-            stack.mongo.connectionString(), "nvsentinel", "HealthEvents", null, null, null);
+            stack.mongo.connectionString(),
+            "HealthEventsDatabase",
+            "HealthEvents",
+            "ResumeTokens",
+            null,
+            null,
+            null);
     MongoChangeStreamSource real =
         new MongoChangeStreamSource(stack.client, datastore, List.of("insert"));
     ChangeStreamSource historyLost =
@@ -323,7 +329,7 @@ class FaultInjectionTest {
             () ->
                 stack
                         .client
-                        .getDatabase("nvsentinel")
+                        .getDatabase("HealthEventsDatabase")
                         .getCollection("exportergaps")
                         .countDocuments()
                     == 1);

@@ -100,7 +100,8 @@ final class FaultStack implements AutoCloseable {
   }
 
   boolean checkpointStored() {
-    return client.getDatabase("nvsentinel").getCollection("resumetokens").countDocuments() > 0;
+    return client.getDatabase("HealthEventsDatabase").getCollection("ResumeTokens").countDocuments()
+        > 0;
   }
 
   int status(String path) throws Exception {
@@ -112,7 +113,9 @@ final class FaultStack implements AutoCloseable {
   }
 
   MongoCollection<BsonDocument> events() {
-    return client.getDatabase("nvsentinel").getCollection("HealthEvents", BsonDocument.class);
+    return client
+        .getDatabase("HealthEventsDatabase")
+        .getCollection("HealthEvents", BsonDocument.class);
   }
 
   /** Inserts {@code count} new events, stored now. */
@@ -141,7 +144,7 @@ final class FaultStack implements AutoCloseable {
 
   List<Document> deadLetters() {
     return client
-        .getDatabase("nvsentinel")
+        .getDatabase("HealthEventsDatabase")
         .getCollection("exporterdeadletters")
         .find()
         .into(new ArrayList<>());

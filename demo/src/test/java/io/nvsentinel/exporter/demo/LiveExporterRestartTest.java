@@ -82,7 +82,9 @@ class LiveExporterRestartTest {
     open.add(0, sink);
     Path secret = issuer.writeClientSecret(dir);
     MongoCollection<BsonDocument> events =
-        client.getDatabase("nvsentinel").getCollection("HealthEvents", BsonDocument.class);
+        client
+            .getDatabase("HealthEventsDatabase")
+            .getCollection("HealthEvents", BsonDocument.class);
     DemoHistory generator = new DemoHistory(7);
     sink.delay(Duration.ofMillis(20));
 
@@ -91,7 +93,10 @@ class LiveExporterRestartTest {
         .atMost(Duration.ofSeconds(60))
         .until(
             () ->
-                client.getDatabase("nvsentinel").getCollection("resumetokens").countDocuments()
+                client
+                        .getDatabase("HealthEventsDatabase")
+                        .getCollection("ResumeTokens")
+                        .countDocuments()
                     == 1);
     List<BsonDocument> inserted = new ArrayList<>();
     for (int i = 0; i < 200; i++) {

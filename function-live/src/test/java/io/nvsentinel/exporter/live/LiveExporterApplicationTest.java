@@ -127,7 +127,7 @@ class LiveExporterApplicationTest {
   }
 
   String eventId(BsonDocument doc) {
-    return EventIds.of("nvsentinel", "HealthEvents", doc.get("_id"));
+    return EventIds.of("HealthEventsDatabase", "HealthEvents", doc.get("_id"));
   }
 
   @Test
@@ -143,7 +143,7 @@ class LiveExporterApplicationTest {
         .until(() -> get(url(app, "/actuator/health/readiness")).statusCode() == 200);
     BsonDocument doc = Samples.good().get(0);
     client
-        .getDatabase("nvsentinel")
+        .getDatabase("HealthEventsDatabase")
         .getCollection("HealthEvents", BsonDocument.class)
         .insertOne(doc);
     await()
@@ -231,7 +231,7 @@ class LiveExporterApplicationTest {
         .until(() -> get(url(app, "/actuator/health/readiness")).statusCode() == 200);
     List<BsonDocument> docs = Samples.good().subList(0, 5);
     client
-        .getDatabase("nvsentinel")
+        .getDatabase("HealthEventsDatabase")
         .getCollection("HealthEvents", BsonDocument.class)
         .insertMany(docs);
     await().atMost(Duration.ofSeconds(20)).until(() -> sink.distinct().size() == 5);
@@ -246,7 +246,7 @@ class LiveExporterApplicationTest {
             new CheckpointStore(
                     client,
                     new ExporterProperties.ResumeToken(
-                        "nvsentinel", "resumetokens", "exportergaps", "event-exporter"))
+                        "HealthEventsDatabase", "ResumeTokens", "exportergaps", "event-exporter"))
                 .load("event-exporter")
                 .orElseThrow()
                 .resumeToken())
@@ -285,7 +285,7 @@ class LiveExporterApplicationTest {
     BsonDocument doc = Samples.good().get(3).clone();
     doc.put("_id", new BsonObjectId());
     client
-        .getDatabase("nvsentinel")
+        .getDatabase("HealthEventsDatabase")
         .getCollection("HealthEvents", BsonDocument.class)
         .insertOne(doc);
     sink.delay(Duration.ofMillis(500));
@@ -310,7 +310,7 @@ class LiveExporterApplicationTest {
     BsonDocument stored = Samples.good().get(4).clone();
     stored.put("_id", new BsonObjectId());
     client
-        .getDatabase("nvsentinel")
+        .getDatabase("HealthEventsDatabase")
         .getCollection("HealthEvents", BsonDocument.class)
         .insertOne(stored);
     BsonDocument forged = stored.clone();

@@ -22,6 +22,7 @@ import java.util.concurrent.TimeUnit;
 import java.util.stream.Collectors;
 import org.bson.BsonDateTime;
 import org.bson.BsonDocument;
+import org.bson.BsonString;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeAll;
@@ -39,7 +40,7 @@ class BackfillJobTest {
   static final Instant T = Instant.parse("2026-11-01T00:00:00Z");
   static final ExporterProperties.ResumeToken TOKENS =
       new ExporterProperties.ResumeToken(
-          "nvsentinel", "resumetokens", "exportergaps", "event-exporter");
+          "HealthEventsDatabase", "ResumeTokens", "exportergaps", "event-exporter");
 
   @TempDir Path dir;
   BackfillStack stack;
@@ -76,7 +77,7 @@ class BackfillJobTest {
 
   void storeCutoff(Instant cutoff) {
     new CheckpointStore(stack.client, TOKENS)
-        .save(new Checkpoint("event-exporter", null, null, cutoff, null, cutoff));
+        .save(Checkpoint.firstStart("event-exporter", null, cutoff, cutoff));
   }
 
   @Test
@@ -204,7 +205,7 @@ class BackfillJobTest {
     assertThat(
             stack
                 .client
-                .getDatabase("nvsentinel")
+                .getDatabase("HealthEventsDatabase")
                 .getCollection("exporterdeadletters")
                 .countDocuments())
         .isZero();
@@ -315,6 +316,37 @@ class BackfillJobTest {
     assertThat(second.exitCode()).isZero();
     assertThat(second.out()).contains("exported completely already; nothing to do");
     assertThat(stack.sink.accepted()).hasSize(5);
+  }
+
+  @Test
+  void afterATakeoverFromTheGoExporterThereIsNoDefaultWindowButGivenWindowsAndGapsRun() {
+    // the live exporter continued the Go exporter's position: no cutoff, the history was exported
+    new CheckpointStore(stack.client, TOKENS)
+        .save(
+            new Checkpoint(
+                "event-exporter",
+                new BsonDocument("_data", new BsonString("82")),
+                null,
+                null,
+                T,
+                T.plusSeconds(60),
+                T.plusSeconds(60)));
+    stack.properties.put("exporter.backfill.waitForCutoff", "10m");
+    List<BsonDocument> docs = stack.insertEvents("e", T, 5);
+    new GapWindowStore(stack.client, TOKENS)
+        .record("event-exporter", T, T.plusSeconds(2), "lost", T.plusSeconds(60));
+
+    Result run = stack.backfill();
+
+    assertThat(run.exitCode()).as(run.err()).isZero();
+    assertThat(run.out())
+        .contains("took over from the replaced exporter at " + T.plusSeconds(60))
+        .contains("--window-start and --window-end");
+    assertThat(delivered()).as("the gap window only").isEqualTo(ids(docs.subList(0, 2)));
+    // a window given with its start only ends where the live exporter took over
+    Result given = stack.backfill("--window-start=" + T);
+    assertThat(given.exitCode()).as(given.err()).isZero();
+    assertThat(delivered()).isEqualTo(ids(docs));
   }
 
   @Test

@@ -71,7 +71,9 @@ public final class BackfillStack implements AutoCloseable {
   }
 
   public MongoCollection<BsonDocument> events() {
-    return client.getDatabase("nvsentinel").getCollection("HealthEvents", BsonDocument.class);
+    return client
+        .getDatabase("HealthEventsDatabase")
+        .getCollection("HealthEvents", BsonDocument.class);
   }
 
   /** A stored health event with this id and {@code createdAt}. */
@@ -95,7 +97,7 @@ public final class BackfillStack implements AutoCloseable {
   }
 
   public static String eventId(BsonValue documentId) {
-    return EventIds.of("nvsentinel", "HealthEvents", documentId);
+    return EventIds.of("HealthEventsDatabase", "HealthEvents", documentId);
   }
 
   public static String source() {

@@ -7,6 +7,7 @@ import jakarta.validation.constraints.NotBlank;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.Map;
+import java.util.Optional;
 import org.springframework.boot.context.properties.ConfigurationProperties;
 import org.springframework.boot.context.properties.bind.DefaultValue;
 import org.springframework.validation.annotation.Validated;
@@ -39,6 +40,29 @@ public record ExporterProperties(
 
   public ExporterProperties {
     metadata = metadata == null ? Map.of() : Map.copyOf(metadata);
+    resumeToken = resumeToken.within(datastore);
+    deadLetter = deadLetter.within(datastore);
+  }
+
+  /**
+   * A warning when the checkpoint is kept apart from the datastore's token collection, where
+   * NVSentinel's components and the replaced exporter keep their positions: a takeover reads, and a
+   * roll-back finds, only what is there.
+   */
+  public Optional<String> checkpointApartFromContract() {
+    String kept = resumeToken.database() + "." + resumeToken.collection();
+    String contract = datastore.database() + "." + datastore.tokenCollection();
+    if (kept.equals(contract)) {
+      return Optional.empty();
+    }
+    return Optional.of(
+        "exporter.resumeToken keeps the checkpoint in "
+            + kept
+            + ", apart from the datastore's token collection "
+            + contract
+            + " where the replaced exporter keeps its position: a takeover from it and a roll-back"
+            + " to it look there only; unset exporter.resumeToken.database and"
+            + " exporter.resumeToken.collection to keep both in one place");
   }
 
   /** The cluster name that becomes the CloudEvent {@code source}. */
@@ -96,35 +120,60 @@ public record ExporterProperties(
 
   /**
    * Where the live exporter keeps its change-stream position, and the windows of history it could
-   * not stream (to be backfilled).
+   * not stream (to be backfilled). The position lives where NVSentinel's components keep theirs —
+   * the datastore's database and token collection — unless database or collection are set here.
    */
   public record ResumeToken(
-      @NotBlank(message = "must name a database") @DefaultValue("nvsentinel") String database,
-      @NotBlank(message = "must name a collection") @DefaultValue("resumetokens") String collection,
+      String database,
+      String collection,
       @NotBlank(message = "must name a collection") @DefaultValue("exportergaps")
           String gapCollection,
       @NotBlank(message = "must name the live exporter whose checkpoint this is")
           @DefaultValue("event-exporter")
-          String clientName) {}
+          String clientName) {
+
+    /** With what is not set taken from the datastore contract. */
+    ResumeToken within(Datastore datastore) {
+      return new ResumeToken(
+          blank(database) ? datastore.database() : database,
+          blank(collection) ? datastore.tokenCollection() : collection,
+          gapCollection,
+          clientName);
+    }
+  }
 
   /**
-   * The NVSentinel datastore holding the health events. The TLS files default to the environment
-   * variables the Helm chart of the exporter we replace sets: {@code MONGODB_CA_CERT_PATH}, {@code
-   * MONGODB_CLIENT_CERT_PATH}, {@code MONGODB_CLIENT_KEY_PATH}.
+   * The NVSentinel datastore holding the health events, named as NVSentinel names it. Its
+   * environment contract ({@code MONGODB_URI}, {@code MONGODB_DATABASE_NAME}, {@code
+   * MONGODB_COLLECTION_NAME}, {@code MONGODB_TOKEN_COLLECTION_NAME}, the certificate files) arrives
+   * as these settings, below any key set here.
    */
   public record Datastore(
       @NotBlank(message = "must be a MongoDB connection string")
           @DefaultValue("mongodb://localhost:27017")
           String uri,
-      @NotBlank(message = "must name a database") @DefaultValue("nvsentinel") String database,
+      @NotBlank(message = "must name a database") @DefaultValue("HealthEventsDatabase")
+          String database,
       @NotBlank(message = "must name a collection") @DefaultValue("HealthEvents") String collection,
+      @NotBlank(message = "must name a collection") @DefaultValue("ResumeTokens")
+          String tokenCollection,
       Path caFile,
       Path certFile,
       Path keyFile) {}
 
   /** Where events that could not be delivered are set aside, with their reason. */
   public record DeadLetter(
-      @NotBlank(message = "must name a database") @DefaultValue("nvsentinel") String database,
+      String database,
       @NotBlank(message = "must name a collection") @DefaultValue("exporterdeadletters")
-          String collection) {}
+          String collection) {
+
+    /** In the datastore's database unless a database is set here. */
+    DeadLetter within(Datastore datastore) {
+      return new DeadLetter(blank(database) ? datastore.database() : database, collection);
+    }
+  }
+
+  private static boolean blank(String value) {
+    return value == null || value.isBlank();
+  }
 }

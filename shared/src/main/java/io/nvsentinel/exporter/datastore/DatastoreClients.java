@@ -2,6 +2,7 @@ package io.nvsentinel.exporter.datastore;
 
 import com.mongodb.ConnectionString;
 import com.mongodb.MongoClientSettings;
+import com.mongodb.MongoCredential;
 import com.mongodb.client.MongoClient;
 import com.mongodb.client.MongoClients;
 import io.nvsentinel.exporter.config.ExporterProperties;
@@ -12,10 +13,11 @@ import org.springframework.boot.ssl.pem.PemSslStoreBundle;
 import org.springframework.boot.ssl.pem.PemSslStoreDetails;
 
 /**
- * Opens the MongoDB client for the datastore: the connection string as given (X.509 authentication
- * when it asks for {@code authMechanism=MONGODB-X509}), plus TLS from PEM files — a CA to trust and
- * an optional client certificate and key — when configured. NVSentinel's environment variables for
- * these files arrive as settings ({@link DatastoreEnvironment}).
+ * Opens the MongoDB client for the datastore: the connection string as given, plus TLS from PEM
+ * files — a CA to trust and an optional client certificate and key — when configured. With a client
+ * certificate, authentication is X.509 ({@code $external}) unless the URI names a credential of its
+ * own, as NVSentinel's components authenticate to its MongoDB. NVSentinel's environment variables
+ * for these files arrive as settings ({@link DatastoreEnvironment}).
  */
 public final class DatastoreClients {
 
@@ -26,14 +28,18 @@ public final class DatastoreClients {
   }
 
   static MongoClientSettings settings(ExporterProperties.Datastore datastore) {
-    MongoClientSettings.Builder builder =
-        MongoClientSettings.builder().applyConnectionString(new ConnectionString(datastore.uri()));
+    ConnectionString uri = new ConnectionString(datastore.uri());
+    MongoClientSettings.Builder builder = MongoClientSettings.builder().applyConnectionString(uri);
     Path ca = datastore.caFile();
     Path cert = datastore.certFile();
     Path key = datastore.keyFile();
     if (ca != null || cert != null) {
       SSLContext context = sslContext(ca, cert, key);
       builder.applyToSslSettings(ssl -> ssl.enabled(true).context(context));
+    }
+    if (cert != null && uri.getCredential() == null) {
+      // as NVSentinel's own clients do: a client certificate and no credential in the URI is X.509
+      builder.credential(MongoCredential.createMongoX509Credential());
     }
     return builder.build();
   }

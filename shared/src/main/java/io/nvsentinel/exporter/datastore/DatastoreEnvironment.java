@@ -21,6 +21,7 @@ public final class DatastoreEnvironment {
           "MONGODB_URI", "exporter.datastore.uri",
           "MONGODB_DATABASE_NAME", "exporter.datastore.database",
           "MONGODB_COLLECTION_NAME", "exporter.datastore.collection",
+          "MONGODB_TOKEN_COLLECTION_NAME", "exporter.datastore.tokenCollection",
           "MONGODB_CA_CERT_PATH", "exporter.datastore.caFile",
           "MONGODB_CLIENT_CERT_PATH", "exporter.datastore.certFile",
           "MONGODB_CLIENT_KEY_PATH", "exporter.datastore.keyFile");

@@ -52,10 +52,16 @@ class CloudEventMapperTest {
         new ExporterProperties.Backfill(true, Duration.ofHours(720), 1, 1, 0),
         new ExporterProperties.FailureHandling(1, Duration.ofSeconds(1), Duration.ofSeconds(2), 2),
         new ExporterProperties.ResumeToken(
-            "nvsentinel", "resumetokens", "exportergaps", "event-exporter"),
+            "HealthEventsDatabase", "ResumeTokens", "exportergaps", "event-exporter"),
         new ExporterProperties.Datastore(
-            "mongodb://localhost", "nvsentinel", collection, null, null, null),
-        new ExporterProperties.DeadLetter("nvsentinel", "dead"),
+            "mongodb://localhost",
+            "HealthEventsDatabase",
+            collection,
+            "ResumeTokens",
+            null,
+            null,
+            null),
+        new ExporterProperties.DeadLetter("HealthEventsDatabase", "dead"),
         65_536);
   }
 

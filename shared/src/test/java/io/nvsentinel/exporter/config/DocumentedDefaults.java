@@ -18,7 +18,7 @@ public final class DocumentedDefaults {
 
   public static final ExporterProperties.ResumeToken RESUME_TOKEN =
       new ExporterProperties.ResumeToken(
-          "nvsentinel", "resumetokens", "exportergaps", "event-exporter");
+          "HealthEventsDatabase", "ResumeTokens", "exportergaps", "event-exporter");
 
   public static final Duration SINK_TIMEOUT = Duration.ofSeconds(30);
 

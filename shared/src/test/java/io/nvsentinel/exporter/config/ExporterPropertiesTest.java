@@ -77,8 +77,56 @@ class ExporterPropertiesTest {
               assertThat(p.oidc().clientId()).isEqualTo("nvsentinel-exporter");
               assertThat(p.oidc().scope()).isEqualTo("events:write");
               DocumentedDefaults.assertHeldBy(p);
-              assertThat(p.datastore().database()).isEqualTo("nvsentinel");
+              assertThat(p.datastore().database()).isEqualTo("HealthEventsDatabase");
             });
+  }
+
+  @Test
+  void theCheckpointAndDeadLettersLiveWhereTheDatastoreContractPutsNVSentinelsPositions() {
+    runner()
+        .withPropertyValues(
+            "exporter.datastore.database=ClusterEvents",
+            "exporter.datastore.tokenCollection=Tokens")
+        .run(
+            context -> {
+              ExporterProperties p = context.getBean(ExporterProperties.class);
+              assertThat(p.resumeToken().database()).isEqualTo("ClusterEvents");
+              assertThat(p.resumeToken().collection()).isEqualTo("Tokens");
+              assertThat(p.deadLetter().database()).isEqualTo("ClusterEvents");
+            });
+    runner()
+        .run(
+            context -> {
+              ExporterProperties p = context.getBean(ExporterProperties.class);
+              assertThat(p.datastore().tokenCollection()).isEqualTo("ResumeTokens");
+              assertThat(p.resumeToken().collection()).isEqualTo("ResumeTokens");
+              assertThat(p.deadLetter().database()).isEqualTo("HealthEventsDatabase");
+            });
+  }
+
+  @Test
+  void anExplicitCheckpointLocationWinsAndIsNamedAsApartFromTheContract() {
+    runner()
+        .withPropertyValues(
+            "exporter.resumeToken.database=nvsentinel",
+            "exporter.resumeToken.collection=resumetokens")
+        .run(
+            context -> {
+              ExporterProperties p = context.getBean(ExporterProperties.class);
+              assertThat(p.resumeToken().database()).isEqualTo("nvsentinel");
+              assertThat(p.resumeToken().collection()).isEqualTo("resumetokens");
+              assertThat(p.checkpointApartFromContract())
+                  .hasValueSatisfying(
+                      warning ->
+                          assertThat(warning)
+                              .contains("nvsentinel.resumetokens")
+                              .contains("HealthEventsDatabase.ResumeTokens"));
+            });
+    runner()
+        .run(
+            context ->
+                assertThat(context.getBean(ExporterProperties.class).checkpointApartFromContract())
+                    .isEmpty());
   }
 
   @Test
@@ -334,6 +382,7 @@ class ExporterPropertiesTest {
                 "mongodb://user:pw@db/?authMechanism=MONGODB-X509&authSource=$external",
                 "HealthEventsDatabase",
                 "HealthEvents",
+                "ResumeTokens",
                 null,
                 null,
                 null));
@@ -387,7 +436,8 @@ class ExporterPropertiesTest {
         new ExporterProperties.Backfill(true, Duration.ofHours(1), 1, 1, 0),
         new ExporterProperties.FailureHandling(1, Duration.ofSeconds(1), Duration.ofSeconds(2), 2),
         new ExporterProperties.ResumeToken("db", "tokens", "gaps", "event-exporter"),
-        new ExporterProperties.Datastore("mongodb://localhost", "db", "events", null, null, null),
+        new ExporterProperties.Datastore(
+            "mongodb://localhost", "db", "events", "ResumeTokens", null, null, null),
         new ExporterProperties.DeadLetter("db", "dead"),
         0);
   }

@@ -23,7 +23,7 @@ public final class TestProperties {
   public Duration maxBackoff = Duration.ofMillis(20);
   public double multiplier = 2.0;
   public String mongoUri = "mongodb://127.0.0.1:1";
-  public String database = "nvsentinel";
+  public String database = "HealthEventsDatabase";
   public String collection = "HealthEvents";
   public String clientName = "test-client";
 
@@ -34,8 +34,9 @@ public final class TestProperties {
         new ExporterProperties.Oidc(tokenUrl, clientId, scope, oidcInsecure, secretFile, "", null),
         new ExporterProperties.Backfill(true, Duration.ofHours(720), 1_000_000, 500, 0),
         new ExporterProperties.FailureHandling(maxRetries, initialBackoff, maxBackoff, multiplier),
-        new ExporterProperties.ResumeToken(database, "resumetokens", "exportergaps", clientName),
-        new ExporterProperties.Datastore(mongoUri, database, collection, null, null, null),
+        new ExporterProperties.ResumeToken(database, "ResumeTokens", "exportergaps", clientName),
+        new ExporterProperties.Datastore(
+            mongoUri, database, collection, "ResumeTokens", null, null, null),
         new ExporterProperties.DeadLetter(database, "exporterdeadletters"),
         65_536);
   }

@@ -49,7 +49,8 @@ class DatastoreClientsTest {
   }
 
   static ExporterProperties.Datastore datastore(Path ca, Path cert, Path key) {
-    return new ExporterProperties.Datastore(uri, "nvsentinel", "HealthEvents", ca, cert, key);
+    return new ExporterProperties.Datastore(
+        uri, "HealthEventsDatabase", "HealthEvents", "ResumeTokens", ca, cert, key);
   }
 
   @Test
@@ -61,7 +62,7 @@ class DatastoreClientsTest {
   }
 
   @Test
-  void theFilesFromNVSentinelsEnvironmentConnect() throws Exception {
+  void theFilesFromNVSentinelsEnvironmentGiveTrustedTlsAndX509() throws Exception {
     Path key = certificate.writeKeyPem(dir.resolve("client.key"));
     Map<String, String> env =
         Map.of(
@@ -74,11 +75,15 @@ class DatastoreClientsTest {
             Path.of((String) settings.get("exporter.datastore.caFile")),
             Path.of((String) settings.get("exporter.datastore.certFile")),
             Path.of((String) settings.get("exporter.datastore.keyFile")));
-    try (MongoClient client = DatastoreClients.open(datastore)) {
+    // mongo-java-server cannot authenticate X.509: the CA alone shows the server is trusted
+    try (MongoClient client = DatastoreClients.open(datastore(datastore.caFile(), null, null))) {
       Document pong = client.getDatabase("admin").runCommand(new Document("ping", 1));
       assertThat(pong.get("ok")).isIn(1, 1.0);
     }
-    assertThat(DatastoreClients.settings(datastore).getSslSettings().isEnabled()).isTrue();
+    MongoClientSettings withCertificate = DatastoreClients.settings(datastore);
+    assertThat(withCertificate.getSslSettings().isEnabled()).isTrue();
+    assertThat(withCertificate.getCredential().getAuthenticationMechanism())
+        .isEqualTo(AuthenticationMechanism.MONGODB_X509);
   }
 
   @Test
@@ -119,6 +124,7 @@ class DatastoreClientsTest {
                 + "?replicaSet=rs0&tls=true&authMechanism=MONGODB-X509&authSource=$external",
             "HealthEventsDatabase",
             "HealthEvents",
+            "ResumeTokens",
             certificate.pem(),
             certificate.pem(),
             key);
@@ -130,5 +136,51 @@ class DatastoreClientsTest {
     assertThat(settings.getCredential().getSource()).isEqualTo("$external");
     assertThat(settings.getSslSettings().isEnabled()).isTrue();
     assertThat(settings.getSslSettings().getContext()).isNotNull();
+  }
+
+  @Test
+  void aClientCertificateAndNoCredentialInTheUriIsX509AsNVSentinelsClientsDo() throws Exception {
+    // the umbrella chart's URI names no mechanism; its components authenticate with the certificate
+    Path key = certificate.writeKeyPem(dir.resolve("umbrella.key"));
+    ExporterProperties.Datastore umbrella =
+        new ExporterProperties.Datastore(
+            "mongodb://mongodb-headless.nvsentinel.svc.cluster.local:27017/?replicaSet=rs0&tls=true",
+            "HealthEventsDatabase",
+            "HealthEvents",
+            "ResumeTokens",
+            certificate.pem(),
+            certificate.pem(),
+            key);
+
+    MongoClientSettings settings = DatastoreClients.settings(umbrella);
+
+    assertThat(settings.getCredential().getAuthenticationMechanism())
+        .isEqualTo(AuthenticationMechanism.MONGODB_X509);
+    assertThat(settings.getCredential().getSource()).isEqualTo("$external");
+  }
+
+  @Test
+  void aCredentialInTheUriIsKeptBesideAClientCertificate() throws Exception {
+    Path key = certificate.writeKeyPem(dir.resolve("scram.key"));
+    ExporterProperties.Datastore scram =
+        new ExporterProperties.Datastore(
+            "mongodb://exporter:pw@db.example:27017/?tls=true&authSource=admin",
+            "HealthEventsDatabase",
+            "HealthEvents",
+            "ResumeTokens",
+            certificate.pem(),
+            certificate.pem(),
+            key);
+
+    assertThat(DatastoreClients.settings(scram).getCredential().getUserName())
+        .isEqualTo("exporter");
+    assertThat(DatastoreClients.settings(scram).getCredential().getAuthenticationMechanism())
+        .isNotEqualTo(AuthenticationMechanism.MONGODB_X509);
+  }
+
+  @Test
+  void withoutAClientCertificateThereIsNoCredential() {
+    assertThat(DatastoreClients.settings(datastore(certificate.pem(), null, null)).getCredential())
+        .isNull();
   }
 }

@@ -31,7 +31,8 @@ class DatastoreEnvironmentTest {
             "exporter.datastore.uri",
             "mongodb://mongodb-headless.nvsentinel.svc.cluster.local:27017/?tls=true")
         .containsEntry("exporter.datastore.database", "HealthEventsDatabase")
-        .containsEntry("exporter.datastore.collection", "HealthEvents");
+        .containsEntry("exporter.datastore.collection", "HealthEvents")
+        .containsEntry("exporter.datastore.tokenCollection", "ResumeTokens");
   }
 
   @Test

@@ -21,7 +21,7 @@ class DeadLetterStoreTest {
   Document stored() {
     return fixture
         .client
-        .getDatabase("nvsentinel")
+        .getDatabase("HealthEventsDatabase")
         .getCollection("exporterdeadletters")
         .find()
         .first();
@@ -38,7 +38,7 @@ class DeadLetterStoreTest {
     Document stored =
         fixture
             .client
-            .getDatabase("nvsentinel")
+            .getDatabase("HealthEventsDatabase")
             .getCollection("exporterdeadletters")
             .find()
             .first();
@@ -60,7 +60,7 @@ class DeadLetterStoreTest {
     Document stored =
         fixture
             .client
-            .getDatabase("nvsentinel")
+            .getDatabase("HealthEventsDatabase")
             .getCollection("exporterdeadletters")
             .find()
             .first();

@@ -20,6 +20,7 @@ final class Checkpointing {
   private static final Logger log = LoggerFactory.getLogger(Checkpointing.class);
 
   private final CheckpointStore store;
+  private final Takeover takeover;
   private final String client;
   private final LiveProperties live;
   private final Clock clock;
@@ -29,8 +30,10 @@ final class Checkpointing {
   private volatile CommitWindow<Position> window;
   private volatile long lastWriteEpochMillis;
 
-  Checkpointing(CheckpointStore store, String client, LiveProperties live, Clock clock) {
+  Checkpointing(
+      CheckpointStore store, Takeover takeover, String client, LiveProperties live, Clock clock) {
     this.store = store;
+    this.takeover = takeover;
     this.client = client;
     this.live = live;
     this.clock = clock;
@@ -42,16 +45,19 @@ final class Checkpointing {
     return window;
   }
 
-  /** The stored checkpoint, or a new one with the backfill cutoff on a first start. */
+  /**
+   * The stored checkpoint; else the replaced exporter's position taken over; else, on a first
+   * start, a new one with the backfill cutoff.
+   */
   synchronized Checkpoint load() {
-    checkpoint = store.load(client).orElseGet(this::firstStart);
+    checkpoint = store.load(client).or(takeover::attempt).orElseGet(this::firstStart);
     return checkpoint;
   }
 
   private Checkpoint firstStart() {
     Instant now = clock.instant();
     Checkpoint first =
-        new Checkpoint(client, null, timestamp(now.minus(live.startOverlap())), now, null, now);
+        Checkpoint.firstStart(client, timestamp(now.minus(live.startOverlap())), now, now);
     store.save(first);
     log.info(
         "no checkpoint for client '{}': streaming from {} on; the backfill covers events stored"

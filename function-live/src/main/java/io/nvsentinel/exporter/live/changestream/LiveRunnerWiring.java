@@ -35,7 +35,10 @@ public final class LiveRunnerWiring {
       Clock clock,
       ApplicationEventPublisher events) {
     String client = properties.resumeToken().clientName();
-    Checkpointing checkpointing = new Checkpointing(checkpoints, client, live, clock);
+    Takeover takeover =
+        new Takeover(
+            checkpoints, gaps, client, properties.backfill().maxAge(), live.startOverlap(), clock);
+    Checkpointing checkpointing = new Checkpointing(checkpoints, takeover, client, live, clock);
     SinkAvailability sink = deliverer.availability();
     LiveMetrics metrics =
         new LiveMetrics(meters, checkpointing, () -> sink.problem() != null, clock);

@@ -25,11 +25,13 @@ import java.util.Set;
 import java.util.UUID;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.stream.Collectors;
+import org.bson.BsonBinary;
 import org.bson.BsonDocument;
 import org.bson.BsonInt32;
 import org.bson.BsonObjectId;
 import org.bson.BsonString;
 import org.bson.BsonTimestamp;
+import org.bson.BsonValue;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeAll;
@@ -368,7 +370,8 @@ abstract class ChangeStreamRunnerContract {
             null,
             Instant.parse("2026-11-01T00:00:00Z"),
             lastEvent,
-            lastEvent));
+            lastEvent,
+            null));
     Instant before = Instant.now();
     // a real server answers a token older than its oplog with error 286; no server here can be
     // made to do that on demand, so the source says it for the first open with a token
@@ -399,6 +402,105 @@ abstract class ChangeStreamRunnerContract {
         .atMost(Duration.ofSeconds(30))
         .until(() -> deliveredIds().contains(harness.eventId(doc.get("_id"))));
     assertThat(runner.streamOpen()).isTrue();
+  }
+
+  /** The replaced (Go) exporter's position, as it stores it: {clientName, resumeToken}. */
+  void goExporterStored(BsonValue token) {
+    harness
+        .mongo
+        .getDatabase(harness.resumeToken.database())
+        .getCollection(harness.resumeToken.collection(), BsonDocument.class)
+        .insertOne(
+            new BsonDocument("_id", new BsonObjectId())
+                .append("clientName", new BsonString("test-client"))
+                .append("resumeToken", token));
+  }
+
+  BsonDocument tokenDocument() {
+    return harness
+        .mongo
+        .getDatabase(harness.resumeToken.database())
+        .getCollection(harness.resumeToken.collection(), BsonDocument.class)
+        .find()
+        .first();
+  }
+
+  @Test
+  void theGoExportersPositionIsContinuedWithoutACutoffAndNothingBeforeItIsSentAgain() {
+    var observer = observer();
+    List<BsonDocument> before = events(3);
+    insert(before);
+    List<BsonDocument> tokens = tokens(observer, 3);
+    observer.close();
+    // the Go exporter delivered the first two and stored the token after the second
+    goExporterStored(tokens.get(1));
+
+    ChangeStreamRunner runner = started(RunnerHarness.live(2, 8));
+    BsonDocument after = event(3);
+    harness.events().insertOne(after);
+
+    String third = harness.eventId(before.get(2).get("_id"));
+    String fourth = harness.eventId(after.get("_id"));
+    await()
+        .atMost(Duration.ofSeconds(30))
+        .until(() -> deliveredIds().containsAll(Set.of(third, fourth)));
+    runner.stop();
+    assertThat(deliveredIds()).containsExactlyInAnyOrder(third, fourth);
+    Checkpoint checkpoint = harness.checkpoints.load("test-client").orElseThrow();
+    assertThat(checkpoint.backfillCutoff())
+        .as("no backfill cutoff: the Go exporter did that")
+        .isNull();
+    assertThat(checkpoint.takenOverAt()).isNotNull();
+    assertThat(harness.gaps.all()).isEmpty();
+    // one document, still readable by the Go exporter, at the position this exporter reached
+    BsonDocument shared = tokenDocument();
+    assertThat(shared.getString("clientName").getValue()).isEqualTo("test-client");
+    assertThat(shared.getDocument("resumeToken")).isEqualTo(checkpoint.resumeToken());
+    assertThat(checkpoint.resumeToken()).isNotEqualTo(tokens.get(1));
+  }
+
+  @Test
+  void anUnusableGoTokenBecomesAGapWindowFromItsTime() {
+    // the token's cluster time is its first timestamp: 0x692A0B5C seconds
+    goExporterStored(new BsonDocument("_data", new BsonString("82692A0B5C000000012B0229296E04")));
+    Instant before = Instant.now();
+
+    started(harness.runner(RunnerHarness.live(2, 8), source -> new HistoryLostOnce(source)));
+
+    assertThat(harness.gaps.pending())
+        .singleElement()
+        .satisfies(
+            gap -> {
+              // widened by the start overlap, against clock skew
+              assertThat(gap.start()).isEqualTo(Instant.ofEpochSecond(0x692A0B5CL).minusSeconds(5));
+              assertThat(gap.end()).isBetween(before, Instant.now());
+              assertThat(gap.reason()).contains("286");
+            });
+    assertThat(harness.checkpoints.load("test-client").orElseThrow().backfillCutoff()).isNull();
+  }
+
+  @Test
+  void aGoPositionThatIsNoTokenBecomesAGapWindowOverTheDefaultBackfillWindow() {
+    goExporterStored(new BsonBinary(new byte[] {1, 2, 3}));
+    Instant before = Instant.now();
+
+    started(RunnerHarness.live(2, 8));
+
+    assertThat(harness.gaps.pending())
+        .singleElement()
+        .satisfies(
+            gap -> {
+              assertThat(gap.start())
+                  .isBetween(
+                      before.minus(Duration.ofHours(720)),
+                      Instant.now().minus(Duration.ofHours(720)));
+              assertThat(gap.reason()).contains("binary data");
+            });
+    BsonDocument doc = event(9);
+    harness.events().insertOne(doc);
+    await()
+        .atMost(Duration.ofSeconds(30))
+        .until(() -> deliveredIds().contains(harness.eventId(doc.get("_id"))));
   }
 
   @Test

@@ -73,7 +73,7 @@ class RunnerFaultTest {
   void aGapThatCannotBeRecordedIsRecordedOnALaterTryAndNothingIsLost() {
     Instant lastEvent = Instant.now().minusSeconds(3600).truncatedTo(ChronoUnit.MILLIS);
     harness.checkpoints.save(
-        new Checkpoint("test-client", STALE, null, lastEvent, lastEvent, lastEvent));
+        new Checkpoint("test-client", STALE, null, lastEvent, lastEvent, lastEvent, null));
     AtomicInteger failures = new AtomicInteger(2);
     ExporterProperties properties = harness.config.build();
     GapWindowStore flaky =

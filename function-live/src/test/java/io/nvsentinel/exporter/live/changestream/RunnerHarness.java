@@ -40,6 +40,7 @@ final class RunnerHarness implements AutoCloseable {
   final MongoClient mongo;
   final TestProperties config = new TestProperties();
   final SimpleMeterRegistry meters = new SimpleMeterRegistry();
+  final ExporterProperties.ResumeToken resumeToken;
   final CheckpointStore checkpoints;
   final GapWindowStore gaps;
   final DeadLetterStore deadLetters;
@@ -59,8 +60,9 @@ final class RunnerHarness implements AutoCloseable {
     config.initialBackoff = Duration.ofMillis(5);
     config.maxBackoff = Duration.ofMillis(50);
     ExporterProperties properties = config.build();
-    this.checkpoints = new CheckpointStore(mongo, properties.resumeToken());
-    this.gaps = new GapWindowStore(mongo, properties.resumeToken());
+    this.resumeToken = properties.resumeToken();
+    this.checkpoints = new CheckpointStore(mongo, resumeToken);
+    this.gaps = new GapWindowStore(mongo, resumeToken);
     this.deadLetters =
         new DeadLetterStore(mongo, properties.deadLetter(), meters, Clock.systemUTC());
   }

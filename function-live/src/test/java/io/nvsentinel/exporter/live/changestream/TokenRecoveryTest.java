@@ -28,7 +28,8 @@ class TokenRecoveryTest {
 
   static final Instant NOW = Instant.parse("2026-11-28T12:00:00Z");
   static final ExporterProperties.ResumeToken SETTINGS =
-      new ExporterProperties.ResumeToken("nvsentinel", "resumetokens", "exportergaps", "c");
+      new ExporterProperties.ResumeToken(
+          "HealthEventsDatabase", "ResumeTokens", "exportergaps", "c");
 
   final EmbeddedMongo mongo = EmbeddedMongo.start();
   final MongoClient client = MongoClients.create(mongo.connectionString());
@@ -44,10 +45,21 @@ class TokenRecoveryTest {
   GapWindow recoverWithLastEventAt(Instant lastEvent) {
     checkpoints.save(
         new Checkpoint(
-            "c", new BsonDocument("_data", new BsonString("82")), null, NOW, lastEvent, lastEvent));
+            "c",
+            new BsonDocument("_data", new BsonString("82")),
+            null,
+            NOW,
+            lastEvent,
+            lastEvent,
+            null));
     Checkpointing checkpointing =
         new Checkpointing(
-            checkpoints, "c", RunnerHarness.live(2, 8), Clock.fixed(NOW, ZoneOffset.UTC));
+            checkpoints,
+            new Takeover(
+                checkpoints, gaps, "c", Duration.ofHours(720), Duration.ZERO, Clock.systemUTC()),
+            "c",
+            RunnerHarness.live(2, 8),
+            Clock.fixed(NOW, ZoneOffset.UTC));
     checkpointing.load();
     LiveMetrics metrics =
         new LiveMetrics(new SimpleMeterRegistry(), checkpointing, () -> false, Clock.systemUTC());

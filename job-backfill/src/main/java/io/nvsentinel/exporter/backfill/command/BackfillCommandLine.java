@@ -81,11 +81,12 @@ public final class BackfillCommandLine implements ApplicationRunner, ExitCodeGen
             instant(args, "window-start"),
             instant(args, "window-end"),
             args.containsOption("force"));
-    if (outcome.nothingToDo() != null) {
-      out.println(outcome.nothingToDo());
-      return;
+    if (outcome.note() != null) {
+      out.println(outcome.note());
     }
-    finish(outcome.executions());
+    if (!outcome.executions().isEmpty()) {
+      finish(outcome.executions());
+    }
   }
 
   private void list() {

@@ -40,8 +40,16 @@ public final class CutoffWaiter {
   }
 
   /**
-   * The cutoff, waiting up to {@code waitForCutoff} for it; now when there is none and no wait is
-   * configured.
+   * When the live exporter continued from the replaced exporter's position instead of starting with
+   * a cutoff: the history before it was that exporter's to export.
+   */
+  public Optional<Instant> takenOverAt() {
+    return checkpoints.takenOverAt(clientName);
+  }
+
+  /**
+   * The cutoff, waiting up to {@code waitForCutoff} for it; when the live exporter took over from
+   * the replaced exporter, the moment it did; now when there is neither and no wait is configured.
    *
    * @throws IllegalStateException when a wait is configured and the cutoff did not appear in time
    */
@@ -49,6 +57,14 @@ public final class CutoffWaiter {
     Optional<Instant> cutoff = checkpoints.backfillCutoff(clientName);
     if (cutoff.isPresent()) {
       return cutoff.get();
+    }
+    Optional<Instant> takenOver = takenOverAt();
+    if (takenOver.isPresent()) {
+      log.info(
+          "the live exporter '{}' took over from the replaced exporter at {}; the window ends there",
+          clientName,
+          takenOver.get());
+      return takenOver.get();
     }
     if (wait.isZero() || wait.isNegative()) {
       Instant now = clock.instant();

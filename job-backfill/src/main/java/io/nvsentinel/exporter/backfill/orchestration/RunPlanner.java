@@ -6,13 +6,16 @@ import io.nvsentinel.exporter.config.ExporterProperties;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Optional;
 import org.springframework.batch.core.BatchStatus;
 import org.springframework.batch.core.job.JobExecution;
 
 /**
  * Decides which windows a {@code run} exports, in order: the window given on the command line, or
- * else the last unfinished window, or else the documented default window; then — only when those
- * completed — every pending window (gaps the live exporter recorded, remainders of capped windows).
+ * else the last unfinished window, or else the documented default window (none when the live
+ * exporter took over from the replaced exporter, which exported that history); then — only when
+ * those completed — every pending window (gaps the live exporter recorded, remainders of capped
+ * windows).
  */
 public final class RunPlanner {
 
@@ -20,9 +23,9 @@ public final class RunPlanner {
    * What a run did.
    *
    * @param executions the windows it ran, in order
-   * @param nothingToDo why nothing ran, or {@code null}
+   * @param note why the default window did not run, or {@code null}
    */
-  public record Outcome(List<JobExecution> executions, String nothingToDo) {}
+  public record Outcome(List<JobExecution> executions, String note) {}
 
   private final BackfillRuns runs;
   private final CutoffWaiter cutoff;
@@ -67,8 +70,16 @@ public final class RunPlanner {
     } else {
       // the last unfinished window first; the next run moves on to a new default window
       BackfillWindow unfinished = runs.unfinished();
-      BackfillWindow window = unfinished != null ? unfinished : defaultWindow();
-      if (unfinished == null && !force && runs.completed(window)) {
+      Optional<Instant> takenOver = cutoff.takenOverAt();
+      BackfillWindow window =
+          unfinished != null || takenOver.isPresent() ? unfinished : defaultWindow();
+      if (window == null) {
+        nothingToDo =
+            "the live exporter took over from the replaced exporter at "
+                + takenOver.get()
+                + ", which had exported the history before; no default window (give"
+                + " --window-start and --window-end to export one anyway)";
+      } else if (unfinished == null && !force && runs.completed(window)) {
         nothingToDo =
             "window "
                 + window
@@ -80,6 +91,6 @@ public final class RunPlanner {
     if (executions.stream().allMatch(e -> e.getStatus() == BatchStatus.COMPLETED)) {
       executions.addAll(runs.runPendingWindows(pending));
     }
-    return new Outcome(executions, executions.isEmpty() ? nothingToDo : null);
+    return new Outcome(executions, nothingToDo);
   }
 }
