@@ -40,8 +40,11 @@ app.kubernetes.io/instance: {{ .Release.Name }}
 {{- end -}}
 {{- end -}}
 
+{{/* An image: its own tag, else the umbrella's global.image.tag, else the chart's appVersion. */}}
 {{- define "event-exporter.image" -}}
-{{- printf "%s:%s" .image.repository (default .chart.AppVersion .image.tag) -}}
+{{- $global := default dict .global -}}
+{{- $globalImage := default dict $global.image -}}
+{{- printf "%s:%s" .image.repository (.image.tag | default $globalImage.tag | default .chart.AppVersion) -}}
 {{- end -}}
 
 {{/* The exporter's configuration file, bound by both applications. */}}
@@ -80,13 +83,32 @@ exporter:
     initialBackoff: {{ $e.failureHandling.initialBackoff | toString | quote }}
     maxBackoff: {{ $e.failureHandling.maxBackoff | toString | quote }}
     backoffMultiplier: {{ $e.failureHandling.backoffMultiplier | float64 }}
+  {{- with $e.resumeToken }}
+  {{- if or .database .collection }}
   resumeToken:
-    database: {{ $e.resumeToken.database | quote }}
-    collection: {{ $e.resumeToken.collection | quote }}
+    {{- with .database }}
+    database: {{ . | quote }}
+    {{- end }}
+    {{- with .collection }}
+    collection: {{ . | quote }}
+    {{- end }}
+  {{- end }}
+  {{- end }}
+  {{- with .Values.mongodb }}
+  {{- if or .uri .database .collection }}
+  # set in the chart's values: wins over NVSentinel's datastore environment
   datastore:
-    uri: {{ .Values.mongodb.uri | quote }}
-    database: {{ .Values.mongodb.database | quote }}
-    collection: {{ .Values.mongodb.collection | quote }}
+    {{- with .uri }}
+    uri: {{ . | quote }}
+    {{- end }}
+    {{- with .database }}
+    database: {{ . | quote }}
+    {{- end }}
+    {{- with .collection }}
+    collection: {{ . | quote }}
+    {{- end }}
+  {{- end }}
+  {{- end }}
   live:
     metricsPort: {{ include "event-exporter.metricsPort" . }}
     {{- with omit (default dict $e.live) "metricsPort" }}
@@ -132,11 +154,10 @@ capabilities:
         path: oidc-client-secret
 - name: tmp
   emptyDir: {}
-{{- if .Values.mongodb.tls.enabled }}
-- name: mongodb-tls
+- name: mongo-app-client-cert
   secret:
-    secretName: {{ required "mongodb.tls.secretName is required when mongodb.tls.enabled is true" .Values.mongodb.tls.secretName }}
-{{- end }}
+    secretName: {{ .Values.mongodb.clientCertSecretName }}
+    optional: true
 {{- end -}}
 
 {{- define "event-exporter.volumeMounts" -}}
@@ -148,23 +169,80 @@ capabilities:
   readOnly: true
 - name: tmp
   mountPath: /tmp
-{{- if .Values.mongodb.tls.enabled }}
-- name: mongodb-tls
-  mountPath: /etc/ssl/mongo-client
+- name: mongo-app-client-cert
+  mountPath: {{ .Values.mongodb.clientCertMountPath }}
   readOnly: true
-{{- end }}
 {{- end -}}
 
+{{/* The environment of both applications: NVSentinel's datastore contract as its components get
+it, and the umbrella's tracing. */}}
 {{- define "event-exporter.env" -}}
 - name: SPRING_CONFIG_ADDITIONAL_LOCATION
   value: "file:/config/"
-{{- if .Values.mongodb.tls.enabled }}
-- name: MONGODB_CA_CERT_PATH
-  value: /etc/ssl/mongo-client/ca.crt
-- name: MONGODB_CLIENT_CERT_PATH
-  value: /etc/ssl/mongo-client/tls.crt
-- name: MONGODB_CLIENT_KEY_PATH
-  value: /etc/ssl/mongo-client/tls.key
+# the directory of ca.crt, tls.crt and tls.key; files the optional Secret does not hold are not used
+- name: MONGODB_CLIENT_CERT_MOUNT_PATH
+  value: {{ .Values.mongodb.clientCertMountPath | quote }}
+{{- $global := default dict .Values.global -}}
+{{- $tracing := default dict $global.tracing }}
+{{- if $tracing.enabled }}
+- name: OTEL_EXPORTER_OTLP_ENDPOINT
+  value: {{ required "global.tracing.endpoint is required when global.tracing.enabled is true" $tracing.endpoint | quote }}
+- name: OTEL_EXPORTER_OTLP_INSECURE
+  value: {{ default false $tracing.insecure | quote }}
+{{- end }}
+{{- end -}}
+
+{{/* NVSentinel's datastore ConfigMap (optional, as for its components) and, for an external
+MongoDB, the Secret holding MONGODB_URI. */}}
+{{- define "event-exporter.envFrom" -}}
+{{- $global := default dict .Values.global -}}
+- configMapRef:
+    name: {{ include "event-exporter.datastoreConfigMap" . }}
+    optional: true
+{{- with $global.datastore }}
+{{- with .credentialsFromSecret }}
+{{- with .name }}
+- secretRef:
+    name: {{ . }}
+{{- end }}
+{{- end }}
+{{- end }}
+{{- end -}}
+
+{{- define "event-exporter.datastoreConfigMap" -}}
+{{- $global := default dict .Values.global -}}
+{{- if .Values.mongodb.configMapName -}}
+{{- .Values.mongodb.configMapName -}}
+{{- else if $global.datastore -}}
+{{- printf "%s-datastore-config" .Release.Name -}}
+{{- else -}}
+mongodb-config
+{{- end -}}
+{{- end -}}
+
+{{/* Scheduling: the umbrella's global.systemNodeSelector, global.affinity and
+global.systemNodeTolerations in place of the chart's own when set. */}}
+{{- define "event-exporter.scheduling" -}}
+{{- $global := default dict .Values.global -}}
+{{- with ($global.systemNodeSelector | default .Values.nodeSelector) }}
+nodeSelector:
+  {{- toYaml . | nindent 2 }}
+{{- end }}
+{{- with ($global.affinity | default .Values.affinity) }}
+affinity:
+  {{- toYaml . | nindent 2 }}
+{{- end }}
+{{- with ($global.systemNodeTolerations | default .Values.tolerations) }}
+tolerations:
+  {{- toYaml . | nindent 2 }}
+{{- end }}
+{{- end -}}
+
+{{- define "event-exporter.imagePullSecrets" -}}
+{{- $global := default dict .Values.global -}}
+{{- with (.Values.imagePullSecrets | default $global.imagePullSecrets) }}
+imagePullSecrets:
+  {{- toYaml . | nindent 2 }}
 {{- end }}
 {{- end -}}
 
@@ -180,17 +258,17 @@ spec:
   restartPolicy: Never
   serviceAccountName: {{ include "event-exporter.serviceAccountName" . }}
   automountServiceAccountToken: false
+  enableServiceLinks: false
   securityContext:
     {{- include "event-exporter.podSecurityContext" . | nindent 4 }}
-  {{- with .Values.imagePullSecrets }}
-  imagePullSecrets:
-    {{- toYaml . | nindent 4 }}
-  {{- end }}
+  {{- include "event-exporter.imagePullSecrets" . | nindent 2 }}
   containers:
     - name: backfill
-      image: {{ include "event-exporter.image" (dict "image" .Values.backfillImage "chart" .Chart) }}
+      image: {{ include "event-exporter.image" (dict "image" .Values.backfillImage "chart" .Chart "global" .Values.global) }}
       imagePullPolicy: {{ .Values.backfillImage.pullPolicy }}
       args: ["run"]
+      envFrom:
+        {{- include "event-exporter.envFrom" . | nindent 8 }}
       env:
         {{- include "event-exporter.env" . | nindent 8 }}
         {{- with .Values.backfillJob.datasource }}
@@ -226,16 +304,5 @@ spec:
       {{- else }}
       emptyDir: {}
       {{- end }}
-  {{- with .Values.nodeSelector }}
-  nodeSelector:
-    {{- toYaml . | nindent 4 }}
-  {{- end }}
-  {{- with .Values.affinity }}
-  affinity:
-    {{- toYaml . | nindent 4 }}
-  {{- end }}
-  {{- with .Values.tolerations }}
-  tolerations:
-    {{- toYaml . | nindent 4 }}
-  {{- end }}
+  {{- include "event-exporter.scheduling" . | nindent 2 }}
 {{- end -}}

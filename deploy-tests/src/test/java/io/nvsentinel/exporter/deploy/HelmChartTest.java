@@ -266,6 +266,17 @@ class HelmChartTest {
         .hasMessageContaining("- " + named + ":");
   }
 
+  @ParameterizedTest(name = "{0} is refused at install")
+  @CsvSource({
+    "exporter.sinkk.endpoint, exporter, sinkk",
+    "exporter.live.tokenFlushIntervall, exporter.live, tokenFlushIntervall",
+  })
+  void aKeyNoApplicationReadsIsRefusedByTheSchema(String key, String section, String property) {
+    assertThatThrownBy(() -> render(t -> t.set(key, "x"), "required"))
+        .hasMessageContaining(
+            "- " + section + ": Additional property " + property + " is not allowed");
+  }
+
   @Test
   void twoReplicasAreRefusedWithTheReason() {
     assertThatThrownBy(() -> render(t -> t.set("replicaCount", 2), "required"))
@@ -377,22 +388,48 @@ class HelmChartTest {
   }
 
   @Test
-  void mongodbTlsMountsTheFilesWhereTheExporterWeReplaceExpectsThem() {
-    Manifests manifests =
-        Manifests.parse(
-            render(
-                t ->
-                    t.set("mongodb.tls.enabled", true)
-                        .set("mongodb.tls.secretName", "mongo-client-tls"),
-                "required"));
-    Container container =
-        manifests.one(Deployment.class).getSpec().getTemplate().getSpec().getContainers().get(0);
+  void theDatastoreComesFromNVSentinelsEnvironmentUnlessTheValuesSetIt() throws IOException {
+    Manifests standard = Manifests.parse(render("required"));
+    PodSpec pod = standard.one(Deployment.class).getSpec().getTemplate().getSpec();
+    Container container = pod.getContainers().get(0);
+    assertThat(container.getEnvFrom())
+        .singleElement()
+        .satisfies(
+            from -> {
+              assertThat(from.getConfigMapRef().getName()).isEqualTo("mongodb-config");
+              assertThat(from.getConfigMapRef().getOptional()).isTrue();
+            });
     assertThat(container.getEnv())
         .anySatisfy(
             e ->
                 assertThat(e.getName() + "=" + e.getValue())
-                    .isEqualTo("MONGODB_CA_CERT_PATH=/etc/ssl/mongo-client/ca.crt"))
-        .anySatisfy(e -> assertThat(e.getName()).isEqualTo("MONGODB_CLIENT_KEY_PATH"));
+                    .isEqualTo("MONGODB_CLIENT_CERT_MOUNT_PATH=/etc/ssl/mongo-client"));
+    Volume certificate =
+        pod.getVolumes().stream()
+            .filter(v -> v.getName().equals("mongo-app-client-cert"))
+            .findFirst()
+            .orElseThrow();
+    assertThat(certificate.getSecret().getSecretName()).isEqualTo("mongo-app-client-cert-secret");
+    assertThat(certificate.getSecret().getOptional()).isTrue();
+    // nothing in the ConfigMap overrides the environment...
+    String yaml = standard.one(ConfigMap.class).getData().get("application.yaml");
+    assertThat(yaml).doesNotContain("datastore:").doesNotContain("resumeToken:");
+
+    // ...unless the values set it
+    Manifests set =
+        Manifests.parse(
+            render(
+                t ->
+                    t.set("mongodb.uri", "mongodb://standalone:27017")
+                        .set("mongodb.database", "events"),
+                "required"));
+    bindsWithTheApplications(
+        set,
+        p -> {
+          assertThat(p.datastore().uri()).isEqualTo("mongodb://standalone:27017");
+          assertThat(p.datastore().database()).isEqualTo("events");
+          assertThat(p.resumeToken().database()).isEqualTo("events");
+        });
   }
 
   private static String checksum(String yaml) {
@@ -437,7 +474,7 @@ class HelmChartTest {
     assertThat(mount.getReadOnly()).isTrue();
   }
 
-  private static void copy(Path from, Path to) throws IOException {
+  static void copy(Path from, Path to) throws IOException {
     List<Path> paths = new ArrayList<>();
     try (var walk = Files.walk(from)) {
       walk.forEach(paths::add);

@@ -8,6 +8,7 @@ import com.mongodb.client.MongoClient;
 import com.mongodb.client.MongoClients;
 import io.nvsentinel.exporter.checkpoint.CheckpointStore;
 import io.nvsentinel.exporter.cloudevent.EventIds;
+import io.nvsentinel.exporter.config.ExporterKeys;
 import io.nvsentinel.exporter.config.ExporterProperties;
 import io.nvsentinel.exporter.devstack.EmbeddedMongo;
 import io.nvsentinel.exporter.devstack.ReferenceSink;
@@ -20,6 +21,7 @@ import io.nvsentinel.exporter.live.function.ExportFunctions;
 import io.nvsentinel.exporter.live.function.ExportHttpTrigger;
 import io.nvsentinel.exporter.live.function.ExportResult;
 import io.nvsentinel.exporter.live.metrics.MetricsPort;
+import java.lang.reflect.RecordComponent;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
@@ -28,6 +30,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -193,6 +196,24 @@ class LiveExporterApplicationTest {
   void theMetricsPortDefaultsToTheUmbrellasMetricsPort() {
     assertThat(new Binder().bindOrCreate("exporter.live", LiveProperties.class).metricsPort())
         .isEqualTo(2112);
+  }
+
+  @Test
+  void everyLiveSettingIsAKeyTheSharedConfigMapMayCarry() {
+    // both applications read one ConfigMap and refuse keys neither knows
+    assertThat(ExporterKeys.APPLICATION_KEYS.get("exporter.live"))
+        .containsExactlyInAnyOrderElementsOf(
+            Arrays.stream(LiveProperties.class.getRecordComponents())
+                .map(RecordComponent::getName)
+                .toList());
+  }
+
+  @Test
+  void aMistypedLiveKeyStopsStartUpNamingIt() {
+    assertThatThrownBy(() -> start("exporter.live.tokenFlushIntervall=1s"))
+        .rootCause()
+        .hasMessageContaining("exporter.live.tokenFlushIntervall")
+        .hasMessageContaining("did you mean exporter.live.tokenFlushInterval?");
   }
 
   @Test

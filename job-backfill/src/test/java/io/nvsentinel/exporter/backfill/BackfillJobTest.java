@@ -4,17 +4,21 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import io.nvsentinel.exporter.backfill.BackfillStack.Result;
+import io.nvsentinel.exporter.backfill.config.BackfillJobProperties;
 import io.nvsentinel.exporter.checkpoint.Checkpoint;
 import io.nvsentinel.exporter.checkpoint.CheckpointStore;
 import io.nvsentinel.exporter.checkpoint.GapWindow;
 import io.nvsentinel.exporter.checkpoint.GapWindowStore;
+import io.nvsentinel.exporter.config.ExporterKeys;
 import io.nvsentinel.exporter.config.ExporterProperties;
 import io.nvsentinel.exporter.devstack.ReferenceSink;
 import io.nvsentinel.exporter.devstack.TokenIssuer;
 import io.nvsentinel.exporter.event.Samples;
+import java.lang.reflect.RecordComponent;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
+import java.util.Arrays;
 import java.util.List;
 import java.util.Set;
 import java.util.concurrent.Executors;
@@ -347,6 +351,27 @@ class BackfillJobTest {
     Result given = stack.backfill("--window-start=" + T);
     assertThat(given.exitCode()).as(given.err()).isZero();
     assertThat(delivered()).isEqualTo(ids(docs));
+  }
+
+  @Test
+  void everyBackfillSettingIsAKeyTheSharedConfigMapMayCarry() {
+    // both applications read one ConfigMap and refuse keys neither knows
+    assertThat(ExporterKeys.APPLICATION_KEYS.get("exporter.backfill"))
+        .containsExactlyInAnyOrderElementsOf(
+            Arrays.stream(BackfillJobProperties.class.getRecordComponents())
+                .map(RecordComponent::getName)
+                .toList());
+  }
+
+  @Test
+  void aMistypedKeyStopsTheJobNamingIt() {
+    stack.properties.put("exporter.backfill.ratelimit", "5");
+    stack.properties.put("exporter.backfill.rateLimitt", "5");
+    assertThatThrownBy(() -> stack.backfill("list"))
+        .rootCause()
+        .hasMessageContaining("exporter.backfill.rateLimitt")
+        .hasMessageContaining("did you mean exporter.backfill.rateLimit?")
+        .hasMessageNotContaining("exporter.backfill.ratelimit ");
   }
 
   @Test

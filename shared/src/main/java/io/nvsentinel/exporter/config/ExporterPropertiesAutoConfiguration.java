@@ -6,6 +6,7 @@ import org.springframework.boot.context.properties.ConfigurationPropertiesBindin
 import org.springframework.boot.context.properties.EnableConfigurationProperties;
 import org.springframework.context.annotation.Bean;
 import org.springframework.context.annotation.Role;
+import org.springframework.core.env.Environment;
 import org.springframework.validation.Validator;
 
 /** Binds and validates {@code exporter.*} in every application that has the shared core. */
@@ -25,7 +26,7 @@ public class ExporterPropertiesAutoConfiguration {
   /** Spring Boot applies the bean of this name to every configuration-properties class it binds. */
   @Bean(name = "configurationPropertiesValidator")
   @Role(BeanDefinition.ROLE_INFRASTRUCTURE)
-  static Validator configurationPropertiesValidator() {
-    return new ExporterPropertiesValidator(System::getenv);
+  static Validator configurationPropertiesValidator(Environment environment) {
+    return new ExporterPropertiesValidator(System::getenv, environment);
   }
 }

@@ -5,6 +5,8 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.Locale;
 import java.util.function.Function;
+import org.springframework.core.env.ConfigurableEnvironment;
+import org.springframework.core.env.Environment;
 import org.springframework.validation.Errors;
 import org.springframework.validation.Validator;
 
@@ -14,10 +16,19 @@ import org.springframework.validation.Validator;
  */
 final class ExporterPropertiesValidator implements Validator {
 
-  private final Function<String, String> environment;
+  private static final ExporterKeys KEYS = new ExporterKeys();
 
-  ExporterPropertiesValidator(Function<String, String> environment) {
+  private final Function<String, String> environment;
+  private final Environment settings;
+
+  /**
+   * @param environment the process environment, for the variables some rules look at
+   * @param settings every source of settings, to find keys no application reads; {@code null}
+   *     checks the bound values only
+   */
+  ExporterPropertiesValidator(Function<String, String> environment, Environment settings) {
     this.environment = environment;
+    this.settings = settings;
   }
 
   @Override
@@ -28,6 +39,9 @@ final class ExporterPropertiesValidator implements Validator {
   @Override
   public void validate(Object target, Errors errors) {
     ExporterProperties p = (ExporterProperties) target;
+    if (settings instanceof ConfigurableEnvironment configurable) {
+      KEYS.unknown(configurable).forEach(problem -> errors.reject("unknown", problem));
+    }
     String cluster = p.cluster();
     if (cluster == null || cluster.isBlank()) {
       errors.rejectValue(

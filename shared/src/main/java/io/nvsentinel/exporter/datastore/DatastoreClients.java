@@ -27,7 +27,8 @@ public final class DatastoreClients {
     return MongoClients.create(settings(datastore));
   }
 
-  static MongoClientSettings settings(ExporterProperties.Datastore datastore) {
+  /** What the client is configured with, without connecting. */
+  public static MongoClientSettings settings(ExporterProperties.Datastore datastore) {
     ConnectionString uri = new ConnectionString(datastore.uri());
     MongoClientSettings.Builder builder = MongoClientSettings.builder().applyConnectionString(uri);
     Path ca = datastore.caFile();

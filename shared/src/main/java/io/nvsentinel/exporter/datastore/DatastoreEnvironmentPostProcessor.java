@@ -23,7 +23,8 @@ public final class DatastoreEnvironmentPostProcessor implements EnvironmentPostP
     this(System::getenv);
   }
 
-  DatastoreEnvironmentPostProcessor(Function<String, String> env) {
+  /** Reading the variables from {@code env} instead of the process: a rendered pod's, say. */
+  public DatastoreEnvironmentPostProcessor(Function<String, String> env) {
     this.env = env;
   }
 

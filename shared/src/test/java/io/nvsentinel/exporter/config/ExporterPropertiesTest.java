@@ -130,6 +130,66 @@ class ExporterPropertiesTest {
   }
 
   @Test
+  void aKeyNoApplicationReadsStopsStartUpNamingItItsSourceAndTheLikelyFix() {
+    runner()
+        .withPropertyValues(
+            "exporter.sink.endpiont=https://events.example.com",
+            "exporter.backfill.maxEvent=10",
+            "exporter.filterz.expression=true")
+        .run(
+            context -> {
+              assertThat(context).hasFailed();
+              assertThat(context.getStartupFailure())
+                  .rootCause()
+                  .message()
+                  .contains("exporter.sink.endpiont")
+                  .contains("did you mean exporter.sink.endpoint?")
+                  .contains("exporter.backfill.maxEvent (from test)")
+                  .contains("did you mean exporter.backfill.maxEvents?")
+                  .contains("exporter.filterz.expression")
+                  .contains("is not a setting of this exporter")
+                  .contains("from test");
+            });
+  }
+
+  @Test
+  void everyKeyOfBothApplicationsAndTheRelaxedFormsAreKnown() {
+    runner()
+        .withPropertyValues(
+            "exporter.live.workers=4",
+            "exporter.live.operation-types[0]=insert",
+            "exporter.backfill.waitForCutoff=10m",
+            "exporter.backfill.job-repository-path=/tmp/jobs",
+            "exporter.workers=4",
+            "exporter.metadata.any-key-at-all=x",
+            "exporter.datastore.tokenCollection=ResumeTokens",
+            "exporter.dead-letter.collection=dead")
+        .run(context -> assertThat(context).hasNotFailed());
+  }
+
+  @Test
+  void kubernetesServiceLinksOfAServiceNamedExporterAreNoSettings() {
+    var environment = new org.springframework.core.env.StandardEnvironment();
+    environment
+        .getPropertySources()
+        .addFirst(
+            new org.springframework.core.env.SystemEnvironmentPropertySource(
+                "systemEnvironment",
+                Map.of(
+                    "EXPORTER_PORT", "tcp://10.0.0.1:80",
+                    "EXPORTER_SERVICE_HOST", "10.0.0.1",
+                    "EXPORTER_PORT_80_TCP_ADDR", "10.0.0.1",
+                    "EXPORTER_SINK_ENDPOINT", "https://events.example.com",
+                    "EXPORTER_SINK_ENDPONT", "https://events.example.com")));
+
+    assertThat(new ExporterKeys().unknown(environment))
+        .singleElement()
+        .asString()
+        .contains("EXPORTER_SINK_ENDPONT (exporter.sink.endpont) (from systemEnvironment)")
+        .contains("did you mean exporter.sink.endpoint?");
+  }
+
+  @Test
   @ExtendWith(OutputCaptureExtension.class)
   void bindingStartsWithoutAPostProcessorWarning(CapturedOutput output) {
     runner().run(context -> assertThat(context).hasNotFailed());
@@ -340,7 +400,7 @@ class ExporterPropertiesTest {
   @Test
   void secretFromTheEnvironmentNeedsNoFile() {
     ExporterPropertiesValidator validator =
-        new ExporterPropertiesValidator(name -> name.equals("MY_SECRET") ? "from-env" : null);
+        new ExporterPropertiesValidator(name -> name.equals("MY_SECRET") ? "from-env" : null, null);
     ExporterProperties.Oidc oidc =
         new ExporterProperties.Oidc(
             "https://idp/token", "id", "scope", false, tmp.resolve("missing"), "MY_SECRET", null);
@@ -357,7 +417,7 @@ class ExporterPropertiesTest {
   void anotherDatastoreProviderIsRefusedNamingTheVariable() {
     ExporterPropertiesValidator validator =
         new ExporterPropertiesValidator(
-            name -> name.equals("DATASTORE_PROVIDER") ? "postgresql" : null);
+            name -> name.equals("DATASTORE_PROVIDER") ? "postgresql" : null, null);
     ExporterProperties p = properties(oidcWithSecretFile());
     BeanPropertyBindingResult errors = new BeanPropertyBindingResult(p, "exporter");
 
@@ -388,7 +448,7 @@ class ExporterPropertiesTest {
                 null));
     BeanPropertyBindingResult errors = new BeanPropertyBindingResult(p, "exporter");
 
-    new ExporterPropertiesValidator(name -> null).validate(p, errors);
+    new ExporterPropertiesValidator(name -> null, null).validate(p, errors);
 
     assertThat(errors.getFieldErrors())
         .singleElement()
