@@ -8,9 +8,6 @@ import com.mongodb.client.MongoClients;
 import io.nvsentinel.exporter.config.ExporterProperties;
 import java.nio.file.Path;
 import javax.net.ssl.SSLContext;
-import org.springframework.boot.ssl.SslBundle;
-import org.springframework.boot.ssl.pem.PemSslStoreBundle;
-import org.springframework.boot.ssl.pem.PemSslStoreDetails;
 
 /**
  * Opens the MongoDB client for the datastore: the connection string as given, plus TLS from PEM
@@ -54,15 +51,6 @@ public final class DatastoreClients {
               + " keyFile="
               + key);
     }
-    PemSslStoreDetails trust = ca == null ? null : PemSslStoreDetails.forCertificates(location(ca));
-    PemSslStoreDetails identity =
-        cert == null
-            ? null
-            : PemSslStoreDetails.forCertificates(location(cert)).withPrivateKey(location(key));
-    return SslBundle.of(new PemSslStoreBundle(identity, trust)).createSslContext();
-  }
-
-  private static String location(Path file) {
-    return "file:" + file.toAbsolutePath();
+    return new RotatingPemFiles(ca, cert, key).sslContext();
   }
 }
