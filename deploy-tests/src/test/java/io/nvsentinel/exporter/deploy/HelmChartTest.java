@@ -41,6 +41,7 @@ import org.springframework.boot.context.properties.EnableConfigurationProperties
 import org.springframework.boot.env.YamlPropertySourceLoader;
 import org.springframework.boot.test.context.runner.ApplicationContextRunner;
 import org.springframework.context.annotation.Configuration;
+import org.springframework.core.env.PropertySource;
 import org.springframework.core.io.ByteArrayResource;
 
 /** The chart under real Helm (helm-java embeds the Helm library), parsed with fabric8. */
@@ -75,15 +76,7 @@ class HelmChartTest {
         new YamlPropertySourceLoader()
             .load("configmap", new ByteArrayResource(yaml.getBytes()))
             .get(0);
-    new ApplicationContextRunner()
-        .withConfiguration(AutoConfigurations.of(ExporterPropertiesAutoConfiguration.class))
-        .withUserConfiguration(ApplicationsProperties.class)
-        .withInitializer(ctx -> ctx.getEnvironment().getPropertySources().addLast(source))
-        .withInitializer(
-            ctx -> new WorkersSynonym().postProcessEnvironment(ctx.getEnvironment(), null))
-        // the file the chart mounts at /var/secrets/oidc-client-secret, here
-        .withPropertyValues(
-            "exporter.oidc.clientSecretFile=" + secret, "exporter.oidc.clientSecretEnv=")
+    applications(secret, source)
         .run(
             context -> {
               assertThat(context).as(yaml).hasNotFailed();
@@ -104,6 +97,22 @@ class HelmChartTest {
                   .hasSingleBean(BackfillJobProperties.class);
             });
     assertThat(yaml).contains("clientSecretFile: \"/var/secrets/oidc-client-secret\"");
+  }
+
+  /**
+   * Both applications' configuration classes, the replaced exporter's {@code exporter.workers}, and
+   * the OIDC secret the chart mounts at /var/secrets/oidc-client-secret, here at {@code secret},
+   * over the rendered configuration file.
+   */
+  static ApplicationContextRunner applications(Path secret, PropertySource<?> file) {
+    return new ApplicationContextRunner()
+        .withConfiguration(AutoConfigurations.of(ExporterPropertiesAutoConfiguration.class))
+        .withUserConfiguration(ApplicationsProperties.class)
+        .withInitializer(ctx -> ctx.getEnvironment().getPropertySources().addLast(file))
+        .withInitializer(
+            ctx -> new WorkersSynonym().postProcessEnvironment(ctx.getEnvironment(), null))
+        .withPropertyValues(
+            "exporter.oidc.clientSecretFile=" + secret, "exporter.oidc.clientSecretEnv=");
   }
 
   @Configuration(proxyBeanMethods = false)

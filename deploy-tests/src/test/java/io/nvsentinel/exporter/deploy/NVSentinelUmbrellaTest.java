@@ -20,14 +20,11 @@ import io.fabric8.kubernetes.api.model.apps.Deployment;
 import io.fabric8.kubernetes.api.model.batch.v1.Job;
 import io.fabric8.kubernetes.api.model.networking.v1.NetworkPolicy;
 import io.fabric8.kubernetes.api.model.networking.v1.NetworkPolicyPort;
-import io.nvsentinel.exporter.backfill.config.BackfillJobProperties;
 import io.nvsentinel.exporter.config.ExporterProperties;
-import io.nvsentinel.exporter.config.ExporterPropertiesAutoConfiguration;
 import io.nvsentinel.exporter.datastore.DatastoreClients;
 import io.nvsentinel.exporter.datastore.DatastoreEnvironmentPostProcessor;
 import io.nvsentinel.exporter.delivery.SelfSignedCertificate;
 import io.nvsentinel.exporter.live.config.LiveProperties;
-import io.nvsentinel.exporter.live.config.WorkersSynonym;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -41,11 +38,7 @@ import java.util.function.BiConsumer;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
-import org.springframework.boot.autoconfigure.AutoConfigurations;
-import org.springframework.boot.context.properties.EnableConfigurationProperties;
 import org.springframework.boot.env.YamlPropertySourceLoader;
-import org.springframework.boot.test.context.runner.ApplicationContextRunner;
-import org.springframework.context.annotation.Configuration;
 import org.springframework.core.io.ByteArrayResource;
 
 /**
@@ -219,18 +212,11 @@ class NVSentinelUmbrellaTest {
                     config.getData().get("application.yaml").getBytes(StandardCharsets.UTF_8)))
             .get(0);
     Path secret = Files.writeString(tmp.resolve("oidc-client-secret"), "s3cret");
-    new ApplicationContextRunner()
-        .withConfiguration(AutoConfigurations.of(ExporterPropertiesAutoConfiguration.class))
-        .withUserConfiguration(ApplicationsProperties.class)
-        .withInitializer(ctx -> ctx.getEnvironment().getPropertySources().addLast(file))
+    HelmChartTest.applications(secret, file)
         .withInitializer(
             ctx ->
                 new DatastoreEnvironmentPostProcessor(environment::get)
                     .postProcessEnvironment(ctx.getEnvironment(), null))
-        .withInitializer(
-            ctx -> new WorkersSynonym().postProcessEnvironment(ctx.getEnvironment(), null))
-        .withPropertyValues(
-            "exporter.oidc.clientSecretFile=" + secret, "exporter.oidc.clientSecretEnv=")
         .run(
             context -> {
               assertThat(context).hasNotFailed();
@@ -239,10 +225,6 @@ class NVSentinelUmbrellaTest {
             });
     return bound;
   }
-
-  @Configuration(proxyBeanMethods = false)
-  @EnableConfigurationProperties({LiveProperties.class, BackfillJobProperties.class})
-  static class ApplicationsProperties {}
 
   /** The container's environment: envFrom sources in order (a later one wins), then env. */
   Map<String, String> env(Container container) {

@@ -49,6 +49,10 @@ class DatastoreClientsTest {
   }
 
   static ExporterProperties.Datastore datastore(Path ca, Path cert, Path key) {
+    return datastore(uri, ca, cert, key);
+  }
+
+  static ExporterProperties.Datastore datastore(String uri, Path ca, Path cert, Path key) {
     return new ExporterProperties.Datastore(
         uri, "HealthEventsDatabase", "HealthEvents", "ResumeTokens", ca, cert, key);
   }
@@ -119,12 +123,9 @@ class DatastoreClientsTest {
     // mongo-java-server cannot check X.509; what the driver is told to send is what matters here
     Path key = certificate.writeKeyPem(dir.resolve("x509.key"));
     ExporterProperties.Datastore x509 =
-        new ExporterProperties.Datastore(
+        datastore(
             "mongodb://mongodb-headless.nvsentinel.svc.cluster.local:27017/"
                 + "?replicaSet=rs0&tls=true&authMechanism=MONGODB-X509&authSource=$external",
-            "HealthEventsDatabase",
-            "HealthEvents",
-            "ResumeTokens",
             certificate.pem(),
             certificate.pem(),
             key);
@@ -143,11 +144,8 @@ class DatastoreClientsTest {
     // the umbrella chart's URI names no mechanism; its components authenticate with the certificate
     Path key = certificate.writeKeyPem(dir.resolve("umbrella.key"));
     ExporterProperties.Datastore umbrella =
-        new ExporterProperties.Datastore(
+        datastore(
             "mongodb://mongodb-headless.nvsentinel.svc.cluster.local:27017/?replicaSet=rs0&tls=true",
-            "HealthEventsDatabase",
-            "HealthEvents",
-            "ResumeTokens",
             certificate.pem(),
             certificate.pem(),
             key);
@@ -163,11 +161,8 @@ class DatastoreClientsTest {
   void aCredentialInTheUriIsKeptBesideAClientCertificate() throws Exception {
     Path key = certificate.writeKeyPem(dir.resolve("scram.key"));
     ExporterProperties.Datastore scram =
-        new ExporterProperties.Datastore(
+        datastore(
             "mongodb://exporter:pw@db.example:27017/?tls=true&authSource=admin",
-            "HealthEventsDatabase",
-            "HealthEvents",
-            "ResumeTokens",
             certificate.pem(),
             certificate.pem(),
             key);
