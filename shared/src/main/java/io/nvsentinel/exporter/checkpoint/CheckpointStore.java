@@ -109,11 +109,6 @@ public final class CheckpointStore {
     return load(client).map(Checkpoint::backfillCutoff);
   }
 
-  /** When the live exporter {@code client} continued from the replaced exporter's position. */
-  public Optional<Instant> takenOverAt(String client) {
-    return load(client).map(Checkpoint::takenOverAt);
-  }
-
   private BsonDocument find(String client) {
     return collection.find(filter(client)).first();
   }

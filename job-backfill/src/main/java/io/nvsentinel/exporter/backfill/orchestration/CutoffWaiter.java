@@ -1,5 +1,6 @@
 package io.nvsentinel.exporter.backfill.orchestration;
 
+import io.nvsentinel.exporter.checkpoint.Checkpoint;
 import io.nvsentinel.exporter.checkpoint.CheckpointStore;
 import java.time.Clock;
 import java.time.Duration;
@@ -44,7 +45,7 @@ public final class CutoffWaiter {
    * a cutoff: the history before it was that exporter's to export.
    */
   public Optional<Instant> takenOverAt() {
-    return checkpoints.takenOverAt(clientName);
+    return checkpoints.load(clientName).map(Checkpoint::takenOverAt);
   }
 
   /**
@@ -54,11 +55,12 @@ public final class CutoffWaiter {
    * @throws IllegalStateException when a wait is configured and the cutoff did not appear in time
    */
   public Instant windowEnd() {
-    Optional<Instant> cutoff = checkpoints.backfillCutoff(clientName);
+    Optional<Checkpoint> checkpoint = checkpoints.load(clientName);
+    Optional<Instant> cutoff = checkpoint.map(Checkpoint::backfillCutoff);
     if (cutoff.isPresent()) {
       return cutoff.get();
     }
-    Optional<Instant> takenOver = takenOverAt();
+    Optional<Instant> takenOver = checkpoint.map(Checkpoint::takenOverAt);
     if (takenOver.isPresent()) {
       log.info(
           "the live exporter '{}' took over from the replaced exporter at {}; the window ends there",

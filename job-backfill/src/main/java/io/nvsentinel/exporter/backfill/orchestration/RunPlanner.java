@@ -70,22 +70,25 @@ public final class RunPlanner {
     } else {
       // the last unfinished window first; the next run moves on to a new default window
       BackfillWindow unfinished = runs.unfinished();
-      Optional<Instant> takenOver = cutoff.takenOverAt();
-      BackfillWindow window =
-          unfinished != null || takenOver.isPresent() ? unfinished : defaultWindow();
-      if (window == null) {
+      Optional<Instant> takenOver = unfinished == null ? cutoff.takenOverAt() : Optional.empty();
+      if (takenOver.isPresent()) {
         nothingToDo =
             "the live exporter took over from the replaced exporter at "
                 + takenOver.get()
                 + ", which had exported the history before; no default window (give"
                 + " --window-start and --window-end to export one anyway)";
-      } else if (unfinished == null && !force && runs.completed(window)) {
-        nothingToDo =
-            "window "
-                + window
-                + " was exported completely already; nothing to do (--force exports it again)";
+      } else if (unfinished != null) {
+        executions.add(runs.run(unfinished, false));
       } else {
-        executions.add(runs.run(window, force && unfinished == null));
+        BackfillWindow window = defaultWindow();
+        if (!force && runs.completed(window)) {
+          nothingToDo =
+              "window "
+                  + window
+                  + " was exported completely already; nothing to do (--force exports it again)";
+        } else {
+          executions.add(runs.run(window, force));
+        }
       }
     }
     if (executions.stream().allMatch(e -> e.getStatus() == BatchStatus.COMPLETED)) {
