@@ -21,6 +21,8 @@ import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
 
 /** TLS to the datastore from PEM files, as the Helm deployment mounts them. */
 class DatastoreClientsTest {
@@ -118,43 +120,28 @@ class DatastoreClientsTest {
         .isFalse();
   }
 
-  @Test
-  void aUriAskingForX509AuthenticatesWithTheClientCertificate() throws Exception {
-    // mongo-java-server cannot check X.509; what the driver is told to send is what matters here
-    Path key = certificate.writeKeyPem(dir.resolve("x509.key"));
-    ExporterProperties.Datastore x509 =
-        datastore(
-            "mongodb://mongodb-headless.nvsentinel.svc.cluster.local:27017/"
-                + "?replicaSet=rs0&tls=true&authMechanism=MONGODB-X509&authSource=$external",
-            certificate.pem(),
-            certificate.pem(),
-            key);
+  // mongo-java-server cannot check X.509; what the driver is told to send is what matters here
+  @ParameterizedTest(name = "{0}")
+  @ValueSource(
+      strings = {
+        // asking for it
+        "mongodb://mongodb-headless.nvsentinel.svc.cluster.local:27017/"
+            + "?replicaSet=rs0&tls=true&authMechanism=MONGODB-X509&authSource=$external",
+        // the umbrella chart's URI names no mechanism; NVSentinel's components use the certificate
+        "mongodb://mongodb-headless.nvsentinel.svc.cluster.local:27017/?replicaSet=rs0&tls=true"
+      })
+  void aClientCertificateAuthenticatesWithX509UnlessTheUriNamesACredential(String uri)
+      throws Exception {
+    Path key = certificate.writeKeyPem(dir.resolve("x509-" + uri.length() + ".key"));
 
-    MongoClientSettings settings = DatastoreClients.settings(x509);
+    MongoClientSettings settings =
+        DatastoreClients.settings(datastore(uri, certificate.pem(), certificate.pem(), key));
 
     assertThat(settings.getCredential().getAuthenticationMechanism())
         .isEqualTo(AuthenticationMechanism.MONGODB_X509);
     assertThat(settings.getCredential().getSource()).isEqualTo("$external");
     assertThat(settings.getSslSettings().isEnabled()).isTrue();
     assertThat(settings.getSslSettings().getContext()).isNotNull();
-  }
-
-  @Test
-  void aClientCertificateAndNoCredentialInTheUriIsX509AsNVSentinelsClientsDo() throws Exception {
-    // the umbrella chart's URI names no mechanism; its components authenticate with the certificate
-    Path key = certificate.writeKeyPem(dir.resolve("umbrella.key"));
-    ExporterProperties.Datastore umbrella =
-        datastore(
-            "mongodb://mongodb-headless.nvsentinel.svc.cluster.local:27017/?replicaSet=rs0&tls=true",
-            certificate.pem(),
-            certificate.pem(),
-            key);
-
-    MongoClientSettings settings = DatastoreClients.settings(umbrella);
-
-    assertThat(settings.getCredential().getAuthenticationMechanism())
-        .isEqualTo(AuthenticationMechanism.MONGODB_X509);
-    assertThat(settings.getCredential().getSource()).isEqualTo("$external");
   }
 
   @Test
