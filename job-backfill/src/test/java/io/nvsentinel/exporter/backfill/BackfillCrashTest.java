@@ -11,6 +11,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
+import java.time.temporal.ChronoUnit;
 import java.util.List;
 import java.util.Set;
 import java.util.concurrent.TimeUnit;
@@ -25,7 +26,9 @@ import org.springframework.batch.core.BatchStatus;
 /** The job process is killed mid-run (SIGKILL, not an exception); the rerun goes on from there. */
 class BackfillCrashTest {
 
-  static final Instant T = Instant.parse("2026-11-01T00:00:00Z");
+  // relative to today: the default window reaches back maxAge (720h) from now, and a fixed date
+  // falls out of it a month later
+  static final Instant T = Instant.now().truncatedTo(ChronoUnit.HOURS).minus(Duration.ofDays(2));
 
   @TempDir Path dir;
   TokenIssuer issuer;
