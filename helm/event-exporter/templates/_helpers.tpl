@@ -64,6 +64,8 @@ exporter:
     endpoint: {{ $e.sink.endpoint | quote }}
     timeout: {{ $e.sink.timeout | toString | quote }}
     insecureSkipVerify: {{ $e.sink.insecureSkipVerify }}
+    subject: {{ ne $e.sink.subject false }}
+    traceContextExtension: {{ default false $e.sink.traceContextExtension }}
   oidc:
     tokenUrl: {{ $e.oidc.tokenUrl | quote }}
     clientId: {{ $e.oidc.clientId | quote }}
@@ -83,6 +85,12 @@ exporter:
     initialBackoff: {{ $e.failureHandling.initialBackoff | toString | quote }}
     maxBackoff: {{ $e.failureHandling.maxBackoff | toString | quote }}
     backoffMultiplier: {{ $e.failureHandling.backoffMultiplier | float64 }}
+  {{- with $e.filter }}
+  {{- with .expression }}
+  filter:
+    expression: {{ . | quote }}
+  {{- end }}
+  {{- end }}
   {{- with $e.resumeToken }}
   {{- if or .database .collection }}
   resumeToken:

@@ -3,6 +3,8 @@ package io.nvsentinel.exporter;
 import com.mongodb.client.MongoClient;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.Metrics;
+import io.micrometer.tracing.Tracer;
+import io.micrometer.tracing.propagation.Propagator;
 import io.nvsentinel.exporter.checkpoint.CheckpointStore;
 import io.nvsentinel.exporter.checkpoint.GapWindowStore;
 import io.nvsentinel.exporter.cloudevent.CloudEventMapper;
@@ -15,6 +17,9 @@ import io.nvsentinel.exporter.delivery.DeadLetterRedrive;
 import io.nvsentinel.exporter.delivery.DeadLetterStore;
 import io.nvsentinel.exporter.delivery.EventDeliverer;
 import io.nvsentinel.exporter.event.HealthEventDecoder;
+import io.nvsentinel.exporter.filter.EventFilter;
+import io.nvsentinel.exporter.tracing.EventTracing;
+import io.nvsentinel.exporter.tracing.TracingEnvironment;
 import java.time.Clock;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -22,6 +27,7 @@ import org.springframework.beans.factory.ObjectProvider;
 import org.springframework.boot.autoconfigure.AutoConfiguration;
 import org.springframework.boot.autoconfigure.condition.ConditionalOnMissingBean;
 import org.springframework.context.annotation.Bean;
+import org.springframework.core.env.Environment;
 
 /**
  * The shared core as beans, for both applications: decoding, mapping, dead letters and delivery,
@@ -64,16 +70,47 @@ public class ExporterCoreAutoConfiguration {
     return new HealthEventDecoder(properties.maxMessageLength(), meters(meters));
   }
 
+  /**
+   * Spans when traces are exported ({@code OTEL_EXPORTER_OTLP_ENDPOINT} set, see {@link
+   * TracingEnvironment}), else none at all: Spring Boot keeps a tracer either way, and spans nobody
+   * exports would be cost without use.
+   */
   @Bean
   @ConditionalOnMissingBean
-  CloudEventMapper cloudEventMapper(ExporterProperties properties, Clock clock) {
-    return new CloudEventMapper(properties, clock);
+  EventTracing eventTracing(
+      ObjectProvider<Tracer> tracer, ObjectProvider<Propagator> propagator, Environment settings) {
+    if (!settings.getProperty(TracingEnvironment.EXPORT_ENABLED, Boolean.class, false)) {
+      return EventTracing.OFF;
+    }
+    return new EventTracing(
+        tracer.getIfAvailable(() -> Tracer.NOOP), propagator.getIfAvailable(() -> Propagator.NOOP));
   }
 
   @Bean
   @ConditionalOnMissingBean
-  EventConverter eventConverter(HealthEventDecoder decoder, CloudEventMapper mapper) {
-    return new EventConverter(decoder, mapper);
+  EventFilter eventFilter(ExporterProperties properties, ObjectProvider<MeterRegistry> meters) {
+    EventFilter filter = EventFilter.compile(properties.filter().expression(), meters(meters));
+    if (filter.active()) {
+      log.info("exporting only the events for which {} holds", filter.expression());
+    }
+    return filter;
+  }
+
+  @Bean
+  @ConditionalOnMissingBean
+  CloudEventMapper cloudEventMapper(
+      ExporterProperties properties, Clock clock, EventTracing tracing) {
+    return new CloudEventMapper(properties, clock, tracing);
+  }
+
+  @Bean
+  @ConditionalOnMissingBean
+  EventConverter eventConverter(
+      HealthEventDecoder decoder,
+      CloudEventMapper mapper,
+      EventFilter filter,
+      EventTracing tracing) {
+    return new EventConverter(decoder, mapper, filter, tracing);
   }
 
   @Bean
@@ -98,9 +135,10 @@ public class ExporterCoreAutoConfiguration {
       ExporterProperties properties,
       DeadLetterStore deadLetters,
       ObjectProvider<MeterRegistry> meters,
-      Clock clock) {
+      Clock clock,
+      EventTracing tracing) {
     ClientSecret secret = ClientSecret.resolve(properties.oidc(), System::getenv);
-    return EventDeliverer.create(properties, secret, deadLetters, meters(meters), clock);
+    return EventDeliverer.create(properties, secret, deadLetters, meters(meters), clock, tracing);
   }
 
   private static MeterRegistry meters(ObjectProvider<MeterRegistry> meters) {

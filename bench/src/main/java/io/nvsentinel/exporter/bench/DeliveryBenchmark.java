@@ -3,6 +3,10 @@ package io.nvsentinel.exporter.bench;
 import com.mongodb.client.MongoClient;
 import com.mongodb.client.MongoClients;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
+import io.micrometer.tracing.Span;
+import io.micrometer.tracing.otel.bridge.OtelCurrentTraceContext;
+import io.micrometer.tracing.otel.bridge.OtelPropagator;
+import io.micrometer.tracing.otel.bridge.OtelTracer;
 import io.nvsentinel.exporter.cloudevent.CloudEventMapper;
 import io.nvsentinel.exporter.cloudevent.OutgoingEvent;
 import io.nvsentinel.exporter.config.ClientSecret;
@@ -11,8 +15,15 @@ import io.nvsentinel.exporter.delivery.DeadLetterStore;
 import io.nvsentinel.exporter.delivery.DeliveryOutcome;
 import io.nvsentinel.exporter.delivery.EventDeliverer;
 import io.nvsentinel.exporter.devstack.EmbeddedMongo;
+import io.nvsentinel.exporter.devstack.OtlpReceiver;
 import io.nvsentinel.exporter.event.DecodeResult;
 import io.nvsentinel.exporter.event.HealthEventDecoder;
+import io.nvsentinel.exporter.tracing.EventTracing;
+import io.opentelemetry.api.trace.propagation.W3CTraceContextPropagator;
+import io.opentelemetry.context.propagation.ContextPropagators;
+import io.opentelemetry.exporter.otlp.trace.OtlpGrpcSpanExporter;
+import io.opentelemetry.sdk.trace.SdkTracerProvider;
+import io.opentelemetry.sdk.trace.export.BatchSpanProcessor;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
@@ -25,6 +36,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.AtomicReference;
@@ -65,6 +77,18 @@ public final class DeliveryBenchmark {
               meters,
               Clock.systemUTC());
       List<OutgoingEvent> events = events(properties, 4096);
+      OtlpReceiver collector = OtlpReceiver.start();
+      SdkTracerProvider spans = tracerProvider(collector);
+      EventTracing tracing = tracing(spans);
+      EventDeliverer traced =
+          EventDeliverer.create(
+              properties,
+              ClientSecret.resolve(properties.oidc(), name -> null),
+              new DeadLetterStore(client, properties.deadLetter(), meters, Clock.systemUTC()),
+              meters,
+              Clock.systemUTC(),
+              tracing);
+      List<BsonDocument> stored = documents(64);
       HttpClient raw = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).build();
       URI endpoint = URI.create(sink.endpoint());
 
@@ -72,6 +96,20 @@ public final class DeliveryBenchmark {
           i -> {
             if (!(deliverer.deliver(events.get(i % events.size()))
                 instanceof DeliveryOutcome.Delivered)) {
+              throw new IllegalStateException("not delivered");
+            }
+          };
+      // tracing on: the event's span (continuing the trace its document names), the delivery's and
+      // each attempt's, the traceparent header, and the OTLP export of them all
+      Sender tracedExporter =
+          i -> {
+            OutgoingEvent event = events.get(i % events.size());
+            Span span = tracing.startEvent(stored.get(i % stored.size()));
+            DeliveryOutcome outcome =
+                traced.deliver(
+                    new OutgoingEvent(event.event(), event.json(), event.documentId(), span));
+            EventTracing.finish(span, outcome.label());
+            if (!(outcome instanceof DeliveryOutcome.Delivered)) {
               throw new IllegalStateException("not delivered");
             }
           };
@@ -100,18 +138,64 @@ public final class DeliveryBenchmark {
           Math.max(2, seconds / 3));
       System.out.println();
       System.out.println(
-          "| concurrency | raw JDK HttpClient (events/s) | exporter EventDeliverer (events/s) | exporter / raw |");
-      System.out.println("|---:|---:|---:|---:|");
+          "| concurrency | raw JDK HttpClient (events/s) | exporter, tracing off (events/s) |"
+              + " exporter / raw | exporter, tracing on (events/s) | on / off |");
+      System.out.println("|---:|---:|---:|---:|---:|---:|");
       for (int concurrency : concurrencies) {
         run(jdk, concurrency, Math.max(2, seconds / 3));
         double rawRate = run(jdk, concurrency, seconds);
         run(exporter, concurrency, Math.max(2, seconds / 3));
         double exporterRate = run(exporter, concurrency, seconds);
+        run(tracedExporter, concurrency, Math.max(2, seconds / 3));
+        double tracedRate = run(tracedExporter, concurrency, seconds);
         System.out.printf(
-            "| %d | %.0f | %.0f | %.0f%% |%n",
-            concurrency, rawRate, exporterRate, 100 * exporterRate / rawRate);
+            "| %d | %.0f | %.0f | %.0f%% | %.0f | %.0f%% |%n",
+            concurrency,
+            rawRate,
+            exporterRate,
+            100 * exporterRate / rawRate,
+            tracedRate,
+            100 * tracedRate / exporterRate);
       }
+      spans.forceFlush().join(10, TimeUnit.SECONDS);
+      System.out.printf("%nspans received by the OTLP collector: %d%n", collector.count());
+      spans.close();
+      collector.close();
     }
+  }
+
+  /** Spans batched and exported over OTLP/gRPC, as Spring Boot configures the SDK. */
+  static SdkTracerProvider tracerProvider(OtlpReceiver collector) {
+    return SdkTracerProvider.builder()
+        .addSpanProcessor(
+            BatchSpanProcessor.builder(
+                    OtlpGrpcSpanExporter.builder()
+                        .setEndpoint("http://" + collector.grpcEndpoint())
+                        .build())
+                .build())
+        .build();
+  }
+
+  static EventTracing tracing(SdkTracerProvider provider) {
+    io.opentelemetry.api.trace.Tracer sdk = provider.get("bench");
+    return new EventTracing(
+        new OtelTracer(sdk, new OtelCurrentTraceContext(), event -> {}),
+        new OtelPropagator(
+            ContextPropagators.create(W3CTraceContextPropagator.getInstance()), sdk));
+  }
+
+  /** Stored documents carrying the platform connector's trace, as NVSentinel writes them. */
+  static List<BsonDocument> documents(int count) {
+    List<BsonDocument> documents = new ArrayList<>(count);
+    for (int i = 0; i < count; i++) {
+      documents.add(
+          BsonDocument.parse(
+              String.format(
+                  "{_id: %d, healthevent: {metadata: {trace_id: '%032x'}},"
+                      + " healtheventstatus: {spanids: {'platform-connector': '%016x'}}}",
+                  i, i + 1, i + 1)));
+    }
+    return documents;
   }
 
   /**
@@ -160,7 +244,8 @@ public final class DeliveryBenchmark {
   static ExporterProperties properties(LoopbackSink sink, EmbeddedMongo mongo, Path secret) {
     return new ExporterProperties(
         Map.of("cluster", "bench"),
-        new ExporterProperties.Sink(sink.endpoint(), Duration.ofSeconds(30), false, null),
+        new ExporterProperties.Sink(
+            sink.endpoint(), Duration.ofSeconds(30), false, null, true, false),
         new ExporterProperties.Oidc(
             sink.tokenUrl(), "bench", "events:write", false, secret, "", null),
         new ExporterProperties.Backfill(true, Duration.ofHours(720), 1_000_000, 500, 0),
@@ -176,6 +261,7 @@ public final class DeliveryBenchmark {
             null,
             null),
         new ExporterProperties.DeadLetter("HealthEventsDatabase", "exporterdeadletters"),
+        new ExporterProperties.Filter(""),
         65_536);
   }
 

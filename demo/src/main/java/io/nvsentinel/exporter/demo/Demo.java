@@ -3,6 +3,8 @@ package io.nvsentinel.exporter.demo;
 import com.mongodb.client.MongoClient;
 import com.mongodb.client.MongoClients;
 import com.mongodb.client.MongoCollection;
+import io.micrometer.core.instrument.Counter;
+import io.micrometer.core.instrument.MeterRegistry;
 import io.nvsentinel.exporter.backfill.BackfillApplication;
 import io.nvsentinel.exporter.checkpoint.CheckpointStore;
 import io.nvsentinel.exporter.cloudevent.EventIds;
@@ -13,12 +15,12 @@ import io.nvsentinel.exporter.devstack.ReferenceSink;
 import io.nvsentinel.exporter.devstack.StackSettings;
 import io.nvsentinel.exporter.devstack.TokenIssuer;
 import io.nvsentinel.exporter.live.LiveExporterApplication;
+import io.nvsentinel.exporter.metrics.ExporterMetric;
 import java.io.PrintStream;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
-import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -40,9 +42,10 @@ import org.springframework.context.ConfigurableApplicationContext;
  *
  * <p>Options: {@code --history=N} stored events (2000), {@code --rate=N} new events per second
  * (20), {@code --seconds=N} of new events (30), {@code --outage-seconds=N} the sink fails in the
- * middle of the live phase (0), {@code --sink-port=N} (8090), {@code --exit} exit after the
- * summary, {@code --verbose} the applications' logs on the terminal rather than in {@code demo.log}
- * of the demo's work directory.
+ * middle of the live phase (0), {@code --filter=EXPR} the {@code exporter.filter.expression} of
+ * both applications (none), {@code --sink-port=N} (8090), {@code --exit} exit after the summary,
+ * {@code --verbose} the applications' logs on the terminal rather than in {@code demo.log} of the
+ * demo's work directory.
  */
 public final class Demo {
 
@@ -153,9 +156,10 @@ public final class Demo {
                 "logging.level.io.nvsentinel.exporter.backfill", "INFO"));
     List<String> backfillArgs = new ArrayList<>(List.of("run"));
     backfillArgs.addAll(List.of(arguments(exporter, backfill)));
-    int backfillExit =
-        SpringApplication.exit(
-            BackfillApplication.application().run(backfillArgs.toArray(String[]::new)));
+    ConfigurableApplicationContext backfillJob =
+        BackfillApplication.application().run(backfillArgs.toArray(String[]::new));
+    long backfillFiltered = filtered(backfillJob);
+    int backfillExit = SpringApplication.exit(backfillJob);
     say(
         "backfill finished with exit status "
             + backfillExit
@@ -165,18 +169,26 @@ public final class Demo {
 
     Map<String, Instant> insertedAt = insertLive(events, generator);
     Set<String> historyIds = history.stream().map(Demo::id).collect(Collectors.toSet());
-    Set<String> expected = new HashSet<>(insertedAt.keySet());
-    expected.addAll(historyIds);
     long deadline = System.nanoTime() + Duration.ofSeconds(60).toNanos();
-    while (!arrivedIds().containsAll(expected) && System.nanoTime() < deadline) {
+    DemoSummary summary;
+    do {
       waitUntil(Instant.now().plusMillis(200));
-    }
-    long deadLetters =
-        client
-            .getDatabase("HealthEventsDatabase")
-            .getCollection("exporterdeadletters")
-            .countDocuments();
-    return DemoSummary.count(sink, historyIds, insertedAt, deadLetters, backfillExit);
+      long deadLetters =
+          client
+              .getDatabase("HealthEventsDatabase")
+              .getCollection("exporterdeadletters")
+              .countDocuments();
+      summary =
+          DemoSummary.count(
+              sink,
+              historyIds,
+              insertedAt,
+              backfillFiltered,
+              filtered(live),
+              deadLetters,
+              backfillExit);
+    } while (!summary.complete() && System.nanoTime() < deadline);
+    return summary;
   }
 
   private Map<String, Instant> insertLive(
@@ -243,8 +255,11 @@ public final class Demo {
     return sink;
   }
 
-  private Set<String> arrivedIds() {
-    return sink.distinct().stream().map(ReferenceSink.Received::id).collect(Collectors.toSet());
+  /** What the application's {@code exporter.filter.expression} dropped, by its own count. */
+  private static long filtered(ConfigurableApplicationContext app) {
+    Counter counter =
+        app.getBean(MeterRegistry.class).find(ExporterMetric.EVENTS_FILTERED.meterName()).counter();
+    return counter == null ? 0 : (long) counter.count();
   }
 
   private Map<String, String> exporterProperties(TokenIssuer issuer, EmbeddedMongo mongo)
@@ -252,6 +267,10 @@ public final class Demo {
     Path secret = issuer.writeClientSecret(options.workDir());
     Map<String, String> p = StackSettings.exporter("demo-cluster", sink, issuer, mongo, secret);
     p.put("exporter.metadata.environment", "demo");
+    if (!options.filter().isBlank()) {
+      p.put("exporter.filter.expression", options.filter());
+      say("exporting only the events for which " + options.filter() + " holds");
+    }
     p.put("exporter.failureHandling.initialBackoff", "100ms");
     p.put("exporter.failureHandling.maxBackoff", "1s");
     return p;

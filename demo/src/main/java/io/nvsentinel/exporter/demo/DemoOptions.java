@@ -5,7 +5,11 @@ import java.nio.file.Path;
 import java.util.HashMap;
 import java.util.Map;
 
-/** What to run. */
+/**
+ * What to run.
+ *
+ * @param filter {@code exporter.filter.expression} for both applications; empty exports all
+ */
 public record DemoOptions(
     int history,
     int rate,
@@ -14,6 +18,7 @@ public record DemoOptions(
     int sinkPort,
     int livePort,
     boolean exit,
+    String filter,
     Path workDir) {
 
   static DemoOptions parse(String[] args) throws Exception {
@@ -30,6 +35,7 @@ public record DemoOptions(
         Integer.parseInt(given.getOrDefault("sink-port", "8090")),
         Integer.parseInt(given.getOrDefault("live-port", "0")),
         given.containsKey("exit"),
+        given.getOrDefault("filter", ""),
         Files.createTempDirectory("nvsentinel-exporter-demo"));
   }
 }

@@ -15,16 +15,19 @@ import java.util.stream.Collectors;
 public record DemoSummary(
     int stored,
     int backfilled,
+    long backfillFiltered,
     int inserted,
     int live,
+    long liveFiltered,
     long duplicates,
     long deadLetters,
     double latencyP50Millis,
     double latencyP99Millis,
     int backfillExitCode) {
 
+  /** Every event arrived or was dropped by the filter, counted by the applications themselves. */
   boolean complete() {
-    return backfilled == stored && live == inserted;
+    return backfilled + backfillFiltered == stored && live + liveFiltered == inserted;
   }
 
   String render() {
@@ -36,8 +39,10 @@ public record DemoSummary(
         String.format(
             "backfilled to the sink    %6d events (backfill exit status %d)",
             backfilled, backfillExitCode),
+        String.format("filtered by the backfill  %6d events", backfillFiltered),
         String.format("inserted while live       %6d events", inserted),
         String.format("delivered live            %6d events", live),
+        String.format("filtered live             %6d events", liveFiltered),
         String.format("duplicates at the sink    %6d (same source + id)", duplicates),
         String.format("dead letters              %6d", deadLetters),
         String.format(
@@ -49,12 +54,15 @@ public record DemoSummary(
 
   /**
    * Counts at the sink what arrived of the stored history and of the events inserted while live
-   * ({@code insertedAt}: id → insert time), with the live latency from insert to first arrival.
+   * ({@code insertedAt}: id → insert time), with the live latency from insert to first arrival,
+   * beside what each application's filter dropped.
    */
   static DemoSummary count(
       ReferenceSink sink,
       Set<String> historyIds,
       Map<String, Instant> insertedAt,
+      long backfillFiltered,
+      long liveFiltered,
       long deadLetters,
       int backfillExit) {
     Set<String> arrived =
@@ -75,8 +83,10 @@ public record DemoSummary(
     return new DemoSummary(
         historyIds.size(),
         (int) historyIds.stream().filter(arrived::contains).count(),
+        backfillFiltered,
         insertedAt.size(),
         (int) insertedAt.keySet().stream().filter(arrived::contains).count(),
+        liveFiltered,
         sink.duplicates(),
         deadLetters,
         percentile(latencies, 0.50),

@@ -14,7 +14,7 @@ class DemoTest {
 
   @Test
   void backfillThenLiveDeliversEveryStoredEventExactlyOnceAndTheSummarySaysSo() throws Exception {
-    Demo demo = new Demo(new DemoOptions(600, 25, 4, 0, 0, 0, true, dir));
+    Demo demo = new Demo(new DemoOptions(600, 25, 4, 0, 0, 0, true, "", dir));
     try {
       DemoSummary summary = demo.run();
       ReferenceSink sink = demo.sink();
@@ -38,13 +38,40 @@ class DemoTest {
 
   @Test
   void aSinkOutageInTheMiddleLosesNothing() throws Exception {
-    Demo demo = new Demo(new DemoOptions(200, 25, 6, 2, 0, 0, true, dir));
+    Demo demo = new Demo(new DemoOptions(200, 25, 6, 2, 0, 0, true, "", dir));
     try {
       DemoSummary summary = demo.run();
       assertThat(demo.sink().refused()).as("the outage happened").isPositive();
       assertThat(summary.backfilled()).isEqualTo(200);
       assertThat(summary.live()).isEqualTo(summary.inserted()).isEqualTo(150);
       assertThat(summary.deadLetters()).isZero();
+    } finally {
+      demo.close();
+    }
+  }
+
+  @Test
+  void withAFilterOnlyTheEventsItKeepsArriveAndTheSummaryCountsTheRest() throws Exception {
+    Demo demo =
+        new Demo(
+            new DemoOptions(400, 25, 4, 0, 0, 0, true, "event.recommendedAction != 'NONE'", dir));
+    try {
+      DemoSummary summary = demo.run();
+
+      assertThat(summary.complete()).as(summary.render()).isTrue();
+      assertThat(summary.backfillFiltered()).isPositive();
+      assertThat(summary.liveFiltered()).isPositive();
+      assertThat(summary.backfilled() + summary.backfillFiltered()).isEqualTo(400);
+      assertThat(summary.live() + summary.liveFiltered()).isEqualTo(100);
+      assertThat(demo.sink().distinct())
+          .hasSize(summary.backfilled() + summary.live())
+          .allMatch(
+              r ->
+                  r.event().path("data").path("healthEvent").path("recommendedAction").asInt()
+                      != 0);
+      assertThat(summary.render())
+          .contains("filtered by the backfill  %6d events".formatted(summary.backfillFiltered()))
+          .contains("nothing lost.");
     } finally {
       demo.close();
     }

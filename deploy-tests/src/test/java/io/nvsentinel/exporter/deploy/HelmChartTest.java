@@ -268,6 +268,7 @@ class HelmChartTest {
     "exporter.failureHandling.backoffMultiplier, 0.5, exporter.failureHandling.backoffMultiplier",
     "exporter.sink.endpoint, ftp://x, exporter.sink.endpoint",
     "exporter.sink.timeout, soon, exporter.sink.timeout",
+    "exporter.sink.subject, maybe, exporter.sink.subject",
   })
   void invalidValuesAreRefusedByTheSchema(String key, String value, String named) {
     assertThatThrownBy(() -> render(t -> t.set(key, value), "required"))
@@ -355,6 +356,48 @@ class HelmChartTest {
         .satisfies(p -> assertThat(p.getPort()).isEqualTo(port));
     assertThat(manifests.one(ConfigMap.class).getData().get("application.yaml"))
         .contains("metricsPort: " + port);
+  }
+
+  @Test
+  void theFilterAndTheCloudEventSwitchesReachBothApplications() throws IOException {
+    bindsWithTheApplications(
+        Manifests.parse(render("required")),
+        p -> {
+          assertThat(p.filter().expression()).isEmpty();
+          assertThat(p.sink().subject()).isTrue();
+          assertThat(p.sink().traceContextExtension()).isFalse();
+        });
+    bindsWithTheApplications(
+        Manifests.parse(render("required", "filter-and-tracing")),
+        p -> {
+          assertThat(p.filter().expression())
+              .isEqualTo("event.recommendedAction != 'NONE' && !('45' in event.errorCode)");
+          assertThat(p.sink().subject()).isFalse();
+          assertThat(p.sink().traceContextExtension()).isTrue();
+        });
+  }
+
+  @Test
+  void aFilterThatIsNoBooleanRendersButStopsStartUpNamingTheKey() throws IOException {
+    Manifests manifests =
+        Manifests.parse(
+            render(t -> t.set("exporter.filter.expression", "event.isFatal"), "required"));
+    String yaml = manifests.one(ConfigMap.class).getData().get("application.yaml");
+    Path secret = Files.writeString(tmp.resolve("oidc-client-secret"), "s3cret");
+    applications(
+            secret,
+            new YamlPropertySourceLoader()
+                .load("configmap", new ByteArrayResource(yaml.getBytes()))
+                .get(0))
+        .run(
+            context ->
+                assertThat(context)
+                    .hasFailed()
+                    .getFailure()
+                    .rootCause()
+                    .hasMessageContaining(
+                        "exporter.filter.expression 'event.isFatal' cannot be used")
+                    .hasMessageContaining("event.isFatal == true"));
   }
 
   @Test

@@ -20,9 +20,9 @@ import io.fabric8.kubernetes.api.model.apps.Deployment;
 import io.fabric8.kubernetes.api.model.batch.v1.Job;
 import io.fabric8.kubernetes.api.model.networking.v1.NetworkPolicy;
 import io.fabric8.kubernetes.api.model.networking.v1.NetworkPolicyPort;
+import io.nvsentinel.exporter.NVSentinelEnvironmentPostProcessor;
 import io.nvsentinel.exporter.config.ExporterProperties;
 import io.nvsentinel.exporter.datastore.DatastoreClients;
-import io.nvsentinel.exporter.datastore.DatastoreEnvironmentPostProcessor;
 import io.nvsentinel.exporter.delivery.SelfSignedCertificate;
 import io.nvsentinel.exporter.live.config.LiveProperties;
 import java.io.IOException;
@@ -156,6 +156,19 @@ class NVSentinelUmbrellaTest {
   }
 
   @Test
+  void theUmbrellasTracingReachesBothApplicationsAsAnOtlpGrpcExporter() throws Exception {
+    for (PodSpec pod :
+        List.of(livePod().getSpec(), manifests.one(Job.class).getSpec().getTemplate().getSpec())) {
+      BoundPod bound = bind(pod);
+      assertThat(bound.tracingExport).isEqualTo("true");
+      assertThat(bound.tracingTransport).as("the Go exporter's protocol").isEqualTo("grpc");
+      assertThat(bound.tracingEndpoint)
+          .as("global.tracing.insecure: plain text to the collector")
+          .isEqualTo("http://otel-collector.monitoring:4317");
+    }
+  }
+
+  @Test
   void anotherDatastoreProviderIsRefusedAtInstallNamingTheValue() throws IOException {
     Path umbrella = tmp.resolve("postgres");
     HelmChartTest.copy(UMBRELLA, umbrella);
@@ -176,6 +189,9 @@ class NVSentinelUmbrellaTest {
   final class BoundPod {
     ExporterProperties properties;
     LiveProperties live;
+    String tracingExport;
+    String tracingEndpoint;
+    String tracingTransport;
     final Path root;
 
     BoundPod(Path root) {
@@ -195,7 +211,7 @@ class NVSentinelUmbrellaTest {
    */
   BoundPod bind(PodSpec pod) throws Exception {
     Container container = pod.getContainers().get(0);
-    BoundPod bound = new BoundPod(Files.createDirectories(tmp.resolve("pod-root")));
+    BoundPod bound = new BoundPod(Files.createTempDirectory(tmp, "pod-root"));
     Map<String, String> environment = env(container);
     environment.replaceAll((name, value) -> value.startsWith(MOUNT) ? bound.root + value : value);
     writeMountedSecret(pod, container, bound.root);
@@ -215,13 +231,19 @@ class NVSentinelUmbrellaTest {
     HelmChartTest.applications(secret, file)
         .withInitializer(
             ctx ->
-                new DatastoreEnvironmentPostProcessor(environment::get)
+                new NVSentinelEnvironmentPostProcessor(environment::get)
                     .postProcessEnvironment(ctx.getEnvironment(), null))
         .run(
             context -> {
               assertThat(context).hasNotFailed();
               bound.properties = context.getBean(ExporterProperties.class);
               bound.live = context.getBean(LiveProperties.class);
+              var settings = context.getEnvironment();
+              bound.tracingExport = settings.getProperty("management.tracing.export.enabled");
+              bound.tracingEndpoint =
+                  settings.getProperty("management.opentelemetry.tracing.export.otlp.endpoint");
+              bound.tracingTransport =
+                  settings.getProperty("management.opentelemetry.tracing.export.otlp.transport");
             });
     return bound;
   }
@@ -277,8 +299,9 @@ class NVSentinelUmbrellaTest {
    * the Secret's and the chart's.
    */
   void writeMountedSecret(PodSpec pod, Container container, Path root) throws Exception {
-    SelfSignedCertificate certificate = SelfSignedCertificate.create(tmp);
-    Path key = certificate.writeKeyPem(tmp.resolve("key.pem"));
+    Path keys = Files.createTempDirectory(tmp, "certificate");
+    SelfSignedCertificate certificate = SelfSignedCertificate.create(keys);
+    Path key = certificate.writeKeyPem(keys.resolve("key.pem"));
     Map<String, Path> contents =
         Map.of("ca.crt", certificate.pem(), "tls.crt", certificate.pem(), "tls.key", key);
     List<String> written = new ArrayList<>();

@@ -49,7 +49,13 @@ public final class ReferenceSink implements AutoCloseable {
   public static final String CONTENT_TYPE = "application/cloudevents+json";
 
   /** One accepted CloudEvent. */
-  public record Received(String source, String id, JsonNode event, Instant at) {}
+  /**
+   * One accepted event.
+   *
+   * @param traceparent the W3C trace-context header it came with; {@code null} without one
+   */
+  public record Received(
+      String source, String id, JsonNode event, Instant at, String traceparent) {}
 
   private static final ObjectMapper JSON = JsonMapper.builder().build();
 
@@ -278,7 +284,9 @@ public final class ReferenceSink implements AutoCloseable {
     String source = event.path("source").asString("");
     String id = event.path("id").asString("");
     String key = source + " " + id;
-    Received received = new Received(source, id, event, Instant.now());
+    Received received =
+        new Received(
+            source, id, event, Instant.now(), exchange.getRequestHeaders().getFirst("traceparent"));
     if (deliveriesBySourceAndId.computeIfAbsent(key, k -> new AtomicInteger()).incrementAndGet()
         > 1) {
       duplicates.incrementAndGet();

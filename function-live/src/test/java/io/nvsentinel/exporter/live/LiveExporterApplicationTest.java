@@ -11,6 +11,7 @@ import io.nvsentinel.exporter.cloudevent.EventIds;
 import io.nvsentinel.exporter.config.ExporterKeys;
 import io.nvsentinel.exporter.config.ExporterProperties;
 import io.nvsentinel.exporter.devstack.EmbeddedMongo;
+import io.nvsentinel.exporter.devstack.OtlpReceiver;
 import io.nvsentinel.exporter.devstack.ReferenceSink;
 import io.nvsentinel.exporter.devstack.StackSettings;
 import io.nvsentinel.exporter.devstack.TokenIssuer;
@@ -21,6 +22,7 @@ import io.nvsentinel.exporter.live.function.ExportFunctions;
 import io.nvsentinel.exporter.live.function.ExportHttpTrigger;
 import io.nvsentinel.exporter.live.function.ExportResult;
 import io.nvsentinel.exporter.live.metrics.MetricsPort;
+import io.nvsentinel.exporter.tracing.EventTracing;
 import java.lang.reflect.RecordComponent;
 import java.net.URI;
 import java.net.http.HttpClient;
@@ -35,6 +37,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.function.Function;
+import java.util.function.Predicate;
 import org.bson.BsonDocument;
 import org.bson.BsonObjectId;
 import org.bson.BsonString;
@@ -42,6 +45,7 @@ import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Nested;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
@@ -241,6 +245,7 @@ class LiveExporterApplicationTest {
     assertThat(undecodable.reason()).isNotBlank();
     assertThat(undecodable.outcome()).hasToString("undecodable");
     assertThat(ExportResult.Outcome.DEAD_LETTERED).hasToString("dead-lettered");
+    assertThat(ExportResult.Outcome.FILTERED).hasToString("filtered");
   }
 
   @Test
@@ -414,5 +419,207 @@ class LiveExporterApplicationTest {
         .hasStackTraceContaining("exporter.live")
         .hasStackTraceContaining(key)
         .hasStackTraceContaining(reason);
+  }
+
+  BsonDocument insert(BsonDocument document) {
+    client
+        .getDatabase("HealthEventsDatabase")
+        .getCollection("HealthEvents", BsonDocument.class)
+        .insertOne(document);
+    return document;
+  }
+
+  /** A sample event as NVSentinel's platform connector stores it: with its trace and span id. */
+  static BsonDocument traced(BsonDocument sample, String traceId, String spanId) {
+    BsonDocument document = sample.clone();
+    BsonDocument event = document.getDocument("healthevent");
+    if (!event.containsKey("metadata")) {
+      event.put("metadata", new BsonDocument());
+    }
+    event.getDocument("metadata").put("trace_id", new BsonString(traceId));
+    document
+        .getDocument("healtheventstatus")
+        .put("spanids", new BsonDocument("platform-connector", new BsonString(spanId)));
+    return document;
+  }
+
+  @Nested
+  class Tracing {
+
+    static final String TRACE = "4bf92f3577b34da6a3ce929d0e0e4736";
+    static final String CONNECTOR_SPAN = "00f067aa0ba902b7";
+
+    OtlpReceiver collector;
+
+    @BeforeEach
+    void startCollector() {
+      collector = OtlpReceiver.start();
+    }
+
+    @AfterEach
+    void stopCollector() {
+      collector.close();
+    }
+
+    ConfigurableApplicationContext startTraced(String... extra) throws Exception {
+      List<String> settings = new ArrayList<>(List.of(extra));
+      settings.add("management.opentelemetry.tracing.export.schedule-delay=100ms");
+      return start(settings.toArray(String[]::new));
+    }
+
+    List<OtlpReceiver.ReceivedSpan> spansOf(String traceId) {
+      return collector.spans().stream().filter(s -> s.traceId().equals(traceId)).toList();
+    }
+
+    static OtlpReceiver.ReceivedSpan named(List<OtlpReceiver.ReceivedSpan> spans, String name) {
+      return spans.stream().filter(s -> s.name().equals(name)).findFirst().orElseThrow();
+    }
+
+    @Test
+    void eachEventContinuesThePlatformConnectorsTraceOverGrpcAndTheSinkSeesItsTraceparent()
+        throws Exception {
+      ConfigurableApplicationContext app =
+          startTraced(
+              "OTEL_EXPORTER_OTLP_ENDPOINT=" + collector.grpcEndpoint(),
+              "OTEL_EXPORTER_OTLP_INSECURE=true");
+      await()
+          .atMost(Duration.ofSeconds(20))
+          .until(() -> get(url(app, "/actuator/health/readiness")).statusCode() == 200);
+      sink.failNext(1, 503);
+      BsonDocument doc = insert(traced(Samples.good().get(0), TRACE, CONNECTOR_SPAN));
+      await().atMost(Duration.ofSeconds(20)).until(() -> sink.distinct().size() == 1);
+      await()
+          .atMost(Duration.ofSeconds(20))
+          .until(() -> spansOf(TRACE).stream().anyMatch(s -> s.name().endsWith("process_event")));
+      List<OtlpReceiver.ReceivedSpan> spans = spansOf(TRACE);
+
+      OtlpReceiver.ReceivedSpan process = named(spans, "event_exporter.process_event");
+      assertThat(process.parentSpanId())
+          .as("a child of the platform connector's span")
+          .isEqualTo(CONNECTOR_SPAN);
+      assertThat(process.service()).isEqualTo("event-exporter-live");
+      assertThat(process.attribute("cloudevents.event_id")).isEqualTo(eventId(doc));
+      assertThat(process.attribute("event_exporter.outcome")).isEqualTo("delivered");
+      assertThat(named(spans, "event_exporter.transform").parentSpanId())
+          .isEqualTo(process.spanId());
+      OtlpReceiver.ReceivedSpan delivery = named(spans, "event_exporter.publish_with_retry");
+      assertThat(delivery.parentSpanId()).isEqualTo(process.spanId());
+      assertThat(delivery.attribute("event_exporter.attempt")).isEqualTo("2");
+      List<OtlpReceiver.ReceivedSpan> attempts =
+          spans.stream().filter(s -> s.name().equals("event_exporter.publish")).toList();
+      assertThat(attempts)
+          .extracting(s -> s.attribute("http.response.status_code"))
+          .containsExactlyInAnyOrder("503", "202");
+      assertThat(attempts).allMatch(s -> s.parentSpanId().equals(delivery.spanId()));
+      assertThat(attempts).allMatch(s -> s.kind().equals("CLIENT"));
+      OtlpReceiver.ReceivedSpan accepted =
+          attempts.stream()
+              .filter(s -> "202".equals(s.attribute("http.response.status_code")))
+              .findFirst()
+              .orElseThrow();
+      assertThat(sink.accepted().get(0).traceparent())
+          .as("the accepted POST carries the context of its own attempt span")
+          .isEqualTo("00-" + TRACE + "-" + accepted.spanId() + "-01");
+      assertThat(collector.spans())
+          .as("the readiness probes polled above are no traces of their own")
+          .noneMatch(s -> s.kind().equals("SERVER"));
+    }
+
+    @Test
+    void overHttpProtobufAndForADocumentWithoutATraceAnEventStartsATraceOfItsOwn()
+        throws Exception {
+      ConfigurableApplicationContext app =
+          startTraced(
+              "OTEL_EXPORTER_OTLP_ENDPOINT=" + collector.httpEndpoint(),
+              "OTEL_EXPORTER_OTLP_PROTOCOL=http/protobuf",
+              "exporter.sink.traceContextExtension=true");
+      await()
+          .atMost(Duration.ofSeconds(20))
+          .until(() -> get(url(app, "/actuator/health/readiness")).statusCode() == 200);
+      BsonDocument doc = insert(Samples.good().get(1));
+      await().atMost(Duration.ofSeconds(20)).until(() -> sink.distinct().size() == 1);
+      await()
+          .atMost(Duration.ofSeconds(20))
+          .until(
+              () ->
+                  collector.spans().stream()
+                      .anyMatch(s -> s.name().equals("event_exporter.process_event")));
+
+      OtlpReceiver.ReceivedSpan process = named(collector.spans(), "event_exporter.process_event");
+      assertThat(process.parentSpanId()).isEmpty();
+      assertThat(process.attribute("cloudevents.event_id")).isEqualTo(eventId(doc));
+      ReferenceSink.Received received = sink.accepted().get(0);
+      assertThat(received.traceparent()).startsWith("00-" + process.traceId() + "-");
+      assertThat(received.event().path("traceparent").asString(""))
+          .as("the distributed-tracing extension carries the event's own span")
+          .isEqualTo("00-" + process.traceId() + "-" + process.spanId() + "-01");
+    }
+
+    @Test
+    void withoutAnEndpointNothingIsRecordedSentOrExported() throws Exception {
+      ConfigurableApplicationContext app = startTraced("exporter.sink.traceContextExtension=true");
+      await()
+          .atMost(Duration.ofSeconds(20))
+          .until(() -> get(url(app, "/actuator/health/readiness")).statusCode() == 200);
+      insert(traced(Samples.good().get(0), TRACE, CONNECTOR_SPAN));
+      await().atMost(Duration.ofSeconds(20)).until(() -> sink.distinct().size() == 1);
+
+      assertThat(app.getBean(EventTracing.class).enabled()).isFalse();
+      ReferenceSink.Received received = sink.accepted().get(0);
+      assertThat(received.traceparent()).isNull();
+      assertThat(received.event().has("traceparent")).isFalse();
+      await()
+          .during(Duration.ofMillis(500))
+          .atMost(Duration.ofSeconds(2))
+          .until(() -> collector.spans().isEmpty());
+    }
+  }
+
+  @Test
+  void aFilteredEventIsAccountedForAndTheCheckpointMovesOverIt() throws Exception {
+    Predicate<BsonDocument> asksNothing =
+        d -> new BsonString("NONE").equals(d.getDocument("healthevent").get("recommendedAction"));
+    List<BsonDocument> actionable = Samples.good().stream().filter(asksNothing.negate()).toList();
+    List<BsonDocument> dropped = Samples.good().stream().filter(asksNothing).toList();
+    List<BsonDocument> stored = new ArrayList<>(actionable);
+    stored.addAll(dropped); // the last events stored are all ones the filter drops
+    ConfigurableApplicationContext filtering =
+        start(
+            "exporter.filter.expression=event.recommendedAction != 'NONE'",
+            "exporter.live.tokenFlushInterval=1h");
+    await()
+        .atMost(Duration.ofSeconds(20))
+        .until(() -> get(url(filtering, "/actuator/health/readiness")).statusCode() == 200);
+    client
+        .getDatabase("HealthEventsDatabase")
+        .getCollection("HealthEvents", BsonDocument.class)
+        .insertMany(stored);
+    await()
+        .atMost(Duration.ofSeconds(20))
+        .until(
+            () ->
+                get(url(filtering, "/actuator/prometheus"))
+                    .body()
+                    .contains(
+                        "health_events_exporter_events_filtered_total " + dropped.size() + ".0"));
+    assertThat(sink.distinct())
+        .extracting(ReferenceSink.Received::id)
+        .containsExactlyInAnyOrderElementsOf(actionable.stream().map(this::eventId).toList());
+    filtering.close(); // writes the checkpoint
+
+    // without the filter, a checkpoint held back by the dropped events would send them now
+    ConfigurableApplicationContext unfiltered = start();
+    await()
+        .atMost(Duration.ofSeconds(20))
+        .until(() -> get(url(unfiltered, "/actuator/health/readiness")).statusCode() == 200);
+    BsonDocument later = insert(Samples.good().get(0).clone().append("_id", new BsonObjectId()));
+    await()
+        .atMost(Duration.ofSeconds(20))
+        .until(
+            () -> sink.deliveriesOf("nvsentinel://test-cluster/healthevents", eventId(later)) == 1);
+    assertThat(sink.distinct()).hasSize(actionable.size() + 1);
+    assertThat(sink.distinct())
+        .extracting(ReferenceSink.Received::id)
+        .doesNotContainAnyElementsOf(dropped.stream().map(this::eventId).toList());
   }
 }

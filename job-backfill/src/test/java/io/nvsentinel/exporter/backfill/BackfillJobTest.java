@@ -11,6 +11,7 @@ import io.nvsentinel.exporter.checkpoint.GapWindow;
 import io.nvsentinel.exporter.checkpoint.GapWindowStore;
 import io.nvsentinel.exporter.config.ExporterKeys;
 import io.nvsentinel.exporter.config.ExporterProperties;
+import io.nvsentinel.exporter.devstack.OtlpReceiver;
 import io.nvsentinel.exporter.devstack.ReferenceSink;
 import io.nvsentinel.exporter.devstack.TokenIssuer;
 import io.nvsentinel.exporter.event.Samples;
@@ -18,6 +19,7 @@ import java.lang.reflect.RecordComponent;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
+import java.time.temporal.ChronoUnit;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Set;
@@ -41,7 +43,9 @@ import org.springframework.batch.core.step.StepExecution;
 class BackfillJobTest {
 
   static TokenIssuer issuer;
-  static final Instant T = Instant.parse("2026-11-01T00:00:00Z");
+  // relative to today: the default window reaches back maxAge (720h) from now, and a fixed date
+  // falls out of it a month later
+  static final Instant T = Instant.now().truncatedTo(ChronoUnit.HOURS).minus(Duration.ofDays(2));
   static final ExporterProperties.ResumeToken TOKENS =
       new ExporterProperties.ResumeToken(
           "HealthEventsDatabase", "ResumeTokens", "exportergaps", "event-exporter");
@@ -73,6 +77,14 @@ class BackfillJobTest {
     return stack.sink.distinct().stream()
         .map(ReferenceSink.Received::id)
         .collect(Collectors.toSet());
+  }
+
+  long deadLetters() {
+    return stack
+        .client
+        .getDatabase("HealthEventsDatabase")
+        .getCollection("exporterdeadletters")
+        .countDocuments();
   }
 
   static Set<String> ids(List<BsonDocument> docs) {
@@ -206,13 +218,7 @@ class BackfillJobTest {
         .contains("the sink answered 404")
         .contains("check exporter.sink.endpoint");
     assertThat(failed.withStatus(BatchStatus.FAILED)).hasSize(1);
-    assertThat(
-            stack
-                .client
-                .getDatabase("HealthEventsDatabase")
-                .getCollection("exporterdeadletters")
-                .countDocuments())
-        .isZero();
+    assertThat(deadLetters()).isZero();
 
     stack.sink.failNext(0, 404);
     Result fixed = stack.backfill(window);
@@ -291,6 +297,85 @@ class BackfillJobTest {
         .hasSize(2)
         .extracting(e -> e.getJobInstance().getId())
         .containsOnly(failed.executions().get(0).getJobInstance().getId());
+  }
+
+  @Test
+  void theFilterAppliesToTheBackfillWhichCountsWhatItDroppedOnceAcrossARestart() {
+    List<BsonDocument> docs = stack.insertEvents("e", T, 400);
+    stack.properties.put("exporter.backfill.batchSize", "50");
+    stack.properties.put("exporter.filter.expression", "event.recommendedAction != 'NONE'");
+    List<BsonDocument> actionable =
+        docs.stream()
+            .filter(
+                d ->
+                    !new BsonString("NONE")
+                        .equals(d.getDocument("healthevent").get("recommendedAction")))
+            .toList();
+    long dropped = docs.size() - actionable.size();
+    assertThat(dropped).isPositive();
+    stack.sink.acceptAtMost(actionable.size() / 2);
+    String[] window = {"--window-start=" + T, "--window-end=" + T.plusSeconds(400)};
+
+    assertThat(stack.backfill(window).exitCode()).isEqualTo(1);
+    stack.sink.acceptAtMost(Long.MAX_VALUE);
+    Result resumed = stack.backfill(window);
+
+    assertThat(resumed.exitCode()).as(resumed.err()).isZero();
+    assertThat(delivered()).isEqualTo(ids(actionable));
+    assertThat(stack.sink.duplicates())
+        .as("only the failed chunk is sent again, with the same ids")
+        .isLessThanOrEqualTo(50);
+    assertThat(stack.backfill("list").out())
+        .as("the chunks rerun after the failure are not counted twice")
+        .containsPattern("COMPLETED .* read=\\d+ filtered=" + dropped + "\\b");
+    assertThat(deadLetters()).isZero();
+  }
+
+  @Test
+  void withACollectorEveryBackfilledEventIsTracedInItsOwnDocumentsTrace() {
+    String trace = "0af7651916cd43dd8448eb211c80319c";
+    BsonDocument traced = BackfillStack.event("traced", T.plusSeconds(1));
+    traced
+        .getDocument("healthevent")
+        .put("metadata", new BsonDocument("trace_id", new BsonString(trace)));
+    traced
+        .getDocument("healtheventstatus")
+        .put("spanids", new BsonDocument("platform-connector", new BsonString("b7ad6b7169203331")));
+    stack.events().insertMany(List.of(traced, BackfillStack.event("plain", T.plusSeconds(2))));
+    try (OtlpReceiver collector = OtlpReceiver.start()) {
+      stack.properties.put("OTEL_EXPORTER_OTLP_ENDPOINT", collector.grpcEndpoint());
+      stack.properties.put("OTEL_EXPORTER_OTLP_INSECURE", "true");
+
+      Result result = stack.backfill("--window-start=" + T, "--window-end=" + T.plusSeconds(60));
+
+      assertThat(result.exitCode()).as(result.err()).isZero();
+      // the job's context flushes its spans as it closes
+      List<OtlpReceiver.ReceivedSpan> spans = collector.spans();
+      List<OtlpReceiver.ReceivedSpan> events =
+          spans.stream().filter(s -> s.name().equals("event_exporter.process_event")).toList();
+      assertThat(events).hasSize(2).allMatch(s -> s.service().equals("event-exporter-backfill"));
+      assertThat(events)
+          .extracting(s -> s.attribute("event_exporter.outcome"))
+          .containsOnly("delivered");
+      OtlpReceiver.ReceivedSpan first =
+          events.stream().filter(s -> s.traceId().equals(trace)).findFirst().orElseThrow();
+      assertThat(first.parentSpanId()).isEqualTo("b7ad6b7169203331");
+      assertThat(first.attribute("cloudevents.event_id"))
+          .isEqualTo(BackfillStack.eventId(traced.get("_id")));
+      OtlpReceiver.ReceivedSpan attempt =
+          spans.stream()
+              .filter(s -> s.traceId().equals(trace) && s.name().equals("event_exporter.publish"))
+              .findFirst()
+              .orElseThrow();
+      assertThat(attempt.attribute("http.response.status_code")).isEqualTo("202");
+      assertThat(
+              stack.sink.distinct().stream()
+                  .filter(r -> r.id().equals(first.attribute("cloudevents.event_id")))
+                  .findFirst()
+                  .orElseThrow()
+                  .traceparent())
+          .isEqualTo("00-" + trace + "-" + attempt.spanId() + "-01");
+    }
   }
 
   @Test

@@ -8,21 +8,26 @@ import io.cloudevents.CloudEvent;
 import io.cloudevents.core.builder.CloudEventBuilder;
 import io.cloudevents.core.format.EventFormat;
 import io.cloudevents.jackson.JsonFormat;
+import io.micrometer.tracing.Span;
 import io.nvsentinel.exporter.config.ExporterProperties;
 import io.nvsentinel.exporter.event.Entity;
 import io.nvsentinel.exporter.event.HealthEvent;
 import io.nvsentinel.exporter.event.Overrides;
 import io.nvsentinel.exporter.event.StoredHealthEvent;
+import io.nvsentinel.exporter.tracing.EventTracing;
 import java.net.URI;
 import java.time.Clock;
 import java.time.Instant;
 import java.time.ZoneOffset;
 import java.util.Map;
 import java.util.TreeMap;
+import org.bson.BsonValue;
 
 /**
  * Maps a stored health event to the CloudEvent the exporter we replace sends, byte for byte in its
- * fields, but with a deterministic {@code id} (see {@link EventIds}).
+ * fields, but with a deterministic {@code id} (see {@link EventIds}), the node as {@code subject}
+ * ({@code exporter.sink.subject}) and, opt-in ({@code exporter.sink.traceContextExtension}), the
+ * CloudEvents distributed-tracing extension carrying the context of the event's export.
  */
 public final class CloudEventMapper {
 
@@ -37,17 +42,38 @@ public final class CloudEventMapper {
   private final String database;
   private final String collection;
   private final Clock clock;
+  private final boolean subject;
+  private final boolean traceContextExtension;
+  private final EventTracing tracing;
 
-  public CloudEventMapper(ExporterProperties properties, Clock clock) {
+  public CloudEventMapper(ExporterProperties properties, Clock clock, EventTracing tracing) {
     this.source = URI.create("nvsentinel://" + properties.cluster() + "/healthevents");
     this.metadata = new TreeMap<>(properties.metadata());
     this.database = properties.datastore().database();
     this.collection = properties.datastore().collection();
     this.clock = clock;
+    this.subject = properties.sink().subject();
+    this.traceContextExtension = properties.sink().traceContextExtension();
+    this.tracing = tracing;
   }
 
-  /** The CloudEvent for {@code stored}, serialized in structured mode. */
+  /** Without tracing. */
+  public CloudEventMapper(ExporterProperties properties, Clock clock) {
+    this(properties, clock, EventTracing.OFF);
+  }
+
+  /** The CloudEvent id of the stored document with {@code _id} {@code documentId}. */
+  public String eventId(BsonValue documentId) {
+    return EventIds.of(database, collection, documentId);
+  }
+
+  /** The CloudEvent for {@code stored}, serialized in structured mode, outside any trace. */
   public OutgoingEvent map(StoredHealthEvent stored) {
+    return map(stored, Span.NOOP);
+  }
+
+  /** The CloudEvent for {@code stored}, serialized in structured mode, exported in {@code span}. */
+  public OutgoingEvent map(StoredHealthEvent stored, Span span) {
     Instant time = stored.eventTime();
     if (time == null) {
       time = clock.instant();
@@ -56,16 +82,27 @@ public final class CloudEventMapper {
     ObjectNode meta = data.putObject("metadata");
     metadata.forEach(meta::put);
     data.set("healthEvent", healthEvent(stored.event(), time));
-    CloudEvent event =
+    String id = eventId(stored.id());
+    span.tag(EventTracing.EVENT_ID, id);
+    CloudEventBuilder builder =
         CloudEventBuilder.v1()
-            .withId(EventIds.of(database, collection, stored.id()))
+            .withId(id)
             .withSource(source)
             .withType(TYPE)
             .withTime(time.atOffset(ZoneOffset.UTC))
             .withDataContentType("application/json")
-            .withData(toBytes(data))
-            .build();
-    return new OutgoingEvent(event, FORMAT.serialize(event), stored.id());
+            .withData(toBytes(data));
+    String node = stored.event().nodeName();
+    if (subject && !node.isEmpty()) {
+      // sinks route by node; the spec defines subject for exactly this (and forbids it empty)
+      builder.withSubject(node);
+    }
+    if (traceContextExtension) {
+      // the distributed-tracing extension: traceparent and, if any, tracestate of this export
+      tracing.headers(span).forEach(builder::withExtension);
+    }
+    CloudEvent event = builder.build();
+    return new OutgoingEvent(event, FORMAT.serialize(event), stored.id(), span);
   }
 
   private static ObjectNode healthEvent(HealthEvent e, Instant fallbackTime) {

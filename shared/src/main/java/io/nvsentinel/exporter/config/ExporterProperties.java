@@ -31,6 +31,7 @@ public record ExporterProperties(
     @Valid @DefaultValue ResumeToken resumeToken,
     @Valid @DefaultValue Datastore datastore,
     @Valid @DefaultValue DeadLetter deadLetter,
+    @Valid @DefaultValue Filter filter,
     @Min(
             value = 0,
             message =
@@ -70,12 +71,27 @@ public record ExporterProperties(
     return metadata.get("cluster");
   }
 
-  /** Where CloudEvents are POSTed. */
+  /**
+   * Where CloudEvents are POSTed, and what they carry beyond the replaced exporter's attributes.
+   *
+   * @param subject the node name as the CloudEvent {@code subject}; off for a sink that refuses
+   *     attributes it does not know
+   * @param traceContextExtension the CloudEvents distributed-tracing extension ({@code
+   *     traceparent}, {@code tracestate}) in every event, while tracing is on
+   */
   public record Sink(
       String endpoint,
       @DefaultValue("30s") Duration timeout,
       @DefaultValue("false") boolean insecureSkipVerify,
-      Path caFile) {}
+      Path caFile,
+      @DefaultValue("true") boolean subject,
+      @DefaultValue("false") boolean traceContextExtension) {}
+
+  /**
+   * Which events are exported: a CEL expression over {@code event} (the replaced exporter's
+   * language and variables); empty exports everything.
+   */
+  public record Filter(@DefaultValue("") String expression) {}
 
   /** OAuth 2.0 client-credentials settings; the secret itself is never a property value. */
   public record Oidc(

@@ -1,5 +1,6 @@
 package io.nvsentinel.exporter.config;
 
+import io.nvsentinel.exporter.filter.EventFilter;
 import java.net.URI;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -62,6 +63,8 @@ final class ExporterPropertiesValidator implements Validator {
     validateSecretSource(errors, oidc);
 
     positive(errors, "backfill.maxAge", p.backfill().maxAge());
+    EventFilter.problem(p.filter().expression())
+        .ifPresent(problem -> errors.rejectValue("filter.expression", "cel", problem));
     validateDatastore(errors, p.datastore());
 
     ExporterProperties.FailureHandling retry = p.failureHandling();

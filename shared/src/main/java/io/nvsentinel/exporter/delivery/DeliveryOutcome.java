@@ -9,6 +9,11 @@ public sealed interface DeliveryOutcome {
   /** How many POSTs it took, including the immediate re-send after a 401. */
   int attempts();
 
+  /** {@code delivered} or {@code dead-lettered}, as logs, answers and spans say it. */
+  default String label() {
+    return this instanceof Delivered ? "delivered" : "dead-lettered";
+  }
+
   /** The sink acknowledged the event with a 2xx {@code status}. */
   record Delivered(String eventId, int attempts, int status) implements DeliveryOutcome {}
 

@@ -1,9 +1,11 @@
 package io.nvsentinel.exporter.delivery;
 
 import io.micrometer.core.instrument.MeterRegistry;
+import io.micrometer.tracing.Span;
 import io.nvsentinel.exporter.cloudevent.OutgoingEvent;
 import io.nvsentinel.exporter.config.ClientSecret;
 import io.nvsentinel.exporter.config.ExporterProperties;
+import io.nvsentinel.exporter.tracing.EventTracing;
 import java.io.IOException;
 import java.time.Clock;
 import java.time.Duration;
@@ -49,6 +51,7 @@ public final class EventDeliverer {
   private final SinkAvailability availability;
   private final Duration holdInterval;
   private final Clock clock;
+  private final EventTracing tracing;
   private final Map<Thread, Long> attemptsInProgress = new ConcurrentHashMap<>();
 
   EventDeliverer(
@@ -57,7 +60,8 @@ public final class EventDeliverer {
       RetrySchedule schedule,
       DeadLetterStore deadLetters,
       MeterRegistry meters,
-      Clock clock) {
+      Clock clock,
+      EventTracing tracing) {
     this.sink = sink;
     this.authorization = authorization;
     this.schedule = schedule;
@@ -67,15 +71,30 @@ public final class EventDeliverer {
     Duration cap = schedule.maxBackoff();
     this.holdInterval = cap.compareTo(MAX_HOLD_INTERVAL) < 0 ? cap : MAX_HOLD_INTERVAL;
     this.clock = clock;
+    this.tracing = tracing;
   }
 
-  /** Wires the sink client, OIDC and retries from the configuration. */
+  /** Wires the sink client, OIDC and retries from the configuration, without tracing. */
   public static EventDeliverer create(
       ExporterProperties properties,
       ClientSecret secret,
       DeadLetterStore deadLetters,
       MeterRegistry meters,
       Clock clock) {
+    return create(properties, secret, deadLetters, meters, clock, EventTracing.OFF);
+  }
+
+  /**
+   * Wires the sink client, OIDC and retries from the configuration; every attempt is a span below
+   * the event's, and its context goes to the sink as {@code traceparent}.
+   */
+  public static EventDeliverer create(
+      ExporterProperties properties,
+      ClientSecret secret,
+      DeadLetterStore deadLetters,
+      MeterRegistry meters,
+      Clock clock,
+      EventTracing tracing) {
     SinkAuthorization authorization =
         new SinkAuthorization(properties.oidc(), secret, properties.sink().timeout(), meters);
     SinkClient sink = new SinkClient(properties.sink(), clock);
@@ -85,7 +104,8 @@ public final class EventDeliverer {
         new RetrySchedule(properties.failureHandling()),
         deadLetters,
         meters,
-        clock);
+        clock,
+        tracing);
   }
 
   /** What to do while the sink cannot take any event (an outage, a wrong setting). */
@@ -134,15 +154,23 @@ public final class EventDeliverer {
    */
   public DeliveryOutcome deliver(OutgoingEvent event, WhenSinkUnavailable whenUnavailable) {
     // every log line about this event, here and below, carries its CloudEvent id
+    Span span = tracing.startChild(event.span(), EventTracing.PUBLISH_WITH_RETRY);
     try (MDC.MDCCloseable ignored = MDC.putCloseable(EVENT_ID, event.id())) {
-      return deliverWithRetries(event, whenUnavailable);
+      Attempts attempts = new Attempts(span);
+      DeliveryOutcome outcome = deliverWithRetries(event, whenUnavailable, attempts);
+      span.tag(EventTracing.ATTEMPT, attempts.count);
+      EventTracing.finish(span, outcome.label());
+      return outcome;
+    } catch (RuntimeException | Error e) {
+      span.error(e);
+      span.end();
+      throw e;
     }
   }
 
   private DeliveryOutcome deliverWithRetries(
-      OutgoingEvent event, WhenSinkUnavailable whenUnavailable) {
+      OutgoingEvent event, WhenSinkUnavailable whenUnavailable, Attempts attempts) {
     Instant first = clock.instant();
-    Attempts attempts = new Attempts();
     AtomicReference<Duration> retryAfter = new AtomicReference<>();
     RetryTemplate retries = new RetryTemplate(policy(retryAfter::get));
     try {
@@ -234,9 +262,14 @@ public final class EventDeliverer {
 
   /** The attempts of one delivery; touched by one thread at a time. */
   private static final class Attempts {
+    final Span span;
     int count;
     long previousStartNanos = System.nanoTime();
     long lastStartNanos = previousStartNanos;
+
+    Attempts(Span span) {
+      this.span = span;
+    }
 
     void started() {
       count++;
@@ -286,25 +319,33 @@ public final class EventDeliverer {
     long start = attempts.lastStartNanos;
     Thread self = Thread.currentThread();
     attemptsInProgress.put(self, start);
+    Span span = tracing.startClient(attempts.span, EventTracing.PUBLISH);
+    span.tag(EventTracing.ATTEMPT, attempts.count);
     try {
-      return sink.post(event, authorization.accessToken());
+      SinkResponse response =
+          sink.post(event, authorization.accessToken(), header -> tracing.inject(span, header));
+      span.tag(EventTracing.HTTP_STATUS, response.status());
+      return response;
     } catch (IOException e) {
-      throw counted(DeliveryFailure.io(e));
+      throw counted(DeliveryFailure.io(e), span);
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
+      span.error(e);
       throw new DeliveryInterruptedException(event.id(), e);
     } catch (OAuth2AuthorizationException e) {
-      throw counted(DeliveryFailure.token(e, authorization.tokenUrl()));
+      throw counted(DeliveryFailure.token(e, authorization.tokenUrl()), span);
     } catch (RuntimeException e) {
-      throw counted(DeliveryFailure.unexpected(e));
+      throw counted(DeliveryFailure.unexpected(e), span);
     } finally {
+      span.end();
       attemptsInProgress.remove(self);
       metrics.attempt(Duration.ofNanos(System.nanoTime() - start));
     }
   }
 
-  private DeliveryFailure counted(DeliveryFailure failure) {
+  private DeliveryFailure counted(DeliveryFailure failure, Span span) {
     metrics.error(failure.errorType());
+    span.error(failure);
     return failure;
   }
 }

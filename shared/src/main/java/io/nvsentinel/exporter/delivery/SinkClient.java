@@ -17,6 +17,8 @@ import java.time.Duration;
 import java.time.ZonedDateTime;
 import java.time.format.DateTimeFormatter;
 import java.time.format.DateTimeParseException;
+import java.util.function.BiConsumer;
+import java.util.function.Consumer;
 
 /**
  * POSTs one structured-mode CloudEvent per request to {@code exporter.sink.endpoint}. Thread-safe;
@@ -51,21 +53,22 @@ final class SinkClient {
   }
 
   /**
-   * Sends the event with the bearer token; returns whatever status the sink answered.
+   * Sends the event with the bearer token and the headers {@code traceHeaders} writes; returns
+   * whatever status the sink answered.
    *
    * @throws IOException when no answer came (network, TLS, timeout)
    */
-  SinkResponse post(OutgoingEvent event, String accessToken)
+  SinkResponse post(
+      OutgoingEvent event, String accessToken, Consumer<BiConsumer<String, String>> traceHeaders)
       throws IOException, InterruptedException {
-    HttpRequest request =
+    HttpRequest.Builder builder =
         HttpRequest.newBuilder(endpoint)
             .timeout(timeout)
             .header("Content-Type", CloudEventMapper.CONTENT_TYPE)
-            .header("Authorization", "Bearer " + accessToken)
-            .POST(HttpRequest.BodyPublishers.ofByteArray(event.json()))
-            .build();
-    // The request timeout covers the wait for the response headers only; a sink that stalls in
-    // its body would hold the attempt forever. The whole exchange is bounded here.
+            .header("Authorization", "Bearer " + accessToken);
+    traceHeaders.accept(builder::header);
+    HttpRequest request =
+        builder.POST(HttpRequest.BodyPublishers.ofByteArray(event.json())).build();
     // The request timeout covers the wait for the response headers only; a sink that stalls in
     // its body would hold the attempt forever. The watchdog bounds the whole exchange. (The
     // asynchronous API would bound it too, but hands every response to another thread: a third of

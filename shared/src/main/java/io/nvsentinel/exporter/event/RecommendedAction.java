@@ -26,6 +26,18 @@ public record RecommendedAction(int code) {
   public static final RecommendedAction NONE = new RecommendedAction(0);
   public static final RecommendedAction UNKNOWN = new RecommendedAction(99);
 
+  /**
+   * The enum name, as NVSentinel's Go code spells it ({@code NONE}, {@code RESTART_VM}); a number
+   * we do not know is its decimal digits, as Go prints an unknown protobuf enum value.
+   */
+  public String name() {
+    return CODES.entrySet().stream()
+        .filter(e -> e.getValue() == code)
+        .map(Map.Entry::getKey)
+        .findFirst()
+        .orElse(Integer.toString(code));
+  }
+
   /** The action with this enum name, ignoring case, if it is one we know. */
   public static Optional<RecommendedAction> byName(String name) {
     Integer code = CODES.get(name.strip().toUpperCase(Locale.ROOT));

@@ -14,6 +14,8 @@ public enum ExporterMetric {
   TOKEN_REFRESH_ERRORS("health_events_exporter_token_refresh_errors", Type.COUNTER),
   TRANSFORM_ERRORS("health_events_exporter_transform_errors", Type.COUNTER),
   DECODE_REPAIRS("health_events_exporter_decode_repairs", Type.COUNTER, "field"),
+  EVENTS_FILTERED("health_events_exporter_events_filtered", Type.COUNTER),
+  FILTER_ERRORS("health_events_exporter_filter_errors", Type.COUNTER),
   DEAD_LETTERS("health_events_exporter_dead_letters", Type.COUNTER, "kind"),
   EVENTS_RECEIVED("health_events_exporter_events_received", Type.COUNTER),
   CHECKPOINT_WRITTEN("health_events_exporter_resume_token_update_timestamp", Type.GAUGE),

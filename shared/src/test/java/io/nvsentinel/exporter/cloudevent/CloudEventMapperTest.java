@@ -15,6 +15,7 @@ import io.nvsentinel.exporter.event.DecodeResult;
 import io.nvsentinel.exporter.event.HealthEventDecoder;
 import io.nvsentinel.exporter.event.Samples;
 import io.nvsentinel.exporter.event.StoredHealthEvent;
+import io.nvsentinel.exporter.tracing.TestTracing;
 import java.net.URI;
 import java.time.Clock;
 import java.time.Duration;
@@ -47,7 +48,7 @@ class CloudEventMapperTest {
     return new ExporterProperties(
         Map.of("cluster", cluster, "environment", "production", "region", "us-west-2"),
         new ExporterProperties.Sink(
-            "https://sink/api/v1/events", Duration.ofSeconds(30), false, null),
+            "https://sink/api/v1/events", Duration.ofSeconds(30), false, null, true, false),
         new ExporterProperties.Oidc("https://idp/token", "id", "scope", false, null, "", null),
         new ExporterProperties.Backfill(true, Duration.ofHours(720), 1, 1, 0),
         new ExporterProperties.FailureHandling(1, Duration.ofSeconds(1), Duration.ofSeconds(2), 2),
@@ -62,6 +63,7 @@ class CloudEventMapperTest {
             null,
             null),
         new ExporterProperties.DeadLetter("HealthEventsDatabase", "dead"),
+        new ExporterProperties.Filter(""),
         65_536);
   }
 
@@ -244,5 +246,71 @@ class CloudEventMapperTest {
     List<String> names = new ArrayList<>();
     node.fieldNames().forEachRemaining(names::add);
     return names;
+  }
+
+  static ExporterProperties withSink(ExporterProperties p, boolean subject, boolean extension) {
+    ExporterProperties.Sink sink = p.sink();
+    return new ExporterProperties(
+        p.metadata(),
+        new ExporterProperties.Sink(
+            sink.endpoint(),
+            sink.timeout(),
+            sink.insecureSkipVerify(),
+            sink.caFile(),
+            subject,
+            extension),
+        p.oidc(),
+        p.backfill(),
+        p.failureHandling(),
+        p.resumeToken(),
+        p.datastore(),
+        p.deadLetter(),
+        p.filter(),
+        p.maxMessageLength());
+  }
+
+  @Test
+  void theSubjectIsTheNodeUnlessSwitchedOffOrUnknown() throws Exception {
+    StoredHealthEvent stored = decode(Samples.good().get(2));
+    assertThat(wire(mapper.map(stored)).get("subject").asText()).isEqualTo("gpu-node-049");
+
+    CloudEventMapper without =
+        new CloudEventMapper(
+            withSink(properties("prod-us-west-2", "HealthEvents"), false, false),
+            Clock.fixed(NOW, ZoneOffset.UTC));
+    assertThat(wire(without.map(stored)).has("subject")).isFalse();
+
+    BsonDocument nameless = Samples.good().get(2).clone();
+    nameless.getDocument("healthevent").remove("nodeName");
+    assertThat(wire(mapper.map(decode(nameless))).has("subject"))
+        .as("the spec forbids an empty subject")
+        .isFalse();
+  }
+
+  @Test
+  void theTracingExtensionCarriesTheContextOfTheEventsSpanOnlyWhenAskedFor() throws Exception {
+    TestTracing test = new TestTracing();
+    BsonDocument document = Samples.good().get(2);
+    StoredHealthEvent stored = decode(document);
+    io.micrometer.tracing.Span span = test.tracing.startEvent(document);
+    CloudEventMapper traced =
+        new CloudEventMapper(
+            withSink(properties("prod-us-west-2", "HealthEvents"), true, true),
+            Clock.fixed(NOW, ZoneOffset.UTC),
+            test.tracing);
+
+    JsonNode ce = wire(traced.map(stored, span));
+
+    assertThat(ce.get("traceparent").asText())
+        .isEqualTo("00-" + span.context().traceId() + "-" + span.context().spanId() + "-01");
+    assertThat(wire(mapper.map(stored, span)).has("traceparent")).as("off by default").isFalse();
+    assertThat(
+            wire(new CloudEventMapper(
+                        withSink(properties("prod-us-west-2", "HealthEvents"), true, true),
+                        Clock.fixed(NOW, ZoneOffset.UTC))
+                    .map(stored))
+                .has("traceparent"))
+        .as("asked for, but tracing is off")
+        .isFalse();
   }
 }

@@ -7,6 +7,10 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import io.nvsentinel.exporter.event.HealthEventDecoder;
 import io.nvsentinel.exporter.event.Samples;
+import io.nvsentinel.exporter.filter.EventFilter;
+import io.nvsentinel.exporter.tracing.EventTracing;
+import io.nvsentinel.exporter.tracing.TestTracing;
+import io.opentelemetry.sdk.trace.data.SpanData;
 import java.time.Clock;
 import java.time.Instant;
 import java.time.OffsetDateTime;
@@ -14,6 +18,7 @@ import java.time.ZoneOffset;
 import java.util.Map;
 import java.util.concurrent.atomic.AtomicInteger;
 import org.bson.BsonDocument;
+import org.bson.BsonString;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.MethodSource;
@@ -87,8 +92,11 @@ class EventConverterTest {
             document -> {
               throw new NumberFormatException("For input string: \"12345678901\"");
             },
-            stored -> null,
-            counted::incrementAndGet);
+            (stored, span) -> null,
+            null,
+            counted::incrementAndGet,
+            EventFilter.compile("", new SimpleMeterRegistry()),
+            EventTracing.OFF);
     BsonDocument document = Samples.good().get(0);
 
     Conversion conversion = failing.convert(document);
@@ -121,5 +129,51 @@ class EventConverterTest {
           .as(bad.getKey())
           .isInstanceOf(noHealthEvent ? Conversion.Undecodable.class : Conversion.Converted.class);
     }
+  }
+
+  @Test
+  void anEventTheFilterDropsIsFilteredWithItsIdAndTheStepsAreSpansOfTheEvent() {
+    TestTracing test = new TestTracing();
+    CloudEventMapper mapper =
+        new CloudEventMapper(
+            CloudEventMapperTest.properties("c", "HealthEvents"),
+            Clock.fixed(CloudEventMapperTest.NOW, ZoneOffset.UTC),
+            test.tracing);
+    EventConverter filtering =
+        new EventConverter(
+            decoder,
+            mapper,
+            EventFilter.compile("event.recommendedAction != 'NONE'", meters),
+            test.tracing);
+    BsonDocument none =
+        Samples.good().stream()
+            .filter(
+                d ->
+                    d.getDocument("healthevent")
+                        .getString("recommendedAction", new BsonString(""))
+                        .getValue()
+                        .equals("NONE"))
+            .findFirst()
+            .orElseThrow();
+
+    Conversion conversion = filtering.convert(none);
+
+    assertThat(conversion).isInstanceOf(Conversion.Filtered.class);
+    assertThat(((Conversion.Filtered) conversion).eventId())
+        .isEqualTo(mapper.eventId(none.get("_id")));
+    assertThat(conversion.documentId()).isEqualTo(none.get("_id"));
+    EventTracing.finish(conversion.span(), "filtered");
+    SpanData root = test.named(EventTracing.PROCESS_EVENT);
+    SpanData transform = test.named(EventTracing.TRANSFORM);
+    SpanData filter = test.named(EventTracing.FILTER);
+    assertThat(transform.getParentSpanId()).isEqualTo(root.getSpanId());
+    assertThat(filter.getParentSpanId()).isEqualTo(transform.getSpanId());
+    assertThat(filter.getAttributes().asMap().toString()).contains("drop");
+    assertThat(root.getAttributes().asMap().toString())
+        .contains(mapper.eventId(none.get("_id")))
+        .contains("filtered");
+    assertThat(filtering.convert(Samples.good().get(2)))
+        .as("an event the expression keeps")
+        .isInstanceOf(Conversion.Converted.class);
   }
 }

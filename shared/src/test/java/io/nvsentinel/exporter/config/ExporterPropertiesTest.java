@@ -315,6 +315,9 @@ class ExporterPropertiesTest {
         "failureHandling.backoffMultiplier | 0.5 | failureHandling.backoffMultiplier | must be at least 1.0",
         "failureHandling.maxRetries | -1       | failureHandling.maxRetries | got -1",
         "sink.timeout             | -30s       | sink.timeout | must be a positive duration, got '-30s'",
+        "filter.expression        | event.isFatal | filter.expression | exporter.filter.expression 'event.isFatal' cannot be used: it yields dyn, not a boolean",
+        "filter.expression        | event.isFatal == | filter.expression | exporter.filter.expression 'event.isFatal ==' cannot be used: at 1:",
+        "filter.expression        | events.isFatal == true | filter.expression | undeclared reference to 'events'",
       })
   void invalidValueStopsStartUpNamingKeyValueAndFix(
       String key, String value, String field, String message) {
@@ -485,13 +488,15 @@ class ExporterPropertiesTest {
         p.resumeToken(),
         datastore,
         p.deadLetter(),
+        p.filter(),
         p.maxMessageLength());
   }
 
   private static ExporterProperties properties(ExporterProperties.Oidc oidc) {
     return new ExporterProperties(
         Map.of("cluster", "c"),
-        new ExporterProperties.Sink("https://sink/events", Duration.ofSeconds(1), false, null),
+        new ExporterProperties.Sink(
+            "https://sink/events", Duration.ofSeconds(1), false, null, true, false),
         oidc,
         new ExporterProperties.Backfill(true, Duration.ofHours(1), 1, 1, 0),
         new ExporterProperties.FailureHandling(1, Duration.ofSeconds(1), Duration.ofSeconds(2), 2),
@@ -499,6 +504,7 @@ class ExporterPropertiesTest {
         new ExporterProperties.Datastore(
             "mongodb://localhost", "db", "events", "ResumeTokens", null, null, null),
         new ExporterProperties.DeadLetter("db", "dead"),
+        new ExporterProperties.Filter(""),
         0);
   }
 

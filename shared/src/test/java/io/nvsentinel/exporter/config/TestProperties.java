@@ -26,11 +26,15 @@ public final class TestProperties {
   public String database = "HealthEventsDatabase";
   public String collection = "HealthEvents";
   public String clientName = "test-client";
+  public boolean subject = true;
+  public boolean traceContextExtension = false;
+  public String filter = "";
 
   public ExporterProperties build() {
     return new ExporterProperties(
         metadata,
-        new ExporterProperties.Sink(sinkEndpoint, sinkTimeout, sinkInsecure, sinkCaFile),
+        new ExporterProperties.Sink(
+            sinkEndpoint, sinkTimeout, sinkInsecure, sinkCaFile, subject, traceContextExtension),
         new ExporterProperties.Oidc(tokenUrl, clientId, scope, oidcInsecure, secretFile, "", null),
         new ExporterProperties.Backfill(true, Duration.ofHours(720), 1_000_000, 500, 0),
         new ExporterProperties.FailureHandling(maxRetries, initialBackoff, maxBackoff, multiplier),
@@ -38,6 +42,7 @@ public final class TestProperties {
         new ExporterProperties.Datastore(
             mongoUri, database, collection, "ResumeTokens", null, null, null),
         new ExporterProperties.DeadLetter(database, "exporterdeadletters"),
+        new ExporterProperties.Filter(filter),
         65_536);
   }
 }

@@ -2,6 +2,7 @@ package io.nvsentinel.exporter.datastore;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import io.nvsentinel.exporter.NVSentinelEnvironmentPostProcessor;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Map;
@@ -85,7 +86,7 @@ class DatastoreEnvironmentTest {
                     "exporter.datastore.collection", "built-in",
                     "exporter.datastore.uri", "mongodb://localhost:27017")));
 
-    new DatastoreEnvironmentPostProcessor(
+    new NVSentinelEnvironmentPostProcessor(
             Map.of(
                     "MONGODB_DATABASE_NAME", "HealthEventsDatabase",
                     "MONGODB_COLLECTION_NAME", "HealthEvents")
@@ -108,6 +109,6 @@ class DatastoreEnvironmentTest {
                     EnvironmentPostProcessor.class,
                     null,
                     SpringFactoriesLoader.FailureHandler.handleMessage((message, failure) -> {})))
-        .hasAtLeastOneElementOfType(DatastoreEnvironmentPostProcessor.class);
+        .hasAtLeastOneElementOfType(NVSentinelEnvironmentPostProcessor.class);
   }
 }

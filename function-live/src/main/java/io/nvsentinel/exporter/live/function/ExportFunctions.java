@@ -1,10 +1,12 @@
 package io.nvsentinel.exporter.live.function;
 
+import io.micrometer.tracing.Span;
 import io.nvsentinel.exporter.cloudevent.Conversion;
 import io.nvsentinel.exporter.cloudevent.EventConverter;
 import io.nvsentinel.exporter.delivery.DeadLetterStore;
 import io.nvsentinel.exporter.delivery.DeliveryOutcome;
 import io.nvsentinel.exporter.delivery.EventDeliverer;
+import io.nvsentinel.exporter.tracing.EventTracing;
 import java.util.function.Function;
 import org.bson.BsonDocument;
 import org.bson.BsonValue;
@@ -16,7 +18,8 @@ import org.springframework.context.annotation.Configuration;
 /**
  * The export as two stateless Spring Cloud Function beans, composed as the application's function
  * definition {@value #DEFINITION}: {@code toCloudEvent} converts a change with the shared {@link
- * EventConverter}, {@code deliver} sends the CloudEvent or sets the document aside. Any trigger can
+ * EventConverter} (decode, filter, map), {@code deliver} sends the CloudEvent, sets the document
+ * aside, or accounts for an event the filter dropped, and ends the event's span. Any trigger can
  * invoke the composition.
  */
 @Configuration(proxyBeanMethods = false)
@@ -36,24 +39,43 @@ public class ExportFunctions {
   public Function<Conversion, ExportResult> deliver(
       EventDeliverer deliverer, DeadLetterStore deadLetters) {
     return conversion -> {
-      String documentId = idText(conversion.documentId());
-      if (conversion instanceof Conversion.Undecodable undecodable) {
-        deadLetters.undecodable(undecodable.document(), undecodable.reason());
-        return new ExportResult(
-            null, documentId, ExportResult.Outcome.UNDECODABLE, 0, undecodable.reason());
+      Span span = conversion.span();
+      try {
+        ExportResult result = account(conversion, deliverer, deadLetters);
+        EventTracing.finish(span, result.outcome().toString());
+        return result;
+      } catch (RuntimeException | Error e) {
+        // not accounted for: the caller tries the change again, in a span of its own
+        span.error(e);
+        span.end();
+        throw e;
       }
-      DeliveryOutcome outcome = deliverer.deliver(((Conversion.Converted) conversion).event());
-      if (outcome instanceof DeliveryOutcome.DeadLettered dead) {
-        return new ExportResult(
-            dead.eventId(),
-            documentId,
-            ExportResult.Outcome.DEAD_LETTERED,
-            dead.attempts(),
-            dead.reason());
-      }
-      return new ExportResult(
-          outcome.eventId(), documentId, ExportResult.Outcome.DELIVERED, outcome.attempts(), null);
     };
+  }
+
+  private static ExportResult account(
+      Conversion conversion, EventDeliverer deliverer, DeadLetterStore deadLetters) {
+    String documentId = idText(conversion.documentId());
+    if (conversion instanceof Conversion.Undecodable undecodable) {
+      deadLetters.undecodable(undecodable.document(), undecodable.reason());
+      return new ExportResult(
+          null, documentId, ExportResult.Outcome.UNDECODABLE, 0, undecodable.reason());
+    }
+    if (conversion instanceof Conversion.Filtered filtered) {
+      return new ExportResult(
+          filtered.eventId(), documentId, ExportResult.Outcome.FILTERED, 0, null);
+    }
+    DeliveryOutcome outcome = deliverer.deliver(((Conversion.Converted) conversion).event());
+    if (outcome instanceof DeliveryOutcome.DeadLettered dead) {
+      return new ExportResult(
+          dead.eventId(),
+          documentId,
+          ExportResult.Outcome.DEAD_LETTERED,
+          dead.attempts(),
+          dead.reason());
+    }
+    return new ExportResult(
+        outcome.eventId(), documentId, ExportResult.Outcome.DELIVERED, outcome.attempts(), null);
   }
 
   static String idText(BsonValue id) {

@@ -7,16 +7,19 @@ import java.util.Locale;
 public record ExportResult(
     String eventId, String documentId, Outcome outcome, int attempts, String reason) {
 
-  /** The three ways an export is accounted for; each moves the checkpoint past the change. */
+  /** The ways an export is accounted for; each moves the checkpoint past the change. */
   public enum Outcome {
     DELIVERED,
     /** The sink refused the event itself; it waits in the dead letters for a re-drive. */
     DEAD_LETTERED,
     /** The stored document could not be made into an event; it is set aside with its reason. */
-    UNDECODABLE;
+    UNDECODABLE,
+    /** {@code exporter.filter.expression} dropped the event: done, never sent. */
+    FILTERED;
 
     /**
-     * As logs and answers spell it: {@code delivered}, {@code dead-lettered}, {@code undecodable}.
+     * As logs, answers and spans spell it: {@code delivered}, {@code dead-lettered}, {@code
+     * undecodable}, {@code filtered}.
      */
     @JsonValue
     @Override

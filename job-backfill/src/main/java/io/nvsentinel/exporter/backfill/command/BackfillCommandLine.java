@@ -96,11 +96,12 @@ public final class BackfillCommandLine implements ApplicationRunner, ExitCodeGen
     }
     for (WindowListing.WindowStatus w : windows) {
       out.printf(
-          "%-10s %-62s %-36s read=%d%s%n",
+          "%-10s %-62s %-36s read=%d filtered=%d%s%n",
           w.status() == null ? "PENDING" : w.status(),
           w.window(),
           w.kind(),
           w.read(),
+          w.filtered(),
           w.exitDescription().isEmpty() ? "" : "  " + w.exitDescription());
     }
     out.printf("%d dead letters%n", deadLetters.count());

@@ -85,11 +85,11 @@ public class BackfillProgress
     long now = clock.millis();
     if (now - lastLogMillis >= interval.toMillis()) {
       lastLogMillis = now;
-      log.info(line(read, now));
+      log.info(line(read, DecodeAndMap.filtered(step.getExecutionContext()), now));
     }
   }
 
-  String line(long read, long now) {
+  String line(long read, long filtered, long now) {
     double seconds = Math.max(0.001, (now - startedMillis) / 1000.0);
     double rate = (read - startReadCount) / seconds;
     long left = Math.max(0, total - read);
@@ -101,8 +101,8 @@ public class BackfillProgress
                 .toLowerCase()
             : "unknown";
     return String.format(
-        "backfill %s: %d/%d events (%.0f%%), %.0f events/s, ETA %s",
-        window, read, total, total == 0 ? 100.0 : 100.0 * read / total, rate, eta);
+        "backfill %s: %d/%d events (%.0f%%, %d filtered), %.0f events/s, ETA %s",
+        window, read, total, total == 0 ? 100.0 : 100.0 * read / total, filtered, rate, eta);
   }
 
   @Override
@@ -112,13 +112,16 @@ public class BackfillProgress
     counted = read;
     inProgress.set(0);
     duration.record(Duration.ofMillis(clock.millis() - startedMillis));
+    long filtered = DecodeAndMap.filtered(stepExecution.getExecutionContext());
     log.info(
-        "backfill of {} {}: {} read, {} delivered or dead-lettered, {} undecodable set aside",
+        "backfill of {} {}: {} read, {} delivered or dead-lettered, {} filtered, {} undecodable"
+            + " set aside",
         window,
         stepExecution.getStatus(),
         read,
         stepExecution.getWriteCount(),
-        stepExecution.getFilterCount());
+        filtered,
+        Math.max(0, stepExecution.getFilterCount() - filtered));
     if (!stepExecution.getFailureExceptions().isEmpty()) {
       // kept with the step for `list` in a later run: what an operator can act on, not the
       // wrappers around it
@@ -133,6 +136,16 @@ public class BackfillProgress
           .putString(FAILURE_REASON, String.valueOf(root.getMessage()));
     }
     return stepExecution.getExitStatus();
+  }
+
+  /**
+   * The events {@code exporter.filter.expression} dropped in the window of {@code execution}, as
+   * far as its chunks committed (a restarted window goes on counting where it stopped).
+   */
+  public static long filtered(JobExecution execution) {
+    return execution.getStepExecutions().stream()
+        .mapToLong(step -> DecodeAndMap.filtered(step.getExecutionContext()))
+        .sum();
   }
 
   /**

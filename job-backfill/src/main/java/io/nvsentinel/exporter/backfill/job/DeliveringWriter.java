@@ -1,7 +1,9 @@
 package io.nvsentinel.exporter.backfill.job;
 
 import io.nvsentinel.exporter.cloudevent.OutgoingEvent;
+import io.nvsentinel.exporter.delivery.DeliveryOutcome;
 import io.nvsentinel.exporter.delivery.EventDeliverer;
+import io.nvsentinel.exporter.tracing.EventTracing;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -35,14 +37,26 @@ final class DeliveringWriter implements ItemWriter<OutgoingEvent> {
     this.deliveryBound = deliveryBound;
   }
 
+  /** Delivers {@code event} and ends its span with how it ended. */
+  private DeliveryOutcome deliver(OutgoingEvent event) {
+    try {
+      DeliveryOutcome outcome = deliverer.deliver(event, EventDeliverer.WhenSinkUnavailable.FAIL);
+      EventTracing.finish(event.span(), outcome.label());
+      return outcome;
+    } catch (RuntimeException | Error e) {
+      event.span().error(e);
+      event.span().end();
+      throw e;
+    }
+  }
+
   @Override
   public void write(Chunk<? extends OutgoingEvent> chunk) throws Exception {
     List<Future<?>> inFlight = new ArrayList<>(chunk.size());
     try {
       for (OutgoingEvent event : chunk) {
         limiter.acquire();
-        inFlight.add(
-            pool.submit(() -> deliverer.deliver(event, EventDeliverer.WhenSinkUnavailable.FAIL)));
+        inFlight.add(pool.submit(() -> deliver(event)));
       }
       long deadline = System.nanoTime() + deliveryBound.toNanos();
       for (Future<?> delivery : inFlight) {

@@ -27,12 +27,16 @@ public final class WindowListing {
    *
    * @param status {@code null} for a pending window that has not run yet
    * @param kind {@code window}, or the kind and id of the pending window it runs
+   * @param read events its last run read
+   * @param filtered events {@code exporter.filter.expression} dropped over all its runs (a rerun
+   *     goes on counting where the last committed chunk left it)
    */
   public record WindowStatus(
       String window,
       String kind,
       BatchStatus status,
       long read,
+      long filtered,
       String exitDescription,
       Long executionId) {}
 
@@ -72,6 +76,7 @@ public final class WindowListing {
                   .orElse("window"),
               last.getStatus(),
               read,
+              BackfillProgress.filtered(last),
               (capped ? "capped: " : "") + firstLine(BackfillProgress.failureReason(last)),
               last.getId()));
     }
@@ -83,7 +88,7 @@ public final class WindowListing {
       if (windows.stream().noneMatch(w -> w.kind().equals(kind))) {
         windows.add(
             new WindowStatus(
-                "[" + gap.start() + ", " + gap.end() + ")", kind, null, 0, gap.reason(), null));
+                "[" + gap.start() + ", " + gap.end() + ")", kind, null, 0, 0, gap.reason(), null));
       }
     }
     windows.sort(Comparator.comparingInt(WindowListing::urgency));

@@ -30,7 +30,8 @@ class BackfillProgressTest {
     progress.beforeStep(
         new StepExecution(
             "export", new JobExecution(1L, new JobInstance(1L, "job"), new JobParameters())));
-    String line = progress.line(1500, start.plusSeconds(10).toEpochMilli());
-    assertThat(line).isEqualTo("backfill [a, b): 1500/10000 events (15%), 150 events/s, ETA 57s");
+    String line = progress.line(1500, 120, start.plusSeconds(10).toEpochMilli());
+    assertThat(line)
+        .isEqualTo("backfill [a, b): 1500/10000 events (15%, 120 filtered), 150 events/s, ETA 57s");
   }
 }
