@@ -5,14 +5,12 @@ import io.micrometer.tracing.Span;
 import io.nvsentinel.exporter.cloudevent.OutgoingEvent;
 import io.nvsentinel.exporter.config.ClientSecret;
 import io.nvsentinel.exporter.config.ExporterProperties;
+import io.nvsentinel.exporter.delivery.SinkAttempts.Attempts;
 import io.nvsentinel.exporter.tracing.EventTracing;
-import java.io.IOException;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.Locale;
-import java.util.Map;
-import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicReference;
 import java.util.function.Supplier;
 import org.slf4j.Logger;
@@ -21,7 +19,6 @@ import org.slf4j.MDC;
 import org.springframework.core.retry.RetryException;
 import org.springframework.core.retry.RetryPolicy;
 import org.springframework.core.retry.RetryTemplate;
-import org.springframework.security.oauth2.core.OAuth2AuthorizationException;
 import org.springframework.util.backoff.BackOff;
 
 /**
@@ -43,7 +40,7 @@ public final class EventDeliverer {
   /** The longest wait between two attempts of a held event. */
   static final Duration MAX_HOLD_INTERVAL = Duration.ofSeconds(30);
 
-  private final SinkClient sink;
+  private final SinkAttempts sink;
   private final SinkAuthorization authorization;
   private final RetrySchedule schedule;
   private final DeadLetterStore deadLetters;
@@ -52,7 +49,6 @@ public final class EventDeliverer {
   private final Duration holdInterval;
   private final Clock clock;
   private final EventTracing tracing;
-  private final Map<Thread, Long> attemptsInProgress = new ConcurrentHashMap<>();
 
   EventDeliverer(
       SinkClient sink,
@@ -62,11 +58,11 @@ public final class EventDeliverer {
       MeterRegistry meters,
       Clock clock,
       EventTracing tracing) {
-    this.sink = sink;
     this.authorization = authorization;
     this.schedule = schedule;
     this.deadLetters = deadLetters;
     this.metrics = new DeliveryMetrics(meters);
+    this.sink = new SinkAttempts(sink, authorization, metrics, tracing);
     this.availability = new SinkAvailability();
     Duration cap = schedule.maxBackoff();
     this.holdInterval = cap.compareTo(MAX_HOLD_INTERVAL) < 0 ? cap : MAX_HOLD_INTERVAL;
@@ -132,12 +128,7 @@ public final class EventDeliverer {
    * whole attempt is bounded by {@code sink.timeout}, so a much longer one is stuck.
    */
   public Duration longestAttemptInProgress() {
-    long now = System.nanoTime();
-    long longest = 0;
-    for (long started : attemptsInProgress.values()) {
-      longest = Math.max(longest, now - started);
-    }
-    return Duration.ofNanos(longest);
+    return sink.longestInProgress();
   }
 
   /** Delivers {@code event}, holding it while the sink is unavailable. */
@@ -260,24 +251,6 @@ public final class EventDeliverer {
         failure.getMessage());
   }
 
-  /** The attempts of one delivery; touched by one thread at a time. */
-  private static final class Attempts {
-    final Span span;
-    int count;
-    long previousStartNanos = System.nanoTime();
-    long lastStartNanos = previousStartNanos;
-
-    Attempts(Span span) {
-      this.span = span;
-    }
-
-    void started() {
-      count++;
-      previousStartNanos = lastStartNanos;
-      lastStartNanos = System.nanoTime();
-    }
-  }
-
   private RetryPolicy policy(Supplier<Duration> retryAfter) {
     BackOff backOff = schedule.backOff(retryAfter);
     return new RetryPolicy() {
@@ -295,14 +268,14 @@ public final class EventDeliverer {
 
   /** One POST, plus one immediate re-send with a fresh token if the sink answered 401. */
   private int attempt(OutgoingEvent event, Attempts attempts) {
-    SinkResponse response = post(event, attempts);
+    SinkResponse response = sink.post(event, attempts);
     if (response.status() == 401) {
       metrics.error("unauthorized");
       log.info(
           "event {}: the sink refused the token (401); retrying once with a fresh token",
           event.id());
       authorization.invalidate();
-      response = post(event, attempts);
+      response = sink.post(event, attempts);
     }
     if (response.accepted()) {
       availability.accepted();
@@ -312,40 +285,5 @@ public final class EventDeliverer {
         DeliveryFailure.status(response.status(), response.retryAfter(), response.body());
     metrics.error(failure.errorType());
     throw failure;
-  }
-
-  private SinkResponse post(OutgoingEvent event, Attempts attempts) {
-    attempts.started();
-    long start = attempts.lastStartNanos;
-    Thread self = Thread.currentThread();
-    attemptsInProgress.put(self, start);
-    Span span = tracing.startClient(attempts.span, EventTracing.PUBLISH);
-    span.tag(EventTracing.ATTEMPT, attempts.count);
-    try {
-      SinkResponse response =
-          sink.post(event, authorization.accessToken(), header -> tracing.inject(span, header));
-      span.tag(EventTracing.HTTP_STATUS, response.status());
-      return response;
-    } catch (IOException e) {
-      throw counted(DeliveryFailure.io(e), span);
-    } catch (InterruptedException e) {
-      Thread.currentThread().interrupt();
-      span.error(e);
-      throw new DeliveryInterruptedException(event.id(), e);
-    } catch (OAuth2AuthorizationException e) {
-      throw counted(DeliveryFailure.token(e, authorization.tokenUrl()), span);
-    } catch (RuntimeException e) {
-      throw counted(DeliveryFailure.unexpected(e), span);
-    } finally {
-      span.end();
-      attemptsInProgress.remove(self);
-      metrics.attempt(Duration.ofNanos(System.nanoTime() - start));
-    }
-  }
-
-  private DeliveryFailure counted(DeliveryFailure failure, Span span) {
-    metrics.error(failure.errorType());
-    span.error(failure);
-    return failure;
   }
 }

@@ -1,0 +1,108 @@
+package io.nvsentinel.exporter.delivery;
+
+import io.micrometer.tracing.Span;
+import io.nvsentinel.exporter.cloudevent.OutgoingEvent;
+import io.nvsentinel.exporter.tracing.EventTracing;
+import java.io.IOException;
+import java.time.Duration;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+import org.springframework.security.oauth2.core.OAuth2AuthorizationException;
+
+/**
+ * One POST to the sink as the delivery loop sees it: with a fresh or cached token, in a span of its
+ * own whose context the sink receives as {@code traceparent}, timed and counted, and recorded while
+ * it waits for the sink so that liveness can tell a stuck attempt. Every failure to get an answer
+ * becomes a {@link DeliveryFailure}. Safe to call from many threads.
+ */
+final class SinkAttempts {
+
+  /** The attempts of one delivery; touched by one thread at a time. */
+  static final class Attempts {
+    final Span span;
+    int count;
+    long previousStartNanos = System.nanoTime();
+    long lastStartNanos = previousStartNanos;
+
+    /**
+     * @param span the delivery's span, parent of every attempt's
+     */
+    Attempts(Span span) {
+      this.span = span;
+    }
+
+    void started() {
+      count++;
+      previousStartNanos = lastStartNanos;
+      lastStartNanos = System.nanoTime();
+    }
+  }
+
+  private final SinkClient sink;
+  private final SinkAuthorization authorization;
+  private final DeliveryMetrics metrics;
+  private final EventTracing tracing;
+  private final Map<Thread, Long> inProgress = new ConcurrentHashMap<>();
+
+  SinkAttempts(
+      SinkClient sink,
+      SinkAuthorization authorization,
+      DeliveryMetrics metrics,
+      EventTracing tracing) {
+    this.sink = sink;
+    this.authorization = authorization;
+    this.metrics = metrics;
+    this.tracing = tracing;
+  }
+
+  /** How long the oldest attempt still waiting for the sink has been running; zero when none is. */
+  Duration longestInProgress() {
+    long now = System.nanoTime();
+    long longest = 0;
+    for (long started : inProgress.values()) {
+      longest = Math.max(longest, now - started);
+    }
+    return Duration.ofNanos(longest);
+  }
+
+  /**
+   * POSTs {@code event} once; returns whatever the sink answered.
+   *
+   * @throws DeliveryFailure when no answer came (network, TLS, timeout, token)
+   * @throws DeliveryInterruptedException when the thread is interrupted
+   */
+  SinkResponse post(OutgoingEvent event, Attempts attempts) {
+    attempts.started();
+    long start = attempts.lastStartNanos;
+    Thread self = Thread.currentThread();
+    inProgress.put(self, start);
+    Span span = tracing.startClient(attempts.span, EventTracing.PUBLISH);
+    span.tag(EventTracing.ATTEMPT, attempts.count);
+    try {
+      SinkResponse response =
+          sink.post(event, authorization.accessToken(), header -> tracing.inject(span, header));
+      span.tag(EventTracing.HTTP_STATUS, response.status());
+      return response;
+    } catch (IOException e) {
+      throw counted(DeliveryFailure.io(e), span);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      span.error(e);
+      throw new DeliveryInterruptedException(event.id(), e);
+    } catch (OAuth2AuthorizationException e) {
+      throw counted(DeliveryFailure.token(e, authorization.tokenUrl()), span);
+    } catch (RuntimeException e) {
+      throw counted(DeliveryFailure.unexpected(e), span);
+    } finally {
+      span.end();
+      inProgress.remove(self);
+      metrics.attempt(Duration.ofNanos(System.nanoTime() - start));
+    }
+  }
+
+  private DeliveryFailure counted(DeliveryFailure failure, Span span) {
+    metrics.error(failure.errorType());
+    span.error(failure);
+    return failure;
+  }
+}
