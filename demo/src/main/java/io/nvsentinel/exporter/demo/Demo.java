@@ -3,8 +3,6 @@ package io.nvsentinel.exporter.demo;
 import com.mongodb.client.MongoClient;
 import com.mongodb.client.MongoClients;
 import com.mongodb.client.MongoCollection;
-import io.micrometer.core.instrument.Counter;
-import io.micrometer.core.instrument.MeterRegistry;
 import io.nvsentinel.exporter.backfill.BackfillApplication;
 import io.nvsentinel.exporter.checkpoint.CheckpointStore;
 import io.nvsentinel.exporter.cloudevent.EventIds;
@@ -15,7 +13,6 @@ import io.nvsentinel.exporter.devstack.ReferenceSink;
 import io.nvsentinel.exporter.devstack.StackSettings;
 import io.nvsentinel.exporter.devstack.TokenIssuer;
 import io.nvsentinel.exporter.live.LiveExporterApplication;
-import io.nvsentinel.exporter.metrics.ExporterMetric;
 import java.io.PrintStream;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -40,12 +37,7 @@ import org.springframework.context.ConfigurableApplicationContext;
  * issuer, the verifying reference sink with its live page; the live exporter, then the backfill up
  * to the live exporter's cutoff, then new events at a steady rate; and a summary.
  *
- * <p>Options: {@code --history=N} stored events (2000), {@code --rate=N} new events per second
- * (20), {@code --seconds=N} of new events (30), {@code --outage-seconds=N} the sink fails in the
- * middle of the live phase (0), {@code --filter=EXPR} the {@code exporter.filter.expression} of
- * both applications (none), {@code --sink-port=N} (8090), {@code --exit} exit after the summary,
- * {@code --verbose} the applications' logs on the terminal rather than in {@code demo.log} of the
- * demo's work directory.
+ * <p>Options: {@link DemoOptions#parse}.
  */
 public final class Demo {
 
@@ -158,7 +150,7 @@ public final class Demo {
     backfillArgs.addAll(List.of(arguments(exporter, backfill)));
     ConfigurableApplicationContext backfillJob =
         BackfillApplication.application().run(backfillArgs.toArray(String[]::new));
-    long backfillFiltered = filtered(backfillJob);
+    long backfillFiltered = DemoSummary.filteredBy(backfillJob);
     int backfillExit = SpringApplication.exit(backfillJob);
     say(
         "backfill finished with exit status "
@@ -169,23 +161,20 @@ public final class Demo {
 
     Map<String, Instant> insertedAt = insertLive(events, generator);
     Set<String> historyIds = history.stream().map(Demo::id).collect(Collectors.toSet());
+    var deadLetters =
+        client.getDatabase("HealthEventsDatabase").getCollection("exporterdeadletters");
     long deadline = System.nanoTime() + Duration.ofSeconds(60).toNanos();
     DemoSummary summary;
     do {
       waitUntil(Instant.now().plusMillis(200));
-      long deadLetters =
-          client
-              .getDatabase("HealthEventsDatabase")
-              .getCollection("exporterdeadletters")
-              .countDocuments();
       summary =
           DemoSummary.count(
               sink,
               historyIds,
               insertedAt,
               backfillFiltered,
-              filtered(live),
-              deadLetters,
+              DemoSummary.filteredBy(live),
+              deadLetters.countDocuments(),
               backfillExit);
     } while (!summary.complete() && System.nanoTime() < deadline);
     return summary;
@@ -253,13 +242,6 @@ public final class Demo {
   /** The sink, for tests that compare the summary with what it received. */
   public ReferenceSink sink() {
     return sink;
-  }
-
-  /** What the application's {@code exporter.filter.expression} dropped, by its own count. */
-  private static long filtered(ConfigurableApplicationContext app) {
-    Counter counter =
-        app.getBean(MeterRegistry.class).find(ExporterMetric.EVENTS_FILTERED.meterName()).counter();
-    return counter == null ? 0 : (long) counter.count();
   }
 
   private Map<String, String> exporterProperties(TokenIssuer issuer, EmbeddedMongo mongo)

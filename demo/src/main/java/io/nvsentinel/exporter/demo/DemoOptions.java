@@ -21,6 +21,14 @@ public record DemoOptions(
     String filter,
     Path workDir) {
 
+  /**
+   * {@code --history=N} stored events (2000), {@code --rate=N} new events per second (20), {@code
+   * --seconds=N} of new events (30), {@code --outage-seconds=N} the sink fails in the middle of the
+   * live phase (0), {@code --filter=EXPR} the {@code exporter.filter.expression} of both
+   * applications (none), {@code --sink-port=N} (8090), {@code --exit} exit after the summary;
+   * {@code --verbose} (read by {@link Demo#main}) the applications' logs on the terminal rather
+   * than in {@code demo.log} of the demo's work directory.
+   */
   static DemoOptions parse(String[] args) throws Exception {
     Map<String, String> given = new HashMap<>();
     for (String arg : args) {

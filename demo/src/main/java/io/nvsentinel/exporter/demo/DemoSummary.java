@@ -1,6 +1,9 @@
 package io.nvsentinel.exporter.demo;
 
+import io.micrometer.core.instrument.Counter;
+import io.micrometer.core.instrument.MeterRegistry;
 import io.nvsentinel.exporter.devstack.ReferenceSink;
+import io.nvsentinel.exporter.metrics.ExporterMetric;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
@@ -10,8 +13,9 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.stream.Collectors;
+import org.springframework.context.ConfigurableApplicationContext;
 
-/** What happened, counted at the sink. */
+/** What happened, counted at the sink, beside what the applications say they filtered. */
 public record DemoSummary(
     int stored,
     int backfilled,
@@ -92,6 +96,13 @@ public record DemoSummary(
         percentile(latencies, 0.50),
         percentile(latencies, 0.99),
         backfillExit);
+  }
+
+  /** What an application's {@code exporter.filter.expression} dropped, by its own count. */
+  static long filteredBy(ConfigurableApplicationContext app) {
+    Counter counter =
+        app.getBean(MeterRegistry.class).find(ExporterMetric.EVENTS_FILTERED.meterName()).counter();
+    return counter == null ? 0 : (long) counter.count();
   }
 
   /** Nearest-rank percentile of sorted values. */
