@@ -255,6 +255,39 @@ imagePullSecrets:
 {{- end -}}
 
 {{/* The backfill pod, for the Job and the CronJob. */}}
+{{/*
+The install-time backfill Job's name: named after what it runs (its pod, configuration included),
+so an upgrade that changes nothing keeps the Job and one that changes anything makes a new one (a
+Job's pod template cannot change). No release revision, which GitOps tools rendering with
+`helm template` always see as 1.
+*/}}
+{{- define "event-exporter.backfillJobName" -}}
+{{ include "event-exporter.fullname" . }}-backfill-{{ include "event-exporter.backfillPod" . | sha256sum | trunc 10 }}
+{{- end -}}
+
+{{/* What every backfill Job does on failure and how long it may take. */}}
+{{- define "event-exporter.backfillJobSpec" -}}
+backoffLimit: {{ .Values.backfillJob.backoffLimit }}
+{{- with .Values.backfillJob.activeDeadlineSeconds }}
+activeDeadlineSeconds: {{ . }}
+{{- end }}
+{{- if not (kindIs "invalid" .Values.backfillJob.ttlSecondsAfterFinished) }}
+ttlSecondsAfterFinished: {{ .Values.backfillJob.ttlSecondsAfterFinished }}
+{{- end }}
+podFailurePolicy:
+  rules:
+    # exit status 2: a usage or configuration error, which no retry can mend
+    - action: FailJob
+      onExitCodes:
+        containerName: backfill
+        operator: In
+        values: [2]
+    # a pod evicted, preempted or drained is no failure of the window: it resumes
+    - action: Ignore
+      onPodConditions:
+        - type: DisruptionTarget
+{{- end -}}
+
 {{- define "event-exporter.backfillPod" -}}
 metadata:
   labels:
@@ -264,6 +297,7 @@ metadata:
     checksum/config: {{ include "event-exporter.config" . | sha256sum }}
 spec:
   restartPolicy: Never
+  terminationGracePeriodSeconds: {{ .Values.backfillJob.terminationGracePeriodSeconds }}
   serviceAccountName: {{ include "event-exporter.serviceAccountName" . }}
   automountServiceAccountToken: false
   enableServiceLinks: false

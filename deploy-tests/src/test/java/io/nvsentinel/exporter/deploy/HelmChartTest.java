@@ -18,6 +18,7 @@ import io.fabric8.kubernetes.api.model.VolumeMount;
 import io.fabric8.kubernetes.api.model.apps.Deployment;
 import io.fabric8.kubernetes.api.model.batch.v1.CronJob;
 import io.fabric8.kubernetes.api.model.batch.v1.Job;
+import io.nvsentinel.exporter.backfill.BackfillApplication;
 import io.nvsentinel.exporter.backfill.config.BackfillJobProperties;
 import io.nvsentinel.exporter.config.DocumentedDefaults;
 import io.nvsentinel.exporter.config.ExporterProperties;
@@ -30,6 +31,7 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.concurrent.atomic.AtomicReference;
 import java.util.function.Consumer;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -412,7 +414,8 @@ class HelmChartTest {
   void theBackfillJobAndCronJobAreSecureToo() {
     Manifests once = Manifests.parse(render("required"));
     Job job = once.one(Job.class);
-    assertThat(job.getMetadata().getName()).isEqualTo("nvsentinel-event-exporter-backfill-1");
+    assertThat(job.getMetadata().getName())
+        .matches("nvsentinel-event-exporter-backfill-[0-9a-f]{10}");
     assertSecure(job.getSpec().getTemplate().getSpec());
     assertThat(job.getSpec().getTemplate().getSpec().getContainers().get(0).getArgs())
         .containsExactly("run");
@@ -430,6 +433,119 @@ class HelmChartTest {
             .orElseThrow();
     assertThat(repository.getPersistentVolumeClaim().getClaimName())
         .isEqualTo(scheduled.one(PersistentVolumeClaim.class).getMetadata().getName());
+  }
+
+  /** The backfill's own settings as the job binds them from the rendered ConfigMap. */
+  BackfillJobProperties boundBackfillProperties(String rendered) throws IOException {
+    String yaml = Manifests.parse(rendered).one(ConfigMap.class).getData().get("application.yaml");
+    Path secret = Files.writeString(tmp.resolve("oidc-client-secret"), "s3cret");
+    AtomicReference<BackfillJobProperties> bound = new AtomicReference<>();
+    applications(
+            secret,
+            new YamlPropertySourceLoader()
+                .load("configmap", new ByteArrayResource(yaml.getBytes()))
+                .get(0))
+        .run(context -> bound.set(context.getBean(BackfillJobProperties.class)));
+    return bound.get();
+  }
+
+  static String backfillJobName(String rendered) {
+    return Manifests.parse(rendered).one(Job.class).getMetadata().getName();
+  }
+
+  @Test
+  void theBackfillJobIsNamedAfterWhatItRunsSoGitOpsToolsNeverMeetAnImmutableField() {
+    String name = backfillJobName(render("required"));
+
+    assertThat(backfillJobName(render("required")))
+        .as("rendered again, as Argo CD does on every sync")
+        .isEqualTo(name);
+    assertThat(backfillJobName(render(t -> t.set("service.port", "9090"), "required")))
+        .as("a change outside the Job keeps it")
+        .isEqualTo(name);
+    assertThat(backfillJobName(render(t -> t.set("exporter.backfill.rateLimit", 50), "required")))
+        .as("a configuration change is a new Job")
+        .isNotEqualTo(name);
+    assertThat(backfillJobName(render(t -> t.set("backfillImage.tag", "v2"), "required")))
+        .as("a new image is a new Job")
+        .isNotEqualTo(name);
+    assertThat(render("required")).doesNotContain("backfill-1\n");
+  }
+
+  @Test
+  void theBackfillFailsAtOnceOnAConfigurationErrorIgnoresDisruptionsAndCannotHangForever()
+      throws IOException {
+    Job job = Manifests.parse(render("required")).one(Job.class);
+    var spec = job.getSpec();
+    assertThat(spec.getActiveDeadlineSeconds()).isEqualTo(21600L);
+    assertThat(spec.getBackoffLimit()).isEqualTo(6);
+    assertThat(spec.getTtlSecondsAfterFinished()).isEqualTo(86400);
+    var rules = spec.getPodFailurePolicy().getRules();
+    assertThat(rules.get(0).getAction()).isEqualTo("FailJob");
+    assertThat(rules.get(0).getOnExitCodes().getContainerName()).isEqualTo("backfill");
+    assertThat(rules.get(0).getOnExitCodes().getOperator()).isEqualTo("In");
+    assertThat(rules.get(0).getOnExitCodes().getValues())
+        .containsExactly(BackfillApplication.CONFIGURATION_ERROR);
+    assertThat(rules.get(1).getAction()).isEqualTo("Ignore");
+    assertThat(rules.get(1).getOnPodConditions())
+        .extracting("type")
+        .containsExactly("DisruptionTarget");
+    var pod = spec.getTemplate().getSpec();
+    assertThat(pod.getRestartPolicy()).as("podFailurePolicy needs it").isEqualTo("Never");
+    Duration stopTimeout = boundBackfillProperties(render("required")).stopTimeout();
+    assertThat(Duration.ofSeconds(pod.getTerminationGracePeriodSeconds()))
+        .as("the running chunk gets exporter.backfill.stopTimeout to finish on SIGTERM")
+        .isGreaterThan(stopTimeout.plusSeconds(10));
+    // Kubernetes waits 10s, 20s, 40s, ... (at most 6 min) before each retry
+    long retriesLast = 0;
+    for (int retry = 0; retry < spec.getBackoffLimit(); retry++) {
+      retriesLast += Math.min(360, 10L << retry);
+    }
+    assertThat(Duration.ofSeconds(retriesLast))
+        .as("the retries outlast the time after which a killed pod's window may be taken over")
+        .isGreaterThanOrEqualTo(Duration.ofMinutes(10));
+
+    Job kept =
+        Manifests.parse(
+                render(
+                    t ->
+                        t.set("backfillJob.ttlSecondsAfterFinished", "null")
+                            .set(
+                                "backfillJob.annotations.argocd\\.argoproj\\.io/sync-options",
+                                "Replace=true"),
+                    "required"))
+            .one(Job.class);
+    assertThat(kept.getSpec().getTtlSecondsAfterFinished()).isNull();
+    assertThat(kept.getMetadata().getAnnotations())
+        .containsEntry("argocd.argoproj.io/sync-options", "Replace=true");
+  }
+
+  @Test
+  void theScheduledBackfillHasHistoryLimitsSuspendAndATimeZone() {
+    CronJob cron =
+        Manifests.parse(
+                render(
+                    t ->
+                        t.set("backfillJob.schedule", "17 3 * * *")
+                            .set("backfillJob.suspend", "true")
+                            .set("backfillJob.timeZone", "Europe/Berlin")
+                            .set("backfillJob.failedJobsHistoryLimit", "5"),
+                    "required"))
+            .one(CronJob.class);
+    assertThat(cron.getSpec().getSuspend()).isTrue();
+    assertThat(cron.getSpec().getTimeZone()).isEqualTo("Europe/Berlin");
+    assertThat(cron.getSpec().getSuccessfulJobsHistoryLimit()).isEqualTo(3);
+    assertThat(cron.getSpec().getFailedJobsHistoryLimit()).isEqualTo(5);
+    var job = cron.getSpec().getJobTemplate().getSpec();
+    assertThat(job.getActiveDeadlineSeconds()).isEqualTo(21600L);
+    assertThat(job.getPodFailurePolicy().getRules()).hasSize(2);
+    assertThat(job.getTemplate().getSpec().getTerminationGracePeriodSeconds()).isEqualTo(60L);
+    assertThat(
+            Manifests.parse(render(t -> t.set("backfillJob.schedule", "17 3 * * *"), "required"))
+                .one(CronJob.class)
+                .getSpec())
+        .satisfies(spec -> assertThat(spec.getSuspend()).isFalse())
+        .satisfies(spec -> assertThat(spec.getTimeZone()).isNull());
   }
 
   @Test

@@ -5,6 +5,9 @@ import static org.assertj.core.api.Assertions.assertThat;
 import io.fabric8.kubernetes.api.model.PersistentVolumeClaim;
 import io.fabric8.kubernetes.api.model.batch.v1.CronJob;
 import io.fabric8.kubernetes.api.model.batch.v1.Job;
+import io.fabric8.kubernetes.api.model.batch.v1.JobSpec;
+import io.fabric8.kubernetes.api.model.batch.v1.PodFailurePolicyRule;
+import io.nvsentinel.exporter.backfill.BackfillApplication;
 import io.nvsentinel.exporter.backfill.config.BackfillJobProperties;
 import io.nvsentinel.exporter.config.ExporterProperties;
 import io.nvsentinel.exporter.config.ExporterPropertiesAutoConfiguration;
@@ -45,6 +48,9 @@ class PlainManifestsTest {
     assertThat(cron.getSpec().getJobTemplate().getSpec().getTtlSecondsAfterFinished())
         .isEqualTo(86400);
     HelmChartTest.assertSecure(cron.getSpec().getJobTemplate().getSpec().getTemplate().getSpec());
+    assertHardened(cron.getSpec().getJobTemplate().getSpec());
+    assertThat(cron.getSpec().getSuccessfulJobsHistoryLimit()).isEqualTo(3);
+    assertThat(cron.getSpec().getFailedJobsHistoryLimit()).isEqualTo(3);
     PersistentVolumeClaim claim = read("pvc.yaml").one(PersistentVolumeClaim.class);
     assertThat(cron.getSpec().getJobTemplate().getSpec().getTemplate().getSpec().getVolumes())
         .filteredOn(v -> v.getPersistentVolumeClaim() != null)
@@ -56,6 +62,7 @@ class PlainManifestsTest {
   void theRerunJobResumesEveryFailedWindow() throws Exception {
     Job job = read("rerun-failed-job.yaml").one(Job.class);
     assertThat(job.getMetadata().getGenerateName()).isEqualTo("event-exporter-rerun-failed-");
+    assertHardened(job.getSpec());
     assertThat(job.getSpec().getTemplate().getSpec().getContainers().get(0).getArgs())
         .containsExactly("rerun-failed");
     HelmChartTest.assertSecure(job.getSpec().getTemplate().getSpec());
@@ -121,5 +128,16 @@ class PlainManifestsTest {
         .singleElement()
         .asString()
         .contains("-XX:+ExitOnOutOfMemoryError");
+  }
+
+  /** The same Job hardening as the chart's. */
+  static void assertHardened(JobSpec spec) {
+    assertThat(spec.getActiveDeadlineSeconds()).isEqualTo(21600L);
+    assertThat(spec.getPodFailurePolicy().getRules())
+        .extracting(PodFailurePolicyRule::getAction)
+        .containsExactly("FailJob", "Ignore");
+    assertThat(spec.getPodFailurePolicy().getRules().get(0).getOnExitCodes().getValues())
+        .containsExactly(BackfillApplication.CONFIGURATION_ERROR);
+    assertThat(spec.getTemplate().getSpec().getTerminationGracePeriodSeconds()).isEqualTo(60L);
   }
 }

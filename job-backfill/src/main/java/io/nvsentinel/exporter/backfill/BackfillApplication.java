@@ -27,6 +27,7 @@ import org.springframework.boot.autoconfigure.SpringBootApplication;
 import org.springframework.boot.autoconfigure.condition.ConditionalOnMissingBean;
 import org.springframework.boot.builder.SpringApplicationBuilder;
 import org.springframework.boot.context.properties.EnableConfigurationProperties;
+import org.springframework.boot.context.properties.bind.BindException;
 import org.springframework.context.ConfigurableApplicationContext;
 import org.springframework.context.annotation.Bean;
 
@@ -67,8 +68,42 @@ public class BackfillApplication {
     return new SpringApplicationBuilder(BackfillApplication.class).properties(DEFAULTS);
   }
 
+  /**
+   * Exit status of a start-up that failed on its configuration (a key no application reads, a value
+   * out of range): rerunning cannot help, so a Kubernetes Job's {@code podFailurePolicy} fails at
+   * once on it instead of retrying {@code backoffLimit} times. The same as a usage error.
+   */
+  public static final int CONFIGURATION_ERROR = BackfillCommandLine.USAGE_ERROR;
+
   public static void main(String[] args) {
-    System.exit(SpringApplication.exit(application().run(args)));
+    System.exit(run(args));
+  }
+
+  /** Runs the job's command line; returns its exit status. */
+  static int run(String[] args) {
+    ConfigurableApplicationContext context;
+    try {
+      context = application().run(args);
+    } catch (RuntimeException e) {
+      if (configurationError(e)) {
+        // Spring Boot has already said what is wrong, naming the key, the value and the fix
+        return CONFIGURATION_ERROR;
+      }
+      throw e;
+    }
+    return SpringApplication.exit(context);
+  }
+
+  static boolean configurationError(Throwable failure) {
+    for (Throwable t = failure; t != null; t = t.getCause()) {
+      if (t instanceof BindException) {
+        return true;
+      }
+      if (t.getCause() == t) {
+        return false;
+      }
+    }
+    return false;
   }
 
   /** Counts for the run's summary and tests; a Job has no scrape endpoint. */

@@ -460,6 +460,26 @@ class BackfillJobTest {
   }
 
   @Test
+  void aConfigurationErrorExitsWithTheStatusAKubernetesJobFailsAtOnceOn() {
+    stack.properties.put("exporter.backfill.rateLimitt", "5");
+    assertThat(BackfillApplication.run(stack.processArguments("list").toArray(String[]::new)))
+        .as("a key no application reads")
+        .isEqualTo(BackfillApplication.CONFIGURATION_ERROR)
+        .isEqualTo(2);
+
+    stack.properties.remove("exporter.backfill.rateLimitt");
+    stack.properties.put("exporter.backfill.batchSize", "0");
+    assertThat(BackfillApplication.run(stack.processArguments("list").toArray(String[]::new)))
+        .as("a value out of range")
+        .isEqualTo(2);
+
+    stack.properties.remove("exporter.backfill.batchSize");
+    assertThat(BackfillApplication.run(stack.processArguments("list").toArray(String[]::new)))
+        .as("the same job, configured")
+        .isZero();
+  }
+
+  @Test
   void malformedDocumentsBecomeDeadLettersAndTheJobCompletes() {
     int i = 0;
     for (BsonDocument doc : Samples.malformed().values()) {

@@ -20,7 +20,8 @@ import org.springframework.boot.ExitCodeGenerator;
 
 /**
  * The job's command line: one of {@link BackfillCommand} (default {@code run}) and its options.
- * Exit status 0 on success, 1 with a one-line reason on failure, 2 for a usage error.
+ * Exit status 0 on success, 1 with a one-line reason on failure, 2 for a usage error (and, from
+ * {@code BackfillApplication}, for a configuration error: both are beyond what a rerun can mend).
  */
 public final class BackfillCommandLine implements ApplicationRunner, ExitCodeGenerator {
 
@@ -32,6 +33,10 @@ public final class BackfillCommandLine implements ApplicationRunner, ExitCodeGen
   private final StopOnSigterm sigterm;
   private final PrintStream out = System.out;
   private final PrintStream err = System.err;
+
+  /** Exit status of a usage error: a command or argument this job does not know. */
+  public static final int USAGE_ERROR = 2;
+
   private volatile int exitCode;
 
   public BackfillCommandLine(
@@ -55,7 +60,7 @@ public final class BackfillCommandLine implements ApplicationRunner, ExitCodeGen
     Optional<BackfillCommand> command =
         words.isEmpty() ? Optional.of(BackfillCommand.RUN) : BackfillCommand.named(words.get(0));
     if (command.isEmpty() || words.size() > 1) {
-      fail(2, BackfillCommand.usage() + "; got " + words);
+      fail(USAGE_ERROR, BackfillCommand.usage() + "; got " + words);
       return;
     }
     try {
