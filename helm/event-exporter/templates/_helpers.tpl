@@ -262,7 +262,7 @@ Job's pod template cannot change). No release revision, which GitOps tools rende
 `helm template` always see as 1.
 */}}
 {{- define "event-exporter.backfillJobName" -}}
-{{ include "event-exporter.fullname" . }}-backfill-{{ include "event-exporter.backfillPod" . | sha256sum | trunc 10 }}
+{{ include "event-exporter.fullname" . }}-backfill-{{ include "event-exporter.backfillPod" (dict "root" . "args" (list "run")) | sha256sum | trunc 10 }}
 {{- end -}}
 
 {{/* What every backfill Job does on failure and how long it may take. */}}
@@ -288,7 +288,10 @@ podFailurePolicy:
         - type: DisruptionTarget
 {{- end -}}
 
+{{/* The backfill's pod, running the job's command line with (dict "root" $ "args" (list ...)). */}}
 {{- define "event-exporter.backfillPod" -}}
+{{- $args := .args }}
+{{- with .root }}
 metadata:
   labels:
     {{- include "event-exporter.selectorLabels" . | nindent 4 }}
@@ -308,7 +311,7 @@ spec:
     - name: backfill
       image: {{ include "event-exporter.image" (dict "image" .Values.backfillImage "chart" .Chart "global" .Values.global) }}
       imagePullPolicy: {{ .Values.backfillImage.pullPolicy }}
-      args: ["run"]
+      args: {{ toJson $args }}
       envFrom:
         {{- include "event-exporter.envFrom" . | nindent 8 }}
       env:
@@ -347,4 +350,5 @@ spec:
       emptyDir: {}
       {{- end }}
   {{- include "event-exporter.scheduling" . | nindent 2 }}
+{{- end }}
 {{- end -}}

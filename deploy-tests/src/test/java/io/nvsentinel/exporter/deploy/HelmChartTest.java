@@ -3,6 +3,7 @@ package io.nvsentinel.exporter.deploy;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import com.marcnuri.helm.DryRun;
 import com.marcnuri.helm.Helm;
 import com.marcnuri.helm.LintResult;
 import com.marcnuri.helm.TemplateCommand;
@@ -31,6 +32,7 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.atomic.AtomicReference;
 import java.util.function.Consumer;
 import org.junit.jupiter.api.Test;
@@ -133,7 +135,15 @@ class HelmChartTest {
     assertThat(manifests.resources)
         .extracting(r -> r.getKind())
         .containsExactlyInAnyOrder(
-            "ConfigMap", "ServiceAccount", "Service", "Deployment", "Job", "PersistentVolumeClaim");
+            "ConfigMap",
+            "ServiceAccount",
+            "Service",
+            "Deployment",
+            "Job",
+            "PersistentVolumeClaim",
+            "CronJob",
+            "CronJob",
+            "CronJob");
   }
 
   @Test
@@ -423,7 +433,7 @@ class HelmChartTest {
     Manifests scheduled =
         Manifests.parse(render(t -> t.set("backfillJob.schedule", "17 3 * * *"), "required"));
     assertThat(scheduled.all(Job.class)).isEmpty();
-    CronJob cron = scheduled.one(CronJob.class);
+    CronJob cron = scheduled.named(CronJob.class, SCHEDULED);
     assertThat(cron.getSpec().getConcurrencyPolicy()).isEqualTo("Forbid");
     assertSecure(cron.getSpec().getJobTemplate().getSpec().getTemplate().getSpec());
     Volume repository =
@@ -447,6 +457,70 @@ class HelmChartTest {
                 .get(0))
         .run(context -> bound.set(context.getBean(BackfillJobProperties.class)));
     return bound.get();
+  }
+
+  static final String SCHEDULED = "nvsentinel-event-exporter-backfill";
+
+  @Test
+  void eachBackfillCommandIsASuspendedCronJobToStartByHandWithTheBackfillsOwnPod() {
+    Manifests manifests = Manifests.parse(render("required"));
+    var backfill = manifests.one(Job.class).getSpec().getTemplate().getSpec();
+    Map<String, String> commands =
+        Map.of("rerun-failed", "rerun-failed", "list", "list", "redrive", "redrive-dead-letters");
+    commands.forEach(
+        (suffix, command) -> {
+          CronJob cron =
+              manifests.named(CronJob.class, "nvsentinel-event-exporter-backfill-" + suffix);
+          assertThat(cron.getSpec().getSuspend()).as("never scheduled").isTrue();
+          assertThat(cron.getSpec().getConcurrencyPolicy()).isEqualTo("Forbid");
+          assertThat(cron.getMetadata().getAnnotations())
+              .containsEntry(
+                  "event-exporter.nvsentinel.io/run-with",
+                  "kubectl create job --from=cronjob/nvsentinel-event-exporter-backfill-"
+                      + suffix
+                      + " "
+                      + suffix
+                      + "-$(date +%s)");
+          var job = cron.getSpec().getJobTemplate().getSpec();
+          assertThat(job.getPodFailurePolicy().getRules()).hasSize(2);
+          var pod = job.getTemplate().getSpec();
+          assertThat(pod.getContainers().get(0).getArgs()).containsExactly(command);
+          assertSecure(pod);
+          // the same configuration, environment and job repository as the backfill itself
+          assertThat(pod.getVolumes()).isEqualTo(backfill.getVolumes());
+          assertThat(pod.getContainers().get(0).getEnv())
+              .isEqualTo(backfill.getContainers().get(0).getEnv());
+          assertThat(pod.getContainers().get(0).getEnvFrom())
+              .isEqualTo(backfill.getContainers().get(0).getEnvFrom());
+        });
+    assertThat(
+            Manifests.parse(render(t -> t.set("backfillJob.commands.enabled", "false"), "required"))
+                .all(CronJob.class))
+        .isEmpty();
+  }
+
+  @Test
+  void theInstallNotesGiveTheOneCommandOfEachOperatorTask() {
+    String notes =
+        new Helm(CHART)
+            .install()
+            .withName("nvsentinel")
+            .withNamespace("nvsentinel")
+            .withDryRunOption(DryRun.CLIENT)
+            .clientOnly()
+            .withValuesFile(VALUES.resolve("required.yaml"))
+            .call()
+            .getOutput();
+
+    assertThat(notes)
+        .contains(
+            "kubectl -n nvsentinel create job"
+                + " --from=cronjob/nvsentinel-event-exporter-backfill-rerun-failed rerun-$(date +%s)")
+        .contains("--from=cronjob/nvsentinel-event-exporter-backfill-list list-$(date +%s)")
+        .contains("--from=cronjob/nvsentinel-event-exporter-backfill-redrive redrive-$(date +%s)")
+        .as("the Job it names is the one the chart renders")
+        .contains("get job " + backfillJobName(render("required")))
+        .contains("curl localhost:2112/metrics");
   }
 
   static String backfillJobName(String rendered) {
@@ -531,7 +605,7 @@ class HelmChartTest {
                             .set("backfillJob.timeZone", "Europe/Berlin")
                             .set("backfillJob.failedJobsHistoryLimit", "5"),
                     "required"))
-            .one(CronJob.class);
+            .named(CronJob.class, SCHEDULED);
     assertThat(cron.getSpec().getSuspend()).isTrue();
     assertThat(cron.getSpec().getTimeZone()).isEqualTo("Europe/Berlin");
     assertThat(cron.getSpec().getSuccessfulJobsHistoryLimit()).isEqualTo(3);
@@ -542,7 +616,7 @@ class HelmChartTest {
     assertThat(job.getTemplate().getSpec().getTerminationGracePeriodSeconds()).isEqualTo(60L);
     assertThat(
             Manifests.parse(render(t -> t.set("backfillJob.schedule", "17 3 * * *"), "required"))
-                .one(CronJob.class)
+                .named(CronJob.class, SCHEDULED)
                 .getSpec())
         .satisfies(spec -> assertThat(spec.getSuspend()).isFalse())
         .satisfies(spec -> assertThat(spec.getTimeZone()).isNull());

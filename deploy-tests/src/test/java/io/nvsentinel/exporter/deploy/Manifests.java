@@ -54,6 +54,14 @@ final class Manifests {
     return all.get(0);
   }
 
+  /** The one resource of {@code type} named {@code name}. */
+  <T extends HasMetadata> T named(Class<T> type, String name) {
+    return all(type).stream()
+        .filter(r -> r.getMetadata().getName().equals(name))
+        .findFirst()
+        .orElseThrow(() -> new AssertionError("no " + type.getSimpleName() + " named " + name));
+  }
+
   <T extends HasMetadata> List<T> all(Class<T> type) {
     return resources.stream().filter(type::isInstance).map(type::cast).toList();
   }
