@@ -345,7 +345,7 @@ spec:
     - name: job-repository
       {{- if and .Values.backfillJob.persistence.enabled (not .Values.backfillJob.datasource.url) }}
       persistentVolumeClaim:
-        claimName: {{ include "event-exporter.fullname" . }}-backfill
+        claimName: {{ default (printf "%s-backfill" (include "event-exporter.fullname" .)) .Values.backfillJob.persistence.existingClaim }}
       {{- else }}
       emptyDir: {}
       {{- end }}

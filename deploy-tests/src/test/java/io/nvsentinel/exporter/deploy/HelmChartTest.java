@@ -461,6 +461,50 @@ class HelmChartTest {
 
   static final String SCHEDULED = "nvsentinel-event-exporter-backfill";
 
+  static String jobRepositoryClaim(Manifests manifests) {
+    return manifests.one(Job.class).getSpec().getTemplate().getSpec().getVolumes().stream()
+        .filter(v -> v.getName().equals("job-repository"))
+        .findFirst()
+        .orElseThrow()
+        .getPersistentVolumeClaim()
+        .getClaimName();
+  }
+
+  @Test
+  void theJobRepositoryVolumeCanBeOneWriterOnlyOrAnExistingClaim() {
+    Manifests standard = Manifests.parse(render("required"));
+    assertThat(standard.one(PersistentVolumeClaim.class).getSpec().getAccessModes())
+        .containsExactly("ReadWriteOnce");
+    assertThat(jobRepositoryClaim(standard)).isEqualTo(SCHEDULED);
+
+    Manifests onePod =
+        Manifests.parse(
+            render(
+                t -> t.set("backfillJob.persistence.accessMode", "ReadWriteOncePod"), "required"));
+    assertThat(onePod.one(PersistentVolumeClaim.class).getSpec().getAccessModes())
+        .containsExactly("ReadWriteOncePod");
+
+    Manifests existing =
+        Manifests.parse(
+            render(
+                t -> t.set("backfillJob.persistence.existingClaim", "backfill-repo"), "required"));
+    assertThat(existing.all(PersistentVolumeClaim.class)).isEmpty();
+    assertThat(jobRepositoryClaim(existing)).isEqualTo("backfill-repo");
+    assertThat(
+            existing
+                .named(CronJob.class, SCHEDULED + "-rerun-failed")
+                .getSpec()
+                .getJobTemplate()
+                .getSpec()
+                .getTemplate()
+                .getSpec()
+                .getVolumes())
+        .anyMatch(
+            v ->
+                v.getPersistentVolumeClaim() != null
+                    && v.getPersistentVolumeClaim().getClaimName().equals("backfill-repo"));
+  }
+
   @Test
   void eachBackfillCommandIsASuspendedCronJobToStartByHandWithTheBackfillsOwnPod() {
     Manifests manifests = Manifests.parse(render("required"));

@@ -16,9 +16,11 @@ import io.nvsentinel.exporter.checkpoint.GapWindowStore;
 import io.nvsentinel.exporter.config.ExporterProperties;
 import io.nvsentinel.exporter.delivery.DeadLetterRedrive;
 import io.nvsentinel.exporter.delivery.DeadLetterStore;
+import java.sql.SQLException;
 import java.time.Clock;
 import java.time.Duration;
 import java.util.Map;
+import java.util.stream.Stream;
 import org.springframework.batch.core.job.Job;
 import org.springframework.batch.core.launch.JobOperator;
 import org.springframework.batch.core.repository.JobRepository;
@@ -75,6 +77,16 @@ public class BackfillApplication {
    */
   public static final int CONFIGURATION_ERROR = BackfillCommandLine.USAGE_ERROR;
 
+  /**
+   * Exit status when another run holds the job repository (an upgrade's Job beside a scheduled run,
+   * a manual rerun beside either): nothing was done and nothing is wrong, so the chart's {@code
+   * podFailurePolicy} retries it later without counting it as a failure.
+   */
+  public static final int REPOSITORY_HELD = 3;
+
+  /** H2's error code for a database file locked by another process. */
+  static final int H2_DATABASE_IN_USE = 90020;
+
   public static void main(String[] args) {
     System.exit(run(args));
   }
@@ -89,21 +101,32 @@ public class BackfillApplication {
         // Spring Boot has already said what is wrong, naming the key, the value and the fix
         return CONFIGURATION_ERROR;
       }
+      if (repositoryHeld(e)) {
+        System.err.println(
+            "backfill: another run holds the job repository (a scheduled run, an upgrade's Job or"
+                + " a rerun); nothing was done, exiting "
+                + REPOSITORY_HELD
+                + " to be tried again once it is done. One writer at a time is what keeps the"
+                + " record of exported windows whole; a PostgreSQL job repository"
+                + " (backfillJob.datasource) lets runs queue for each window instead");
+        return REPOSITORY_HELD;
+      }
       throw e;
     }
     return SpringApplication.exit(context);
   }
 
   static boolean configurationError(Throwable failure) {
-    for (Throwable t = failure; t != null; t = t.getCause()) {
-      if (t instanceof BindException) {
-        return true;
-      }
-      if (t.getCause() == t) {
-        return false;
-      }
-    }
-    return false;
+    return causes(failure).anyMatch(t -> t instanceof BindException);
+  }
+
+  static boolean repositoryHeld(Throwable failure) {
+    return causes(failure)
+        .anyMatch(t -> t instanceof SQLException sql && sql.getErrorCode() == H2_DATABASE_IN_USE);
+  }
+
+  private static Stream<Throwable> causes(Throwable failure) {
+    return Stream.iterate(failure, t -> t != null, t -> t.getCause() == t ? null : t.getCause());
   }
 
   /** Counts for the run's summary and tests; a Job has no scrape endpoint. */

@@ -9,6 +9,8 @@ import io.nvsentinel.exporter.devstack.TokenIssuer;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.sql.Connection;
+import java.sql.DriverManager;
 import java.time.Duration;
 import java.time.Instant;
 import java.time.temporal.ChronoUnit;
@@ -57,6 +59,33 @@ class BackfillCrashTest {
 
   private Process startInAnotherJvm(String... args) throws Exception {
     return stack.startProcess(dir.resolve("other-jvm.log"), args);
+  }
+
+  @Test
+  void aRunThatFindsTheJobRepositoryHeldSaysSoAndExitsThree() throws Exception {
+    List<BsonDocument> docs = stack.insertEvents("e", T, 20);
+    String[] window = {"--window-start=" + T, "--window-end=" + T.plusSeconds(60)};
+    // another process holding the H2 job repository, as a pod of a second run on the same volume
+    try (Connection holder =
+        DriverManager.getConnection(
+            "jdbc:h2:file:" + dir.resolve("jobs").resolve("jobs"), "sa", "")) {
+      process = startInAnotherJvm(window);
+      assertThat(process.waitFor(60, TimeUnit.SECONDS)).isTrue();
+
+      assertThat(process.exitValue())
+          .as(otherJvmLog())
+          .isEqualTo(BackfillApplication.REPOSITORY_HELD)
+          .isEqualTo(3);
+      assertThat(otherJvmLog())
+          .contains("another run holds the job repository")
+          .contains("nothing was done, exiting 3");
+      assertThat(stack.sink.accepted()).isEmpty();
+    }
+
+    process = startInAnotherJvm(window);
+    assertThat(process.waitFor(60, TimeUnit.SECONDS)).isTrue();
+    assertThat(process.exitValue()).as(otherJvmLog()).isZero();
+    assertThat(stack.sink.distinct()).hasSize(docs.size());
   }
 
   @Test
