@@ -25,6 +25,21 @@ app.kubernetes.io/instance: {{ .Release.Name }}
 app.kubernetes.io/version: {{ .Chart.AppVersion | quote }}
 app.kubernetes.io/managed-by: {{ .Release.Service }}
 helm.sh/chart: {{ printf "%s-%s" .Chart.Name .Chart.Version | replace "+" "_" }}
+{{- with .Values.commonLabels }}
+{{ toYaml . }}
+{{- end }}
+{{- end -}}
+
+{{/*
+An object's metadata annotations: commonAnnotations and the object's own ("extra"), with
+(dict "root" $ "extra" $own); nothing when both are empty.
+*/}}
+{{- define "event-exporter.annotations" -}}
+{{- $all := merge (dict) (default dict .extra) (default dict .root.Values.commonAnnotations) }}
+{{- with $all }}
+annotations:
+  {{- toYaml . | nindent 2 }}
+{{- end }}
 {{- end -}}
 
 {{- define "event-exporter.selectorLabels" -}}
@@ -44,7 +59,11 @@ app.kubernetes.io/instance: {{ .Release.Name }}
 {{- define "event-exporter.image" -}}
 {{- $global := default dict .global -}}
 {{- $globalImage := default dict $global.image -}}
+{{- if .image.digest -}}
+{{- printf "%s@%s" .image.repository .image.digest -}}
+{{- else -}}
 {{- printf "%s:%s" .image.repository (.image.tag | default $globalImage.tag | default .chart.AppVersion) -}}
+{{- end -}}
 {{- end -}}
 
 {{/* The exporter's configuration file, bound by both applications. */}}
@@ -103,12 +122,10 @@ exporter:
   {{- end }}
   {{- end }}
   {{- with .Values.mongodb }}
-  {{- if or .uri .database .collection }}
-  # set in the chart's values: wins over NVSentinel's datastore environment
+  {{- if or .database .collection }}
+  # set in the chart's values: wins over NVSentinel's datastore environment (the URI comes from a
+  # Secret, as MONGODB_URI)
   datastore:
-    {{- with .uri }}
-    uri: {{ . | quote }}
-    {{- end }}
     {{- with .database }}
     database: {{ . | quote }}
     {{- end }}
@@ -131,22 +148,13 @@ NVSentinel subchart, else metrics.port. */}}
 {{- int (default .Values.metrics.port $global.metricsPort) -}}
 {{- end -}}
 
-{{/* Pod and container security: non-root, read-only, no capabilities. */}}
+{{/* Pod and container security: non-root, read-only, no capabilities (values, overridable). */}}
 {{- define "event-exporter.podSecurityContext" -}}
-runAsNonRoot: true
-runAsUser: 10001
-runAsGroup: 10001
-fsGroup: 10001
-seccompProfile:
-  type: RuntimeDefault
+{{- toYaml .Values.podSecurityContext }}
 {{- end -}}
 
 {{- define "event-exporter.containerSecurityContext" -}}
-allowPrivilegeEscalation: false
-readOnlyRootFilesystem: true
-runAsNonRoot: true
-capabilities:
-  drop: ["ALL"]
+{{- toYaml .Values.containerSecurityContext }}
 {{- end -}}
 
 {{/* Volumes both applications mount: configuration, OIDC secret, /tmp, MongoDB TLS. */}}
@@ -166,6 +174,9 @@ capabilities:
   secret:
     secretName: {{ .Values.mongodb.clientCertSecretName }}
     optional: true
+{{- with .Values.extraVolumes }}
+{{ toYaml . }}
+{{- end }}
 {{- end -}}
 
 {{- define "event-exporter.volumeMounts" -}}
@@ -180,6 +191,9 @@ capabilities:
 - name: mongo-app-client-cert
   mountPath: {{ .Values.mongodb.clientCertMountPath }}
   readOnly: true
+{{- with .Values.extraVolumeMounts }}
+{{ toYaml . }}
+{{- end }}
 {{- end -}}
 
 {{/* The environment of both applications: NVSentinel's datastore contract as its components get
@@ -198,6 +212,27 @@ it, and the umbrella's tracing. */}}
 - name: OTEL_EXPORTER_OTLP_INSECURE
   value: {{ default false $tracing.insecure | quote }}
 {{- end }}
+{{- with (include "event-exporter.mongodbUriSecret" .) }}
+# the connection string may hold credentials: from a Secret, never from the ConfigMap
+- name: MONGODB_URI
+  valueFrom:
+    secretKeyRef:
+      name: {{ . }}
+      key: {{ $.Values.mongodb.existingSecretKey }}
+{{- end }}
+{{- with .Values.extraEnv }}
+{{ toYaml . }}
+{{- end }}
+{{- end -}}
+
+{{/* The Secret holding mongodb's connection string: an existing one, the chart's own for
+mongodb.uri, or none (NVSentinel's environment gives it). */}}
+{{- define "event-exporter.mongodbUriSecret" -}}
+{{- if .Values.mongodb.existingSecret -}}
+{{- .Values.mongodb.existingSecret -}}
+{{- else if .Values.mongodb.uri -}}
+{{- include "event-exporter.fullname" . }}-mongodb
+{{- end -}}
 {{- end -}}
 
 {{/* NVSentinel's datastore ConfigMap (optional, as for its components) and, for an external
@@ -214,6 +249,9 @@ MongoDB, the Secret holding MONGODB_URI. */}}
     name: {{ . }}
 {{- end }}
 {{- end }}
+{{- end }}
+{{- with .Values.extraEnvFrom }}
+{{ toYaml . }}
 {{- end }}
 {{- end -}}
 
@@ -242,6 +280,13 @@ affinity:
 {{- end }}
 {{- with ($global.systemNodeTolerations | default .Values.tolerations) }}
 tolerations:
+  {{- toYaml . | nindent 2 }}
+{{- end }}
+{{- with .Values.priorityClassName }}
+priorityClassName: {{ . }}
+{{- end }}
+{{- with .Values.topologySpreadConstraints }}
+topologySpreadConstraints:
   {{- toYaml . | nindent 2 }}
 {{- end }}
 {{- end -}}
