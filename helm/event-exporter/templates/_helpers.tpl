@@ -336,6 +336,7 @@ podFailurePolicy:
 {{/* The backfill's pod, running the job's command line with (dict "root" $ "args" (list ...)). */}}
 {{- define "event-exporter.backfillPod" -}}
 {{- $args := .args }}
+{{- $root := .root }}
 {{- with .root }}
 metadata:
   labels:
@@ -361,6 +362,15 @@ spec:
         {{- include "event-exporter.envFrom" . | nindent 8 }}
       env:
         {{- include "event-exporter.env" . | nindent 8 }}
+        {{- with .Values.backfillJob.metrics.pushgateway.address }}
+        # a Job has no scrape endpoint: its metrics go to the Pushgateway while it runs and as it ends
+        - name: MANAGEMENT_PROMETHEUS_METRICS_EXPORT_PUSHGATEWAY_ENABLED
+          value: "true"
+        - name: MANAGEMENT_PROMETHEUS_METRICS_EXPORT_PUSHGATEWAY_ADDRESS
+          value: {{ . | quote }}
+        - name: MANAGEMENT_PROMETHEUS_METRICS_EXPORT_PUSHGATEWAY_GROUPINGKEY_RELEASE
+          value: {{ $root.Release.Name | quote }}
+        {{- end }}
         {{- with .Values.backfillJob.datasource }}
         {{- if .url }}
         - name: SPRING_DATASOURCE_URL

@@ -35,6 +35,7 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
@@ -255,6 +256,49 @@ class HelmChartTest {
         .as("more than Kubernetes' 1 s by default: a JVM on 1 CPU")
         .isEqualTo(3);
     assertThat(container.getStartupProbe().getFailureThreshold()).isEqualTo(24);
+  }
+
+  @Test
+  void withAPushgatewayTheBackfillPodsPushTheirMetrics() {
+    Manifests manifests =
+        Manifests.parse(
+            render(
+                t ->
+                    t.set("backfillJob.metrics.pushgateway.address", "pushgateway.monitoring:9091"),
+                "required"));
+    PodSpec backfill = manifests.one(Job.class).getSpec().getTemplate().getSpec();
+    Map<String, String> env = new HashMap<>();
+    backfill.getContainers().get(0).getEnv().stream()
+        .filter(e -> e.getValue() != null)
+        .forEach(e -> env.put(e.getName(), e.getValue()));
+    assertThat(env)
+        .containsEntry("MANAGEMENT_PROMETHEUS_METRICS_EXPORT_PUSHGATEWAY_ENABLED", "true")
+        .containsEntry(
+            "MANAGEMENT_PROMETHEUS_METRICS_EXPORT_PUSHGATEWAY_ADDRESS",
+            "pushgateway.monitoring:9091")
+        .containsEntry(
+            "MANAGEMENT_PROMETHEUS_METRICS_EXPORT_PUSHGATEWAY_GROUPINGKEY_RELEASE", "nvsentinel");
+    assertThat(
+            manifests
+                .one(Deployment.class)
+                .getSpec()
+                .getTemplate()
+                .getSpec()
+                .getContainers()
+                .get(0)
+                .getEnv())
+        .as("the live pod is scraped")
+        .noneMatch(e -> e.getName().startsWith("MANAGEMENT_PROMETHEUS"));
+    assertThat(
+            Manifests.parse(render("required"))
+                .one(Job.class)
+                .getSpec()
+                .getTemplate()
+                .getSpec()
+                .getContainers()
+                .get(0)
+                .getEnv())
+        .noneMatch(e -> e.getName().startsWith("MANAGEMENT_PROMETHEUS"));
   }
 
   @Test

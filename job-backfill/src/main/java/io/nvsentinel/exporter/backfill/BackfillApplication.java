@@ -1,7 +1,5 @@
 package io.nvsentinel.exporter.backfill;
 
-import io.micrometer.core.instrument.MeterRegistry;
-import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import io.nvsentinel.exporter.backfill.command.BackfillCommandLine;
 import io.nvsentinel.exporter.backfill.config.BackfillJobProperties;
 import io.nvsentinel.exporter.backfill.job.RunningWindow;
@@ -26,7 +24,6 @@ import org.springframework.batch.core.launch.JobOperator;
 import org.springframework.batch.core.repository.JobRepository;
 import org.springframework.boot.SpringApplication;
 import org.springframework.boot.autoconfigure.SpringBootApplication;
-import org.springframework.boot.autoconfigure.condition.ConditionalOnMissingBean;
 import org.springframework.boot.builder.SpringApplicationBuilder;
 import org.springframework.boot.context.properties.EnableConfigurationProperties;
 import org.springframework.boot.context.properties.bind.BindException;
@@ -56,6 +53,13 @@ public class BackfillApplication {
           // the command line decides what runs
           Map.entry("spring.batch.job.enabled", "false"),
           Map.entry("spring.batch.jdbc.initialize-schema", "always"),
+          // a Job has no scrape endpoint: with a Pushgateway address (opt-in,
+          // management.prometheus.metrics.export.pushgateway.enabled) its metrics are pushed while
+          // it runs and once more as it exits, under this job name
+          Map.entry(
+              "management.prometheus.metrics.export.pushgateway.job", "event-exporter-backfill"),
+          Map.entry("management.prometheus.metrics.export.pushgateway.shutdown-operation", "put"),
+          Map.entry("management.prometheus.metrics.export.pushgateway.push-rate", "30s"),
           // WRITE_DELAY=0: a commit is on disk before the chunk counts as done, so a killed pod
           // resumes exactly after its last committed chunk
           Map.entry(
@@ -127,13 +131,6 @@ public class BackfillApplication {
 
   private static Stream<Throwable> causes(Throwable failure) {
     return Stream.iterate(failure, t -> t != null, t -> t.getCause() == t ? null : t.getCause());
-  }
-
-  /** Counts for the run's summary and tests; a Job has no scrape endpoint. */
-  @Bean
-  @ConditionalOnMissingBean
-  MeterRegistry meterRegistry() {
-    return new SimpleMeterRegistry();
   }
 
   @Bean

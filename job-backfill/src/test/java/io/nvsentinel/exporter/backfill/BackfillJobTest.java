@@ -3,6 +3,7 @@ package io.nvsentinel.exporter.backfill;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import com.sun.net.httpserver.HttpServer;
 import io.nvsentinel.exporter.backfill.BackfillStack.Result;
 import io.nvsentinel.exporter.backfill.config.BackfillJobProperties;
 import io.nvsentinel.exporter.checkpoint.Checkpoint;
@@ -16,6 +17,8 @@ import io.nvsentinel.exporter.devstack.ReferenceSink;
 import io.nvsentinel.exporter.devstack.TokenIssuer;
 import io.nvsentinel.exporter.event.Samples;
 import java.lang.reflect.RecordComponent;
+import java.net.InetSocketAddress;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
@@ -23,6 +26,7 @@ import java.time.temporal.ChronoUnit;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Set;
+import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.Executors;
 import java.util.concurrent.TimeUnit;
 import java.util.stream.Collectors;
@@ -375,6 +379,48 @@ class BackfillJobTest {
                   .orElseThrow()
                   .traceparent())
           .isEqualTo("00-" + trace + "-" + attempt.spanId() + "-01");
+    }
+  }
+
+  @Test
+  void withAPushgatewayTheJobsMetricsArePushedAsItExits() throws Exception {
+    List<BsonDocument> docs = stack.insertEvents("e", T, 30);
+    List<String> pushes = new CopyOnWriteArrayList<>();
+    HttpServer pushgateway = HttpServer.create(new InetSocketAddress("127.0.0.1", 0), 0);
+    pushgateway.createContext(
+        "/metrics/job/",
+        exchange -> {
+          try (exchange) {
+            pushes.add(
+                exchange.getRequestMethod()
+                    + " "
+                    + exchange.getRequestURI().getPath()
+                    + "\n"
+                    + new String(exchange.getRequestBody().readAllBytes(), StandardCharsets.UTF_8));
+            exchange.sendResponseHeaders(200, -1);
+          }
+        });
+    pushgateway.start();
+    try {
+      stack.properties.put("management.prometheus.metrics.export.pushgateway.enabled", "true");
+      stack.properties.put(
+          "management.prometheus.metrics.export.pushgateway.address",
+          "127.0.0.1:" + pushgateway.getAddress().getPort());
+      stack.properties.put("management.prometheus.metrics.export.pushgateway.format", "text");
+
+      Result result = stack.backfill("--window-start=" + T, "--window-end=" + T.plusSeconds(60));
+
+      assertThat(result.exitCode()).as(result.err()).isZero();
+      assertThat(pushes).as("pushed once more as the job exits").isNotEmpty();
+      String last = pushes.get(pushes.size() - 1);
+      assertThat(last)
+          .startsWith("PUT /metrics/job/event-exporter-backfill")
+          .contains("health_events_exporter_backfill_events_processed_total " + docs.size())
+          .contains(
+              "health_events_exporter_events_published_total{status=\"success\"} " + docs.size())
+          .contains("health_events_exporter_backfill_in_progress 0");
+    } finally {
+      pushgateway.stop(0);
     }
   }
 
