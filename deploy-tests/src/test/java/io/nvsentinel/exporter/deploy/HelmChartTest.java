@@ -382,7 +382,7 @@ class HelmChartTest {
         .contains("alert: EventExporterBackfillJobFailed")
         .contains("alert: EventExporterPublishErrorsRising")
         .contains("alert: EventExporterLagging")
-        .contains("alert: EventExporterGapWindowsRecorded")
+        .contains("alert: EventExporterGapWindowsPending")
         .contains("alert: EventExporterDeadLettersGrowing")
         .contains("alert: EventExporterNotReady");
     Set<String> exported =

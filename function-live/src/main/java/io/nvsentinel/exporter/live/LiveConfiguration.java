@@ -21,7 +21,9 @@ import io.nvsentinel.exporter.live.function.ExportFunctions;
 import io.nvsentinel.exporter.live.function.ExportHttpTrigger;
 import io.nvsentinel.exporter.live.function.ExportResult;
 import io.nvsentinel.exporter.live.metrics.MetricsPort;
+import io.nvsentinel.exporter.live.metrics.PendingGapWindows;
 import java.time.Clock;
+import java.time.Duration;
 import java.util.function.Function;
 import org.bson.BsonDocument;
 import org.springframework.boot.autoconfigure.condition.ConditionalOnMissingBean;
@@ -82,6 +84,11 @@ class LiveConfiguration {
 
   static boolean probePath(String path) {
     return path.startsWith("/actuator/") || path.equals("/readyz") || path.equals("/livez");
+  }
+
+  @Bean(destroyMethod = "close")
+  PendingGapWindows pendingGapWindows(GapWindowStore gaps, MeterRegistry meters, Clock clock) {
+    return new PendingGapWindows(gaps, meters, clock, Duration.ofSeconds(30));
   }
 
   @Bean

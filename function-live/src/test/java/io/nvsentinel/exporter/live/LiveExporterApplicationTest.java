@@ -7,6 +7,7 @@ import static org.awaitility.Awaitility.await;
 import com.mongodb.client.MongoClient;
 import com.mongodb.client.MongoClients;
 import io.nvsentinel.exporter.checkpoint.CheckpointStore;
+import io.nvsentinel.exporter.checkpoint.GapWindowStore;
 import io.nvsentinel.exporter.cloudevent.EventIds;
 import io.nvsentinel.exporter.config.ExporterKeys;
 import io.nvsentinel.exporter.config.ExporterProperties;
@@ -31,6 +32,7 @@ import java.net.http.HttpResponse;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.LinkedHashMap;
@@ -573,6 +575,26 @@ class LiveExporterApplicationTest {
           .atMost(Duration.ofSeconds(2))
           .until(() -> collector.spans().isEmpty());
     }
+  }
+
+  @Test
+  void theLivePodsMetricsShowTheGapWindowsNoBackfillExportedYet() throws Exception {
+    ConfigurableApplicationContext app = start();
+    String metrics = "http://127.0.0.1:" + app.getBean(MetricsPort.class).port() + "/metrics";
+    await()
+        .atMost(Duration.ofSeconds(20))
+        .until(
+            () -> get(metrics).body().contains("health_events_exporter_gap_windows_pending 0.0"));
+
+    GapWindowStore gaps = app.getBean(GapWindowStore.class);
+    Instant now = Instant.now();
+    gaps.record("event-exporter", now.minusSeconds(600), now, "test: a lost interval", now);
+    // the count is read at most every 30 s: a fresh application reads it at its next scrape
+    ConfigurableApplicationContext restarted = start();
+    String after = "http://127.0.0.1:" + restarted.getBean(MetricsPort.class).port() + "/metrics";
+    await()
+        .atMost(Duration.ofSeconds(20))
+        .until(() -> get(after).body().contains("health_events_exporter_gap_windows_pending 1.0"));
   }
 
   @Test

@@ -24,6 +24,7 @@ public enum ExporterMetric {
   READING_PAUSED("health_events_exporter_reading_paused", Type.GAUGE),
   RESUME_TOKEN_RECOVERIES("change_stream_resume_token_recoveries", Type.COUNTER),
   GAP_WINDOWS("health_events_exporter_gap_windows", Type.COUNTER),
+  GAP_WINDOWS_PENDING("health_events_exporter_gap_windows_pending", Type.GAUGE),
   BACKFILL_IN_PROGRESS("health_events_exporter_backfill_in_progress", Type.GAUGE),
   BACKFILL_EVENTS_PROCESSED("health_events_exporter_backfill_events_processed", Type.COUNTER),
   BACKFILL_DURATION("health_events_exporter_backfill_duration", Type.TIMER),
