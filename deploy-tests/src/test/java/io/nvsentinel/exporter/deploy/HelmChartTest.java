@@ -302,6 +302,25 @@ class HelmChartTest {
   }
 
   @Test
+  void theGrafanaDashboardIsAnOptInConfigMapForTheSidecar() throws IOException {
+    assertThat(Manifests.parse(render("required")).all(ConfigMap.class)).hasSize(1);
+    ConfigMap dashboard =
+        Manifests.parse(
+                render(
+                    t ->
+                        t.set("dashboard.enabled", "true")
+                            .set("dashboard.annotations.grafana_folder", "NVSentinel"),
+                    "required"))
+            .named(ConfigMap.class, "nvsentinel-event-exporter-dashboard");
+    assertThat(dashboard.getMetadata().getLabels()).containsEntry("grafana_dashboard", "1");
+    assertThat(dashboard.getMetadata().getAnnotations())
+        .containsEntry("grafana_folder", "NVSentinel");
+    assertThat(dashboard.getData().get("event-exporter.json"))
+        .as("the chart's dashboard file, as it is")
+        .isEqualTo(Files.readString(CHART.resolve("dashboards/event-exporter.json")).strip());
+  }
+
+  @Test
   void zeroReplicasPausesTheExporter() {
     assertThat(
             Manifests.parse(render(t -> t.set("replicaCount", "0"), "required"))
