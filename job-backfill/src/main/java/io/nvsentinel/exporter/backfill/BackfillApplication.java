@@ -1,5 +1,6 @@
 package io.nvsentinel.exporter.backfill;
 
+import io.micrometer.core.instrument.MeterRegistry;
 import io.nvsentinel.exporter.backfill.command.BackfillCommandLine;
 import io.nvsentinel.exporter.backfill.config.BackfillJobProperties;
 import io.nvsentinel.exporter.backfill.job.RunningWindow;
@@ -7,6 +8,7 @@ import io.nvsentinel.exporter.backfill.orchestration.BackfillRuns;
 import io.nvsentinel.exporter.backfill.orchestration.CutoffWaiter;
 import io.nvsentinel.exporter.backfill.orchestration.RunPlanner;
 import io.nvsentinel.exporter.backfill.orchestration.StopOnSigterm;
+import io.nvsentinel.exporter.backfill.orchestration.UnfinishedWindows;
 import io.nvsentinel.exporter.backfill.orchestration.WindowListing;
 import io.nvsentinel.exporter.backfill.window.WindowLease;
 import io.nvsentinel.exporter.checkpoint.CheckpointStore;
@@ -180,13 +182,16 @@ public class BackfillApplication {
       DeadLetterStore deadLetters,
       JobOperator operator,
       RunningWindow runningWindow,
+      MeterRegistry meters,
       ConfigurableApplicationContext context) {
+    WindowListing listing = new WindowListing(repository, gaps);
     return new BackfillCommandLine(
         new RunPlanner(runs, cutoffWaiter, properties.backfill()),
         runs,
-        new WindowListing(repository, gaps),
+        listing,
         redrive,
         deadLetters,
-        new StopOnSigterm(operator, runningWindow, jobProperties.stopTimeout(), context));
+        new StopOnSigterm(operator, runningWindow, jobProperties.stopTimeout(), context),
+        new UnfinishedWindows(listing, meters));
   }
 }

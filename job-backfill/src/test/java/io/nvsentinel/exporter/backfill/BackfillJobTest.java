@@ -612,9 +612,17 @@ class BackfillJobTest {
                 .exitCode())
         .isEqualTo(1);
 
+    Result listed = stack.backfill("list");
+    assertThat(
+            listed
+                .meters()
+                .get("health_events_exporter_backfill_windows_unfinished")
+                .gauge()
+                .value())
+        .as("the failed window is left to do")
+        .isEqualTo(1);
     String[] lines =
-        stack
-            .backfill("list")
+        listed
             .out()
             .lines()
             .filter(l -> l.matches("^(FAILED|COMPLETED|PENDING|STOPPED).*"))
@@ -630,6 +638,14 @@ class BackfillJobTest {
     Result rerun = stack.backfill("rerun-failed");
     assertThat(rerun.exitCode()).as(rerun.err()).isZero();
     assertThat(stack.sink.distinct()).hasSize(20);
+    assertThat(
+            rerun
+                .meters()
+                .get("health_events_exporter_backfill_windows_unfinished")
+                .gauge()
+                .value())
+        .as("the metrics the job pushes as it exits: no window left")
+        .isZero();
   }
 
   @Test

@@ -28,7 +28,8 @@ public enum ExporterMetric {
   BACKFILL_IN_PROGRESS("health_events_exporter_backfill_in_progress", Type.GAUGE),
   BACKFILL_EVENTS_PROCESSED("health_events_exporter_backfill_events_processed", Type.COUNTER),
   BACKFILL_DURATION("health_events_exporter_backfill_duration", Type.TIMER),
-  BACKFILL_WINDOWS_CAPPED("health_events_exporter_backfill_windows_capped", Type.COUNTER);
+  BACKFILL_WINDOWS_CAPPED("health_events_exporter_backfill_windows_capped", Type.COUNTER),
+  BACKFILL_WINDOWS_UNFINISHED("health_events_exporter_backfill_windows_unfinished", Type.GAUGE);
 
   /** How the meter is registered, which decides its Prometheus suffix. */
   public enum Type {

@@ -4,6 +4,7 @@ import io.nvsentinel.exporter.backfill.job.BackfillProgress;
 import io.nvsentinel.exporter.backfill.orchestration.BackfillRuns;
 import io.nvsentinel.exporter.backfill.orchestration.RunPlanner;
 import io.nvsentinel.exporter.backfill.orchestration.StopOnSigterm;
+import io.nvsentinel.exporter.backfill.orchestration.UnfinishedWindows;
 import io.nvsentinel.exporter.backfill.orchestration.WindowListing;
 import io.nvsentinel.exporter.delivery.DeadLetterRedrive;
 import io.nvsentinel.exporter.delivery.DeadLetterStore;
@@ -37,6 +38,7 @@ public final class BackfillCommandLine implements ApplicationRunner, ExitCodeGen
   /** Exit status of a usage error: a command or argument this job does not know. */
   public static final int USAGE_ERROR = 2;
 
+  private final UnfinishedWindows unfinished;
   private volatile int exitCode;
 
   public BackfillCommandLine(
@@ -45,8 +47,10 @@ public final class BackfillCommandLine implements ApplicationRunner, ExitCodeGen
       WindowListing listing,
       DeadLetterRedrive redrive,
       DeadLetterStore deadLetters,
-      StopOnSigterm sigterm) {
+      StopOnSigterm sigterm,
+      UnfinishedWindows unfinished) {
     this.planner = planner;
+    this.unfinished = unfinished;
     this.runs = runs;
     this.listing = listing;
     this.redrive = redrive;
@@ -77,6 +81,11 @@ public final class BackfillCommandLine implements ApplicationRunner, ExitCodeGen
       fail(1, e.getMessage());
     } catch (Exception e) {
       fail(1, e.getClass().getSimpleName() + ": " + e.getMessage());
+    }
+    try {
+      unfinished.update();
+    } catch (RuntimeException e) {
+      err.println("backfill: could not count the unfinished windows: " + e.getMessage());
     }
   }
 
