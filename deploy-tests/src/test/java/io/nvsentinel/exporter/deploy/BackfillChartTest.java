@@ -13,7 +13,6 @@ import com.marcnuri.helm.Helm;
 import io.fabric8.kubernetes.api.model.ConfigMap;
 import io.fabric8.kubernetes.api.model.PersistentVolumeClaim;
 import io.fabric8.kubernetes.api.model.PodSpec;
-import io.fabric8.kubernetes.api.model.apps.Deployment;
 import io.fabric8.kubernetes.api.model.batch.v1.CronJob;
 import io.fabric8.kubernetes.api.model.batch.v1.Job;
 import io.nvsentinel.exporter.backfill.BackfillApplication;
@@ -46,7 +45,7 @@ class BackfillChartTest {
                 t ->
                     t.set("backfillJob.metrics.pushgateway.address", "pushgateway.monitoring:9091"),
                 "required"));
-    PodSpec backfill = manifests.one(Job.class).getSpec().getTemplate().getSpec();
+    PodSpec backfill = manifests.backfillPod();
     Map<String, String> env = new HashMap<>();
     backfill.getContainers().get(0).getEnv().stream()
         .filter(e -> e.getValue() != null)
@@ -58,26 +57,10 @@ class BackfillChartTest {
             "pushgateway.monitoring:9091")
         .containsEntry(
             "MANAGEMENT_PROMETHEUS_METRICS_EXPORT_PUSHGATEWAY_GROUPINGKEY_RELEASE", "nvsentinel");
-    assertThat(
-            manifests
-                .one(Deployment.class)
-                .getSpec()
-                .getTemplate()
-                .getSpec()
-                .getContainers()
-                .get(0)
-                .getEnv())
+    assertThat(manifests.livePod().getContainers().get(0).getEnv())
         .as("the live pod is scraped")
         .noneMatch(e -> e.getName().startsWith("MANAGEMENT_PROMETHEUS"));
-    assertThat(
-            Manifests.parse(render("required"))
-                .one(Job.class)
-                .getSpec()
-                .getTemplate()
-                .getSpec()
-                .getContainers()
-                .get(0)
-                .getEnv())
+    assertThat(Manifests.parse(render("required")).backfillPod().getContainers().get(0).getEnv())
         .noneMatch(e -> e.getName().startsWith("MANAGEMENT_PROMETHEUS"));
   }
 
@@ -96,7 +79,7 @@ class BackfillChartTest {
   }
 
   static String jobRepositoryClaim(Manifests manifests) {
-    return manifests.one(Job.class).getSpec().getTemplate().getSpec().getVolumes().stream()
+    return manifests.backfillPod().getVolumes().stream()
         .filter(v -> v.getName().equals("job-repository"))
         .findFirst()
         .orElseThrow()
@@ -124,15 +107,7 @@ class BackfillChartTest {
                 t -> t.set("backfillJob.persistence.existingClaim", "backfill-repo"), "required"));
     assertThat(existing.all(PersistentVolumeClaim.class)).isEmpty();
     assertThat(jobRepositoryClaim(existing)).isEqualTo("backfill-repo");
-    assertThat(
-            existing
-                .named(CronJob.class, SCHEDULED + "-rerun-failed")
-                .getSpec()
-                .getJobTemplate()
-                .getSpec()
-                .getTemplate()
-                .getSpec()
-                .getVolumes())
+    assertThat(existing.cronPod(SCHEDULED + "-rerun-failed").getVolumes())
         .anyMatch(
             v ->
                 v.getPersistentVolumeClaim() != null
@@ -142,7 +117,7 @@ class BackfillChartTest {
   @Test
   void eachBackfillCommandIsASuspendedCronJobToStartByHandWithTheBackfillsOwnPod() {
     Manifests manifests = Manifests.parse(render("required"));
-    var backfill = manifests.one(Job.class).getSpec().getTemplate().getSpec();
+    var backfill = manifests.backfillPod();
     Map<String, String> commands =
         Map.of("rerun-failed", "rerun-failed", "list", "list", "redrive", "redrive-dead-letters");
     commands.forEach(

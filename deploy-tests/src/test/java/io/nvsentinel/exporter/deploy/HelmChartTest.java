@@ -150,9 +150,7 @@ class HelmChartTest {
   }
 
   static List<PodSpec> bothPods(Manifests manifests) {
-    return List.of(
-        manifests.one(Deployment.class).getSpec().getTemplate().getSpec(),
-        manifests.one(Job.class).getSpec().getTemplate().getSpec());
+    return List.of(manifests.livePod(), manifests.backfillPod());
   }
 
   @Test
@@ -236,13 +234,9 @@ class HelmChartTest {
       assertThat(manifests.all(PersistentVolumeClaim.class)).isEmpty();
     }
     if (example.equals("resources-and-secret")) {
-      Container live =
-          manifests.one(Deployment.class).getSpec().getTemplate().getSpec().getContainers().get(0);
+      Container live = manifests.livePod().getContainers().get(0);
       assertThat(live.getResources().getLimits()).containsEntry("memory", new Quantity("2Gi"));
-      assertThat(
-              secretVolume(manifests.one(Deployment.class).getSpec().getTemplate().getSpec())
-                  .getSecret()
-                  .getSecretName())
+      assertThat(secretVolume(manifests.livePod()).getSecret().getSecretName())
           .isEqualTo("my-oidc-secret");
     }
   }
@@ -268,16 +262,7 @@ class HelmChartTest {
           assertThat(p.metadata()).containsEntry("region", "us-west-2");
           assertThat(p.oidc().clientId()).isEqualTo("nvsentinel-exporter");
         });
-    assertThat(
-            manifests
-                .one(Deployment.class)
-                .getSpec()
-                .getTemplate()
-                .getSpec()
-                .getContainers()
-                .get(0)
-                .getResources()
-                .getRequests())
+    assertThat(manifests.livePod().getContainers().get(0).getResources().getRequests())
         .containsEntry("cpu", new Quantity("500m"));
 
     String disabled =
@@ -382,8 +367,7 @@ class HelmChartTest {
   }
 
   private static void assertMetricsPort(Manifests manifests, int port) {
-    Container container =
-        manifests.one(Deployment.class).getSpec().getTemplate().getSpec().getContainers().get(0);
+    Container container = manifests.livePod().getContainers().get(0);
     assertThat(container.getPorts())
         .filteredOn(p -> "metrics".equals(p.getName()))
         .singleElement()
@@ -483,7 +467,7 @@ class HelmChartTest {
   @Test
   void theDatastoreComesFromNVSentinelsEnvironmentUnlessTheValuesSetIt() throws IOException {
     Manifests standard = Manifests.parse(render("required"));
-    PodSpec pod = standard.one(Deployment.class).getSpec().getTemplate().getSpec();
+    PodSpec pod = standard.livePod();
     Container container = pod.getContainers().get(0);
     assertThat(container.getEnvFrom())
         .singleElement()
@@ -546,15 +530,7 @@ class HelmChartTest {
                         .set("mongodb.existingSecretKey", "uri"),
                 "required"));
     assertThat(existing.all(Secret.class)).isEmpty();
-    assertThat(
-            existing
-                .one(Deployment.class)
-                .getSpec()
-                .getTemplate()
-                .getSpec()
-                .getContainers()
-                .get(0)
-                .getEnv())
+    assertThat(existing.livePod().getContainers().get(0).getEnv())
         .anyMatch(
             e ->
                 e.getName().equals("MONGODB_URI")

@@ -5,6 +5,10 @@ import static org.assertj.core.api.Assertions.assertThat;
 import io.fabric8.kubernetes.api.model.GenericKubernetesResource;
 import io.fabric8.kubernetes.api.model.HasMetadata;
 import io.fabric8.kubernetes.api.model.KubernetesResource;
+import io.fabric8.kubernetes.api.model.PodSpec;
+import io.fabric8.kubernetes.api.model.apps.Deployment;
+import io.fabric8.kubernetes.api.model.batch.v1.CronJob;
+import io.fabric8.kubernetes.api.model.batch.v1.Job;
 import io.fabric8.kubernetes.client.utils.KubernetesSerialization;
 import java.lang.reflect.Method;
 import java.util.ArrayList;
@@ -52,6 +56,21 @@ final class Manifests {
     List<T> all = all(type);
     assertThat(all).as("one " + type.getSimpleName()).hasSize(1);
     return all.get(0);
+  }
+
+  /** The live exporter's pod. */
+  PodSpec livePod() {
+    return one(Deployment.class).getSpec().getTemplate().getSpec();
+  }
+
+  /** The install-time backfill Job's pod. */
+  PodSpec backfillPod() {
+    return one(Job.class).getSpec().getTemplate().getSpec();
+  }
+
+  /** The pod of the CronJob named {@code name}. */
+  PodSpec cronPod(String name) {
+    return named(CronJob.class, name).getSpec().getJobTemplate().getSpec().getTemplate().getSpec();
   }
 
   /** The one resource of {@code type} named {@code name}. */

@@ -17,7 +17,6 @@ import io.fabric8.kubernetes.api.model.Secret;
 import io.fabric8.kubernetes.api.model.Volume;
 import io.fabric8.kubernetes.api.model.VolumeMount;
 import io.fabric8.kubernetes.api.model.apps.Deployment;
-import io.fabric8.kubernetes.api.model.batch.v1.Job;
 import io.fabric8.kubernetes.api.model.networking.v1.NetworkPolicy;
 import io.fabric8.kubernetes.api.model.networking.v1.NetworkPolicyPort;
 import io.nvsentinel.exporter.NVSentinelEnvironmentPostProcessor;
@@ -101,7 +100,7 @@ class NVSentinelUmbrellaTest {
 
   @Test
   void theBackfillJobReadsTheSameDatastore() throws Exception {
-    BoundPod pod = bind(manifests.one(Job.class).getSpec().getTemplate().getSpec());
+    BoundPod pod = bind(manifests.backfillPod());
 
     assertThat(pod.properties.datastore().database()).isEqualTo("HealthEventsDatabase");
     assertThat(pod.properties.resumeToken().collection()).isEqualTo("ResumeTokens");
@@ -139,8 +138,7 @@ class NVSentinelUmbrellaTest {
 
   @Test
   void theUmbrellasGlobalValuesApplyToBothPods() {
-    for (PodSpec pod :
-        List.of(livePod().getSpec(), manifests.one(Job.class).getSpec().getTemplate().getSpec())) {
+    for (PodSpec pod : List.of(livePod().getSpec(), manifests.backfillPod())) {
       Container container = pod.getContainers().get(0);
       assertThat(container.getImage()).endsWith(":v0.9.0");
       assertThat(pod.getImagePullSecrets()).extracting("name").containsExactly("nvcr-pull");
@@ -157,8 +155,7 @@ class NVSentinelUmbrellaTest {
 
   @Test
   void theUmbrellasTracingReachesBothApplicationsAsAnOtlpGrpcExporter() throws Exception {
-    for (PodSpec pod :
-        List.of(livePod().getSpec(), manifests.one(Job.class).getSpec().getTemplate().getSpec())) {
+    for (PodSpec pod : List.of(livePod().getSpec(), manifests.backfillPod())) {
       BoundPod bound = bind(pod);
       assertThat(bound.tracingExport).isEqualTo("true");
       assertThat(bound.tracingTransport).as("the Go exporter's protocol").isEqualTo("grpc");

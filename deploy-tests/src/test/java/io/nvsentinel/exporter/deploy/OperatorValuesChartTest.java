@@ -72,15 +72,7 @@ class OperatorValuesChartTest {
       assertThat(pod.getTopologySpreadConstraints()).hasSize(1);
       assertSecure(pod);
     }
-    assertThat(
-            manifests
-                .one(Deployment.class)
-                .getSpec()
-                .getTemplate()
-                .getSpec()
-                .getContainers()
-                .get(0)
-                .getImage())
+    assertThat(manifests.livePod().getContainers().get(0).getImage())
         .isEqualTo("nvsentinel/event-exporter-live@sha256:" + "a".repeat(64));
     assertThat(manifests.resources)
         .allSatisfy(
@@ -115,7 +107,7 @@ class OperatorValuesChartTest {
       assertThat(pod.getContainers().get(0).getSecurityContext().getReadOnlyRootFilesystem())
           .isTrue();
     }
-    PodSpec live = openShift.one(Deployment.class).getSpec().getTemplate().getSpec();
+    PodSpec live = openShift.livePod();
     assertThat(live.getTerminationGracePeriodSeconds()).isEqualTo(90L);
     Container container = live.getContainers().get(0);
     assertThat(container.getReadinessProbe().getTimeoutSeconds()).isEqualTo(5);
