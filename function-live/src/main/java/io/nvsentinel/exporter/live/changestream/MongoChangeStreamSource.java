@@ -20,8 +20,16 @@ import org.bson.BsonInt32;
 import org.bson.BsonTimestamp;
 import org.bson.BsonValue;
 
-/** The change stream of the health-event collection, through the MongoDB sync driver. */
+/**
+ * The change stream of the health-event collection, through the MongoDB sync driver. A read waits
+ * on the server for up to the poll wait; a server that answers an empty read at once instead (as
+ * the embedded test server and some MongoDB-compatible services do) is asked again only after
+ * {@link #EMPTY_READ_PAUSE}, so an idle stream does not spin a core.
+ */
 public final class MongoChangeStreamSource implements ChangeStreamSource {
+
+  /** The shortest time between two empty reads of the stream. */
+  static final Duration EMPTY_READ_PAUSE = Duration.ofMillis(10);
 
   private final MongoClient client;
   private final ExporterProperties.Datastore datastore;
@@ -83,8 +91,13 @@ public final class MongoChangeStreamSource implements ChangeStreamSource {
     return new Cursor() {
       @Override
       public ChangeEvent tryNext() {
+        long asked = System.nanoTime();
         ChangeStreamDocument<BsonDocument> change = cursor.tryNext();
-        if (change == null || change.getFullDocument() == null) {
+        if (change == null) {
+          pauseUnlessTheServerWaited(asked);
+          return null;
+        }
+        if (change.getFullDocument() == null) {
           return null;
         }
         BsonTimestamp clusterTime = change.getClusterTime();
@@ -93,6 +106,17 @@ public final class MongoChangeStreamSource implements ChangeStreamSource {
             change.getOperationTypeString(),
             change.getResumeToken(),
             clusterTime == null ? null : Instant.ofEpochSecond(clusterTime.getTime()));
+      }
+
+      private void pauseUnlessTheServerWaited(long asked) {
+        long left = EMPTY_READ_PAUSE.toNanos() - (System.nanoTime() - asked);
+        if (left > 0) {
+          try {
+            TimeUnit.NANOSECONDS.sleep(left);
+          } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+          }
+        }
       }
 
       @Override
