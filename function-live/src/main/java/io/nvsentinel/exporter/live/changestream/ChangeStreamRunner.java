@@ -109,7 +109,7 @@ public final class ChangeStreamRunner implements SmartLifecycle {
         } else {
           reconnectMillis = pauseBeforeReconnect(e, reconnectMillis);
         }
-      } catch (MongoException e) {
+      } catch (MongoException | DatastoreUnavailableException e) {
         reconnectMillis = pauseBeforeReconnect(e, reconnectMillis);
       } catch (InterruptedException e) {
         Thread.currentThread().interrupt();

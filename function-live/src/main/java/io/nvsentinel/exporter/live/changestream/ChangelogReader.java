@@ -1,0 +1,307 @@
+package io.nvsentinel.exporter.live.changestream;
+
+import java.sql.Array;
+import java.sql.Connection;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.sql.Statement;
+import java.time.Instant;
+import java.util.ArrayDeque;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.Deque;
+import java.util.List;
+import java.util.Map;
+import java.util.NavigableMap;
+import java.util.TreeMap;
+import java.util.UUID;
+
+/**
+ * Reads NVSentinel's PostgreSQL change log ({@code datastore_changelog}, filled by a trigger on
+ * {@code health_events}) so that no row is ever skipped, including one whose transaction commits
+ * after rows with larger ids were read.
+ *
+ * <p>A row's {@code id} is drawn from a sequence while its transaction runs and its {@code
+ * changed_at} is that transaction's start, so neither orders rows by commit: reading "after the
+ * last row read", as NVSentinel's own watcher does, loses a row that commits late. This reader
+ * keeps a <em>watermark</em> instead: every row with an id at or below it has been read or will
+ * never exist. A poll notes the last id the sequence has handed out and then takes a transaction id
+ * of its own: every id up to the noted one was drawn by a transaction that already had an older
+ * transaction id. Once no transaction older than that one is running (the snapshot's {@code xmin}
+ * has passed it), every such row is committed or gone, and the watermark moves up to the noted id
+ * after the rows visible then are read. Rows above the watermark are read once: the reader
+ * remembers which, and asks only for the holes between them and for what is new.
+ *
+ * <p>The sequence must hand out ids in order, as {@code BIGSERIAL}'s default (no cache) does.
+ */
+final class ChangelogReader {
+
+  /** A change of a health event, with the position to resume from once it is accounted for. */
+  record Change(
+      long id,
+      UUID recordId,
+      String operation,
+      String document,
+      Instant changedAt,
+      long resumeAt) {}
+
+  /** Ids up to {@code lastDrawn} are settled once no transaction older than {@code xid} runs. */
+  private record Horizon(long lastDrawn, long xid) {}
+
+  /** Above this many holes, the whole range above the watermark is read again instead. */
+  private static final int MAX_HOLES = 256;
+
+  /** Horizons kept while a long transaction holds the watermark; every other one is dropped. */
+  private static final int MAX_HORIZONS = 1024;
+
+  private final String sequence;
+  private final List<String> operations;
+  private final int batchSize;
+  private final NavigableMap<Long, Long> readRanges = new TreeMap<>();
+  private final Deque<Horizon> horizons = new ArrayDeque<>();
+  private long watermark;
+
+  /**
+   * @param watermark every row with an id up to this one is accounted for
+   * @param operations the change-log operations returned ({@code INSERT}, {@code UPDATE})
+   */
+  ChangelogReader(long watermark, List<String> operations, int batchSize, String sequence) {
+    this.watermark = watermark;
+    this.operations = List.copyOf(operations);
+    this.batchSize = batchSize;
+    this.sequence = sequence;
+  }
+
+  long watermark() {
+    return watermark;
+  }
+
+  /** The changes not returned before, in id order; advances the watermark where it is safe. */
+  List<Change> poll(Connection connection) throws SQLException {
+    connection.setAutoCommit(true);
+    long lastDrawn = lastDrawn(connection);
+    long noted = horizons.isEmpty() ? watermark : horizons.peekLast().lastDrawn();
+    if (lastDrawn > noted) {
+      horizons.addLast(new Horizon(lastDrawn, newTransactionId(connection)));
+    }
+    connection.setAutoCommit(false);
+    List<Change> changes = new ArrayList<>();
+    long oldestRunning;
+    boolean full;
+    long highestRead;
+    try {
+      oldestRunning = oldestRunning(connection);
+      long above =
+          Math.max(watermark, readRanges.isEmpty() ? watermark : readRanges.lastEntry().getValue());
+      holes(connection, above, changes);
+      full = fresh(connection, above, changes);
+      highestRead = Math.max(above, changes.stream().mapToLong(Change::id).max().orElse(above));
+      connection.commit();
+    } catch (SQLException | RuntimeException e) {
+      connection.rollback();
+      throw e;
+    } finally {
+      connection.setAutoCommit(true);
+    }
+    changes.sort(Comparator.comparingLong(Change::id));
+    long before = watermark;
+    advance(oldestRunning, full ? highestRead : Long.MAX_VALUE);
+    for (Change change : changes) {
+      markRead(change.id());
+    }
+    dropSettled();
+    List<Change> positioned = new ArrayList<>(changes.size());
+    for (int i = 0; i < changes.size(); i++) {
+      Change c = changes.get(i);
+      // every change but the last resumes from where this poll began: a change read after it in
+      // this poll may lie below the new watermark and must not be skipped after a restart
+      long resumeAt = i == changes.size() - 1 ? watermark : before;
+      positioned.add(
+          new Change(c.id(), c.recordId(), c.operation(), c.document(), c.changedAt(), resumeAt));
+    }
+    return positioned;
+  }
+
+  private void advance(long oldestRunning, long readThrough) {
+    Horizon settled = null;
+    for (Horizon h : horizons) {
+      if (h.xid() <= oldestRunning) {
+        settled = h; // horizons are in transaction-id order: every earlier one is settled too
+      }
+    }
+    if (settled == null) {
+      while (horizons.size() > MAX_HORIZONS) {
+        thin();
+      }
+      return;
+    }
+    long target = Math.min(settled.lastDrawn(), readThrough);
+    if (target > watermark) {
+      watermark = target;
+    }
+    while (!horizons.isEmpty() && horizons.peekFirst().lastDrawn() <= watermark) {
+      horizons.pollFirst();
+    }
+  }
+
+  /** Drops every other horizon: the watermark then moves in larger steps, never past a row. */
+  private void thin() {
+    List<Horizon> kept = new ArrayList<>();
+    int i = 0;
+    for (Horizon h : horizons) {
+      if (i++ % 2 == 1 || i == horizons.size()) {
+        kept.add(h);
+      }
+    }
+    horizons.clear();
+    horizons.addAll(kept);
+  }
+
+  private void markRead(long id) {
+    if (id <= watermark) {
+      return;
+    }
+    Map.Entry<Long, Long> below = readRanges.floorEntry(id);
+    if (below != null && below.getValue() >= id) {
+      return;
+    }
+    long start = id;
+    long end = id;
+    if (below != null && below.getValue() == id - 1) {
+      start = below.getKey();
+    }
+    Map.Entry<Long, Long> after = readRanges.ceilingEntry(id + 1);
+    if (after != null && after.getKey() == id + 1) {
+      end = after.getValue();
+      readRanges.remove(after.getKey());
+    }
+    readRanges.put(start, end);
+  }
+
+  private void dropSettled() {
+    while (!readRanges.isEmpty() && readRanges.firstEntry().getValue() <= watermark) {
+      readRanges.pollFirstEntry();
+    }
+    Map.Entry<Long, Long> first = readRanges.firstEntry();
+    if (first != null && first.getKey() <= watermark) {
+      readRanges.pollFirstEntry();
+      readRanges.put(watermark + 1, first.getValue());
+    }
+  }
+
+  /** Late rows: those between the watermark and the highest id read that were not read yet. */
+  private void holes(Connection connection, long above, List<Change> into) throws SQLException {
+    if (above <= watermark) {
+      return;
+    }
+    List<Long> from = new ArrayList<>();
+    List<Long> to = new ArrayList<>();
+    long previous = watermark;
+    for (Map.Entry<Long, Long> range : readRanges.entrySet()) {
+      if (range.getKey() > previous + 1) {
+        from.add(previous);
+        to.add(range.getKey());
+      }
+      previous = range.getValue();
+    }
+    if (from.isEmpty()) {
+      return;
+    }
+    if (from.size() > MAX_HOLES) {
+      from = List.of(watermark);
+      to = List.of(above + 1);
+    }
+    String sql =
+        "SELECT c.id, c.record_id, c.operation, c.new_values -> 'document', c.changed_at"
+            + " FROM datastore_changelog c"
+            + " JOIN unnest(?::bigint[], ?::bigint[]) AS hole(after_id, before_id)"
+            + " ON c.id > hole.after_id AND c.id < hole.before_id"
+            + " WHERE c.table_name = 'health_events' AND c.operation = ANY(?)";
+    try (PreparedStatement query = connection.prepareStatement(sql)) {
+      Array after = connection.createArrayOf("bigint", from.toArray());
+      Array before = connection.createArrayOf("bigint", to.toArray());
+      query.setArray(1, after);
+      query.setArray(2, before);
+      query.setArray(3, connection.createArrayOf("varchar", operations.toArray()));
+      try (ResultSet rows = query.executeQuery()) {
+        while (rows.next()) {
+          Change change = change(rows);
+          if (!isRead(change.id())) {
+            into.add(change);
+          }
+        }
+      }
+    }
+  }
+
+  /** Rows above everything read so far; whether the batch was full. */
+  private boolean fresh(Connection connection, long above, List<Change> into) throws SQLException {
+    String sql =
+        "SELECT id, record_id, operation, new_values -> 'document', changed_at"
+            + " FROM datastore_changelog"
+            + " WHERE table_name = 'health_events' AND operation = ANY(?) AND id > ?"
+            + " ORDER BY id LIMIT ?";
+    int count = 0;
+    try (PreparedStatement query = connection.prepareStatement(sql)) {
+      query.setArray(1, connection.createArrayOf("varchar", operations.toArray()));
+      query.setLong(2, above);
+      query.setInt(3, batchSize);
+      try (ResultSet rows = query.executeQuery()) {
+        while (rows.next()) {
+          into.add(change(rows));
+          count++;
+        }
+      }
+    }
+    return count == batchSize;
+  }
+
+  private boolean isRead(long id) {
+    if (id <= watermark) {
+      return true;
+    }
+    Map.Entry<Long, Long> range = readRanges.floorEntry(id);
+    return range != null && range.getValue() >= id;
+  }
+
+  private static Change change(ResultSet rows) throws SQLException {
+    return new Change(
+        rows.getLong(1),
+        rows.getObject(2, UUID.class),
+        rows.getString(3),
+        rows.getString(4),
+        rows.getTimestamp(5).toInstant(),
+        0);
+  }
+
+  /** The last id the change log's sequence handed out, read before the snapshot is taken. */
+  private long lastDrawn(Connection connection) throws SQLException {
+    try (Statement statement = connection.createStatement();
+        ResultSet row =
+            statement.executeQuery(
+                "SELECT coalesce(pg_sequence_last_value('" + sequence + "'::regclass), 0)")) {
+      row.next();
+      return row.getLong(1);
+    }
+  }
+
+  /** A transaction id of this reader's own, newer than that of every transaction running now. */
+  private static long newTransactionId(Connection connection) throws SQLException {
+    try (Statement statement = connection.createStatement();
+        ResultSet row = statement.executeQuery("SELECT pg_current_xact_id()::text")) {
+      row.next();
+      return Long.parseLong(row.getString(1));
+    }
+  }
+
+  /** The oldest transaction id still running; every older one has committed or rolled back. */
+  private static long oldestRunning(Connection connection) throws SQLException {
+    try (Statement statement = connection.createStatement();
+        ResultSet row =
+            statement.executeQuery("SELECT pg_snapshot_xmin(pg_current_snapshot())::text")) {
+      row.next();
+      return Long.parseLong(row.getString(1));
+    }
+  }
+}

@@ -1,0 +1,203 @@
+package io.nvsentinel.exporter.live.changestream;
+
+import io.nvsentinel.exporter.datastore.postgres.StoredDocuments;
+import io.nvsentinel.exporter.live.function.ChangeEvent;
+import java.sql.Connection;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.sql.Statement;
+import java.sql.Timestamp;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayDeque;
+import java.util.Deque;
+import java.util.List;
+import java.util.Locale;
+import java.util.Optional;
+import org.bson.BsonDateTime;
+import org.bson.BsonDocument;
+import org.bson.BsonInt64;
+import org.bson.BsonTimestamp;
+import org.postgresql.PGConnection;
+
+/**
+ * The health-event changes of NVSentinel's PostgreSQL store, as a change stream: {@link
+ * ChangelogReader} over {@code datastore_changelog}, woken by the trigger's {@code NOTIFY} on
+ * {@code nvsentinel_changes} and polling every poll wait regardless, so a notification lost with
+ * its connection delays a change by at most that long.
+ *
+ * <p>A resume token is {@code {watermark, id, changedAt}}; reading resumes above the watermark.
+ */
+public final class PostgresChangelogSource implements ChangeStreamSource {
+
+  /** The channel NVSentinel's change-log trigger notifies. */
+  static final String CHANNEL = "nvsentinel_changes";
+
+  /**
+   * On a first start, reading begins below the rows of transactions that began this long before the
+   * start time; rows from before it are skipped by time, so none is sent twice.
+   */
+  static final Duration LONGEST_TRANSACTION = Duration.ofHours(1);
+
+  /** Opens connections to the datastore; each cursor holds two, one of them listening. */
+  @FunctionalInterface
+  public interface Connections {
+    Connection open() throws SQLException;
+  }
+
+  private final Connections connections;
+  private final List<String> operations;
+  private final Duration pollWait;
+  private final int batchSize;
+
+  public PostgresChangelogSource(
+      Connections connections, List<String> operationTypes, Duration pollWait, int batchSize) {
+    this.connections = connections;
+    this.operations = operationTypes.stream().map(type -> type.toUpperCase(Locale.ROOT)).toList();
+    this.pollWait = pollWait;
+    this.batchSize = batchSize;
+  }
+
+  @Override
+  public Optional<Instant> serverTime() {
+    try (Connection connection = connections.open();
+        Statement statement = connection.createStatement();
+        ResultSet row = statement.executeQuery("SELECT now()")) {
+      row.next();
+      return Optional.of(row.getTimestamp(1).toInstant());
+    } catch (SQLException e) {
+      return Optional.empty();
+    }
+  }
+
+  @Override
+  public Cursor open(BsonDocument resumeAfter, BsonTimestamp startAt) {
+    try {
+      return new ChangelogCursor(resumeAfter, startAt);
+    } catch (SQLException e) {
+      throw new DatastoreUnavailableException("cannot read datastore_changelog", e);
+    }
+  }
+
+  /** A token for a change: resume above {@code watermark}. */
+  static BsonDocument token(ChangelogReader.Change change) {
+    return new BsonDocument("watermark", new BsonInt64(change.resumeAt()))
+        .append("id", new BsonInt64(change.id()))
+        .append("changedAt", new BsonDateTime(change.changedAt().toEpochMilli()));
+  }
+
+  private final class ChangelogCursor implements Cursor {
+    private final Connection reading;
+    private final Connection listening;
+    private final ChangelogReader reader;
+    private final Instant skipBefore;
+    private final Deque<ChangelogReader.Change> ready = new ArrayDeque<>();
+    private boolean polledOnce;
+
+    ChangelogCursor(BsonDocument resumeAfter, BsonTimestamp startAt) throws SQLException {
+      reading = connections.open();
+      listening = connections.open();
+      try {
+        reading.setAutoCommit(true);
+        listening.setAutoCommit(true);
+        try (Statement listen = listening.createStatement()) {
+          listen.execute("LISTEN " + CHANNEL);
+        }
+        String sequence = sequence(reading);
+        long watermark;
+        if (resumeAfter != null && resumeAfter.isNumber("watermark")) {
+          watermark = resumeAfter.getNumber("watermark").longValue();
+          skipBefore = null;
+        } else {
+          skipBefore = startAt == null ? Instant.EPOCH : Instant.ofEpochSecond(startAt.getTime());
+          watermark = below(reading, skipBefore.minus(LONGEST_TRANSACTION));
+        }
+        reader = new ChangelogReader(watermark, operations, batchSize, sequence);
+      } catch (SQLException | RuntimeException e) {
+        close();
+        throw e;
+      }
+    }
+
+    @Override
+    public ChangeEvent tryNext() {
+      try {
+        if (ready.isEmpty()) {
+          if (polledOnce) {
+            awaitNotification();
+          }
+          polledOnce = true;
+          for (ChangelogReader.Change change : reader.poll(reading)) {
+            if (skipBefore == null || !change.changedAt().isBefore(skipBefore)) {
+              ready.add(change);
+            }
+          }
+        }
+        ChangelogReader.Change change = ready.poll();
+        if (change == null) {
+          return null;
+        }
+        return new ChangeEvent(
+            StoredDocuments.of(change.recordId(), change.document()),
+            change.operation().toLowerCase(Locale.ROOT),
+            token(change),
+            change.changedAt());
+      } catch (SQLException e) {
+        throw new DatastoreUnavailableException("reading datastore_changelog failed", e);
+      }
+    }
+
+    /** Waits up to the poll wait for a notification; any one means: read now. */
+    private void awaitNotification() throws SQLException {
+      var notifications =
+          listening.unwrap(PGConnection.class).getNotifications((int) pollWait.toMillis());
+      if (notifications == null) {
+        return;
+      }
+      // drained: one read covers them all
+    }
+
+    @Override
+    public void close() {
+      closeQuietly(reading);
+      closeQuietly(listening);
+    }
+  }
+
+  private static void closeQuietly(Connection connection) {
+    if (connection == null) {
+      return;
+    }
+    try {
+      connection.close();
+    } catch (SQLException ignored) {
+      // closing anyway
+    }
+  }
+
+  private static String sequence(Connection connection) throws SQLException {
+    try (Statement statement = connection.createStatement();
+        ResultSet row =
+            statement.executeQuery("SELECT pg_get_serial_sequence('datastore_changelog', 'id')")) {
+      if (!row.next() || row.getString(1) == null) {
+        throw new SQLException(
+            "datastore_changelog has no id sequence: this is not NVSentinel's PostgreSQL schema");
+      }
+      return row.getString(1);
+    }
+  }
+
+  /** The highest change-log id of a transaction that began before {@code time}, or 0. */
+  private static long below(Connection connection, Instant time) throws SQLException {
+    try (PreparedStatement query =
+        connection.prepareStatement(
+            "SELECT coalesce(max(id), 0) FROM datastore_changelog WHERE changed_at < ?")) {
+      query.setTimestamp(1, Timestamp.from(time));
+      try (ResultSet row = query.executeQuery()) {
+        row.next();
+        return row.getLong(1);
+      }
+    }
+  }
+}

@@ -1,0 +1,243 @@
+package io.nvsentinel.exporter.live.changestream;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.nvsentinel.exporter.devstack.EmbeddedPostgresStore;
+import java.nio.file.Path;
+import java.sql.Connection;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.sql.Timestamp;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Set;
+import java.util.UUID;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.ThreadLocalRandom;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** The change-log reader against a real PostgreSQL holding NVSentinel's schema. */
+class ChangelogReaderTest {
+
+  @TempDir static Path dir;
+  static EmbeddedPostgresStore store;
+  Connection reading;
+
+  @BeforeAll
+  static void startStore() throws Exception {
+    store = EmbeddedPostgresStore.start(dir.resolve("pg"));
+  }
+
+  @AfterAll
+  static void stopStore() throws Exception {
+    store.close();
+  }
+
+  @BeforeEach
+  void emptyStore() throws Exception {
+    try (Connection connection = store.connect()) {
+      connection.createStatement().execute("TRUNCATE health_events, datastore_changelog");
+    }
+    reading = store.connect();
+  }
+
+  ChangelogReader reader(long watermark) throws SQLException {
+    return new ChangelogReader(
+        watermark, List.of("INSERT"), 100, "public.datastore_changelog_id_seq");
+  }
+
+  /**
+   * The case the replaced watcher loses: the transaction that started first, and so holds the
+   * earlier {@code changed_at}, commits last. Resuming after the last row read by {@code
+   * (changed_at, id)} never returns to it; this reader does, and its watermark waits for it.
+   */
+  @Test
+  void aTransactionThatCommitsLateIsStillRead() throws Exception {
+    ChangelogReader reader = reader(0);
+    try (Connection early = store.connect();
+        Connection late = store.connect()) {
+      early.setAutoCommit(false);
+      late.setAutoCommit(false);
+      UUID first = EmbeddedPostgresStore.insert(early, "node-a", doc("node-a"));
+      Thread.sleep(20);
+      UUID second = EmbeddedPostgresStore.insert(late, "node-b", doc("node-b"));
+      late.commit();
+
+      List<ChangelogReader.Change> beforeCommit = reader.poll(reading);
+      assertThat(beforeCommit).extracting(ChangelogReader.Change::recordId).containsExactly(second);
+      long secondId = beforeCommit.get(0).id();
+      assertThat(reader.watermark())
+          .as("nothing at or above the open transaction's id is settled")
+          .isZero();
+      assertThat(beforeCommit.get(0).resumeAt()).isZero();
+
+      early.commit();
+      // resuming as the replaced watcher does, after (changed_at, id) of the last row read
+      assertThat(afterLastRead(beforeCommit.get(0))).doesNotContain(first);
+
+      List<ChangelogReader.Change> afterCommit = reader.poll(reading);
+      assertThat(afterCommit).extracting(ChangelogReader.Change::recordId).containsExactly(first);
+      assertThat(afterCommit.get(0).id()).isLessThan(secondId);
+      assertThat(afterCommit.get(0).changedAt()).isBefore(beforeCommit.get(0).changedAt());
+      assertThat(reader.watermark()).isGreaterThanOrEqualTo(secondId);
+      assertThat(reader.poll(reading)).isEmpty();
+    }
+  }
+
+  @Test
+  void idsOfRolledBackTransactionsDoNotHoldTheWatermark() throws Exception {
+    ChangelogReader reader = reader(0);
+    try (Connection aborted = store.connect()) {
+      aborted.setAutoCommit(false);
+      EmbeddedPostgresStore.insert(aborted, "node-x", doc("node-x"));
+      aborted.rollback();
+    }
+    UUID kept = store.insert("node-y", doc("node-y"));
+    List<ChangelogReader.Change> read = reader.poll(reading);
+    assertThat(read).extracting(ChangelogReader.Change::recordId).containsExactly(kept);
+    assertThat(reader.watermark()).isEqualTo(read.get(0).id());
+    assertThat(read.get(0).resumeAt())
+        .as("the last change of a poll carries the new watermark")
+        .isEqualTo(read.get(0).id());
+  }
+
+  /** A long transaction holds the watermark, not the rows: each is read once, as it commits. */
+  @Test
+  void aLongTransactionHoldsOnlyTheWatermark() throws Exception {
+    ChangelogReader reader = reader(0);
+    List<UUID> read = new ArrayList<>();
+    try (Connection longOne = store.connect()) {
+      longOne.setAutoCommit(false);
+      UUID held = EmbeddedPostgresStore.insert(longOne, "node-held", doc("node-held"));
+      for (int i = 0; i < 250; i++) {
+        store.insert("node-" + i, doc("node-" + i));
+        if (i % 40 == 0) {
+          reader.poll(reading).forEach(c -> read.add(c.recordId()));
+        }
+      }
+      for (int i = 0; i < 5; i++) {
+        reader.poll(reading).forEach(c -> read.add(c.recordId()));
+      }
+      assertThat(read).hasSize(250).doesNotHaveDuplicates().doesNotContain(held);
+      assertThat(reader.watermark()).as("held below the open transaction's row").isZero();
+
+      longOne.commit();
+      reader.poll(reading).forEach(c -> read.add(c.recordId()));
+      assertThat(read).hasSize(251).doesNotHaveDuplicates().contains(held);
+      assertThat(reader.poll(reading)).isEmpty();
+      assertThat(reader.watermark()).isEqualTo(maxChangelogId());
+    }
+  }
+
+  /**
+   * Writers commit in random order while the reader polls: every row is read exactly once, and a
+   * reader restarted from the position of any change it returned misses none of the rows it had not
+   * returned yet.
+   */
+  @Test
+  void concurrentWritersCommittingInAnyOrderLoseNothing() throws Exception {
+    ChangelogReader reader = reader(0);
+    ExecutorService writers = Executors.newFixedThreadPool(6);
+    Set<UUID> written = Collections.synchronizedSet(new HashSet<>());
+    List<Future<?>> running = new ArrayList<>();
+    for (int w = 0; w < 6; w++) {
+      running.add(
+          writers.submit(
+              () -> {
+                try (Connection connection = store.connect()) {
+                  connection.setAutoCommit(false);
+                  for (int t = 0; t < 40; t++) {
+                    int rows = 1 + ThreadLocalRandom.current().nextInt(3);
+                    List<UUID> mine = new ArrayList<>();
+                    for (int r = 0; r < rows; r++) {
+                      mine.add(EmbeddedPostgresStore.insert(connection, "n", doc("n")));
+                      Thread.sleep(ThreadLocalRandom.current().nextInt(4));
+                    }
+                    if (ThreadLocalRandom.current().nextInt(10) == 0) {
+                      connection.rollback();
+                    } else {
+                      connection.commit();
+                      written.addAll(mine);
+                    }
+                  }
+                }
+                return null;
+              }));
+    }
+    List<ChangelogReader.Change> read = new ArrayList<>();
+    while (running.stream().anyMatch(f -> !f.isDone())) {
+      read.addAll(reader.poll(reading));
+    }
+    for (Future<?> f : running) {
+      f.get(1, TimeUnit.MINUTES);
+    }
+    writers.shutdown();
+    List<ChangelogReader.Change> rest;
+    do {
+      rest = reader.poll(reading);
+      read.addAll(rest);
+    } while (!rest.isEmpty());
+
+    assertThat(read).extracting(ChangelogReader.Change::recordId).doesNotHaveDuplicates();
+    assertThat(read)
+        .extracting(ChangelogReader.Change::recordId)
+        .containsExactlyInAnyOrderElementsOf(written);
+
+    for (int i = 0; i < read.size(); i += 37) {
+      ChangelogReader.Change at = read.get(i);
+      Set<UUID> notYetReturned = new HashSet<>();
+      read.subList(i + 1, read.size()).forEach(c -> notYetReturned.add(c.recordId()));
+      ChangelogReader restarted = reader(at.resumeAt());
+      Set<UUID> again = new HashSet<>();
+      List<ChangelogReader.Change> batch;
+      do {
+        batch = restarted.poll(reading);
+        batch.forEach(c -> again.add(c.recordId()));
+      } while (!batch.isEmpty());
+      assertThat(again)
+          .as("restarted after change %d of %d", i, read.size())
+          .containsAll(notYetReturned);
+    }
+  }
+
+  private List<UUID> afterLastRead(ChangelogReader.Change last) throws SQLException {
+    try (PreparedStatement query =
+        reading.prepareStatement(
+            "SELECT record_id FROM datastore_changelog WHERE changed_at > ?"
+                + " OR (changed_at = ? AND id > ?) ORDER BY changed_at, id")) {
+      Timestamp at = Timestamp.from(last.changedAt());
+      query.setTimestamp(1, at);
+      query.setTimestamp(2, at);
+      query.setLong(3, last.id());
+      List<UUID> ids = new ArrayList<>();
+      try (ResultSet rows = query.executeQuery()) {
+        while (rows.next()) {
+          ids.add(rows.getObject(1, UUID.class));
+        }
+      }
+      return ids;
+    }
+  }
+
+  private long maxChangelogId() throws SQLException {
+    try (ResultSet row =
+        reading.createStatement().executeQuery("SELECT max(id) FROM datastore_changelog")) {
+      row.next();
+      return row.getLong(1);
+    }
+  }
+
+  private static String doc(String node) {
+    return EmbeddedPostgresStore.document(node, "XID 79 on " + node);
+  }
+}
