@@ -7,6 +7,8 @@ import io.micrometer.tracing.Tracer;
 import io.micrometer.tracing.propagation.Propagator;
 import io.nvsentinel.exporter.checkpoint.CheckpointStore;
 import io.nvsentinel.exporter.checkpoint.GapWindowStore;
+import io.nvsentinel.exporter.checkpoint.MongoCheckpointStore;
+import io.nvsentinel.exporter.checkpoint.MongoGapWindowStore;
 import io.nvsentinel.exporter.cloudevent.CloudEventMapper;
 import io.nvsentinel.exporter.cloudevent.EventConverter;
 import io.nvsentinel.exporter.config.ClientSecret;
@@ -16,6 +18,7 @@ import io.nvsentinel.exporter.datastore.DatastoreClients;
 import io.nvsentinel.exporter.delivery.DeadLetterRedrive;
 import io.nvsentinel.exporter.delivery.DeadLetterStore;
 import io.nvsentinel.exporter.delivery.EventDeliverer;
+import io.nvsentinel.exporter.delivery.MongoDeadLetterStore;
 import io.nvsentinel.exporter.event.HealthEventDecoder;
 import io.nvsentinel.exporter.filter.EventFilter;
 import io.nvsentinel.exporter.tracing.EventTracing;
@@ -54,13 +57,13 @@ public class ExporterCoreAutoConfiguration {
   @ConditionalOnMissingBean
   CheckpointStore checkpointStore(MongoClient mongo, ExporterProperties properties) {
     properties.checkpointApartFromContract().ifPresent(log::warn);
-    return new CheckpointStore(mongo, properties.resumeToken());
+    return new MongoCheckpointStore(mongo, properties.resumeToken());
   }
 
   @Bean
   @ConditionalOnMissingBean
   GapWindowStore gapWindowStore(MongoClient mongo, ExporterProperties properties) {
-    return new GapWindowStore(mongo, properties.resumeToken());
+    return new MongoGapWindowStore(mongo, properties.resumeToken());
   }
 
   @Bean
@@ -126,7 +129,7 @@ public class ExporterCoreAutoConfiguration {
       ExporterProperties properties,
       ObjectProvider<MeterRegistry> meters,
       Clock clock) {
-    return new DeadLetterStore(mongo, properties.deadLetter(), meters(meters), clock);
+    return new MongoDeadLetterStore(mongo, properties.deadLetter(), meters(meters), clock);
   }
 
   @Bean

@@ -11,9 +11,9 @@ import io.nvsentinel.exporter.cloudevent.CloudEventMapper;
 import io.nvsentinel.exporter.cloudevent.OutgoingEvent;
 import io.nvsentinel.exporter.config.ClientSecret;
 import io.nvsentinel.exporter.config.ExporterProperties;
-import io.nvsentinel.exporter.delivery.DeadLetterStore;
 import io.nvsentinel.exporter.delivery.DeliveryOutcome;
 import io.nvsentinel.exporter.delivery.EventDeliverer;
+import io.nvsentinel.exporter.delivery.MongoDeadLetterStore;
 import io.nvsentinel.exporter.devstack.EmbeddedMongo;
 import io.nvsentinel.exporter.devstack.OtlpReceiver;
 import io.nvsentinel.exporter.event.DecodeResult;
@@ -73,7 +73,7 @@ public final class DeliveryBenchmark {
           EventDeliverer.create(
               properties,
               ClientSecret.resolve(properties.oidc(), name -> null),
-              new DeadLetterStore(client, properties.deadLetter(), meters, Clock.systemUTC()),
+              new MongoDeadLetterStore(client, properties.deadLetter(), meters, Clock.systemUTC()),
               meters,
               Clock.systemUTC());
       List<OutgoingEvent> events = events(properties, 4096);
@@ -84,7 +84,7 @@ public final class DeliveryBenchmark {
           EventDeliverer.create(
               properties,
               ClientSecret.resolve(properties.oidc(), name -> null),
-              new DeadLetterStore(client, properties.deadLetter(), meters, Clock.systemUTC()),
+              new MongoDeadLetterStore(client, properties.deadLetter(), meters, Clock.systemUTC()),
               meters,
               Clock.systemUTC(),
               tracing);

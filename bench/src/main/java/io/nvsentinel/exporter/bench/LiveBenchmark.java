@@ -4,8 +4,8 @@ import com.mongodb.client.MongoClient;
 import com.mongodb.client.MongoClients;
 import com.mongodb.client.MongoCollection;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
-import io.nvsentinel.exporter.checkpoint.CheckpointStore;
-import io.nvsentinel.exporter.checkpoint.GapWindowStore;
+import io.nvsentinel.exporter.checkpoint.MongoCheckpointStore;
+import io.nvsentinel.exporter.checkpoint.MongoGapWindowStore;
 import io.nvsentinel.exporter.cloudevent.CloudEventMapper;
 import io.nvsentinel.exporter.cloudevent.EventConverter;
 import io.nvsentinel.exporter.cloudevent.EventIds;
@@ -13,6 +13,7 @@ import io.nvsentinel.exporter.config.ClientSecret;
 import io.nvsentinel.exporter.config.ExporterProperties;
 import io.nvsentinel.exporter.delivery.DeadLetterStore;
 import io.nvsentinel.exporter.delivery.EventDeliverer;
+import io.nvsentinel.exporter.delivery.MongoDeadLetterStore;
 import io.nvsentinel.exporter.devstack.EmbeddedMongo;
 import io.nvsentinel.exporter.event.HealthEventDecoder;
 import io.nvsentinel.exporter.live.changestream.ChangeStreamRunner;
@@ -63,7 +64,7 @@ public final class LiveBenchmark {
       ExporterProperties properties = DeliveryBenchmark.properties(sink, mongo, secret);
       SimpleMeterRegistry meters = new SimpleMeterRegistry();
       DeadLetterStore deadLetters =
-          new DeadLetterStore(client, properties.deadLetter(), meters, Clock.systemUTC());
+          new MongoDeadLetterStore(client, properties.deadLetter(), meters, Clock.systemUTC());
       EventDeliverer deliverer =
           EventDeliverer.create(
               properties,
@@ -95,8 +96,8 @@ public final class LiveBenchmark {
                           new HealthEventDecoder(65_536, meters),
                           new CloudEventMapper(properties, Clock.systemUTC())))
                   .andThen(functions.deliver(deliverer, deadLetters)),
-              new CheckpointStore(client, properties.resumeToken()),
-              new GapWindowStore(client, properties.resumeToken()),
+              new MongoCheckpointStore(client, properties.resumeToken()),
+              new MongoGapWindowStore(client, properties.resumeToken()),
               live,
               properties,
               deliverer,

@@ -7,7 +7,7 @@ import com.mongodb.MongoCommandException;
 import com.mongodb.ServerAddress;
 import io.nvsentinel.exporter.backfill.BackfillApplication;
 import io.nvsentinel.exporter.checkpoint.Checkpoint;
-import io.nvsentinel.exporter.checkpoint.CheckpointStore;
+import io.nvsentinel.exporter.checkpoint.MongoCheckpointStore;
 import io.nvsentinel.exporter.config.ExporterProperties;
 import io.nvsentinel.exporter.devstack.StackSettings;
 import io.nvsentinel.exporter.devstack.TokenIssuer;
@@ -282,7 +282,7 @@ class FaultInjectionTest {
   @Test
   void resumeTokenOutsideTheHistory() throws Exception {
     Instant lastEvent = Instant.now().minus(10, ChronoUnit.MINUTES).truncatedTo(ChronoUnit.MILLIS);
-    new CheckpointStore(
+    new MongoCheckpointStore(
             stack.client,
             new ExporterProperties.ResumeToken(
                 "HealthEventsDatabase", "ResumeTokens", "exportergaps", "event-exporter"))

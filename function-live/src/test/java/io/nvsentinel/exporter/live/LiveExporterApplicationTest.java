@@ -8,6 +8,7 @@ import com.mongodb.client.MongoClient;
 import com.mongodb.client.MongoClients;
 import io.nvsentinel.exporter.checkpoint.CheckpointStore;
 import io.nvsentinel.exporter.checkpoint.GapWindowStore;
+import io.nvsentinel.exporter.checkpoint.MongoCheckpointStore;
 import io.nvsentinel.exporter.cloudevent.EventIds;
 import io.nvsentinel.exporter.config.ExporterKeys;
 import io.nvsentinel.exporter.config.ExporterProperties;
@@ -271,7 +272,7 @@ class LiveExporterApplicationTest {
     app.close();
 
     assertThat(
-            new CheckpointStore(
+            new MongoCheckpointStore(
                     client,
                     new ExporterProperties.ResumeToken(
                         "HealthEventsDatabase", "ResumeTokens", "exportergaps", "event-exporter"))

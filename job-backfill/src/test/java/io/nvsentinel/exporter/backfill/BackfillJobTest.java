@@ -7,9 +7,10 @@ import com.sun.net.httpserver.HttpServer;
 import io.nvsentinel.exporter.backfill.BackfillStack.Result;
 import io.nvsentinel.exporter.backfill.config.BackfillJobProperties;
 import io.nvsentinel.exporter.checkpoint.Checkpoint;
-import io.nvsentinel.exporter.checkpoint.CheckpointStore;
 import io.nvsentinel.exporter.checkpoint.GapWindow;
 import io.nvsentinel.exporter.checkpoint.GapWindowStore;
+import io.nvsentinel.exporter.checkpoint.MongoCheckpointStore;
+import io.nvsentinel.exporter.checkpoint.MongoGapWindowStore;
 import io.nvsentinel.exporter.config.ExporterKeys;
 import io.nvsentinel.exporter.config.ExporterProperties;
 import io.nvsentinel.exporter.devstack.OtlpReceiver;
@@ -96,7 +97,7 @@ class BackfillJobTest {
   }
 
   void storeCutoff(Instant cutoff) {
-    new CheckpointStore(stack.client, TOKENS)
+    new MongoCheckpointStore(stack.client, TOKENS)
         .save(Checkpoint.firstStart("event-exporter", null, cutoff, cutoff));
   }
 
@@ -156,7 +157,7 @@ class BackfillJobTest {
     assertThat(delivered()).isEqualTo(ids(docs.subList(0, 4)));
     assertThat(first.executions().get(0).getExitStatus().getExitCode()).isEqualTo("CAPPED");
     assertThat(first.counter("health_events_exporter_backfill_windows_capped")).isEqualTo(1);
-    GapWindowStore pending = new GapWindowStore(stack.client, TOKENS);
+    GapWindowStore pending = new MongoGapWindowStore(stack.client, TOKENS);
     assertThat(pending.pending())
         .singleElement()
         .satisfies(
@@ -183,7 +184,7 @@ class BackfillJobTest {
     stack.properties.put("exporter.backfill.maxEvents", "3");
     Instant gapStart = T.plus(Duration.ofDays(1));
     List<BsonDocument> lost = stack.insertEvents("lost", gapStart, 10);
-    new GapWindowStore(stack.client, TOKENS)
+    new MongoGapWindowStore(stack.client, TOKENS)
         .record("event-exporter", gapStart, gapStart.plusSeconds(60), "history lost", T);
 
     Result result = stack.backfill();
@@ -197,7 +198,7 @@ class BackfillJobTest {
     storeCutoff(T);
     Instant end = T.plus(Duration.ofDays(1));
     List<BsonDocument> lost = stack.insertEvents("lost", end.minusMillis(500), 1);
-    GapWindowStore gaps = new GapWindowStore(stack.client, TOKENS);
+    GapWindowStore gaps = new MongoGapWindowStore(stack.client, TOKENS);
     gaps.record("event-exporter", end.plusSeconds(30), end, "clocks apart", T);
 
     Result result = stack.backfill();
@@ -456,7 +457,7 @@ class BackfillJobTest {
   @Test
   void afterATakeoverFromTheGoExporterThereIsNoDefaultWindowButGivenWindowsAndGapsRun() {
     // the live exporter continued the Go exporter's position: no cutoff, the history was exported
-    new CheckpointStore(stack.client, TOKENS)
+    new MongoCheckpointStore(stack.client, TOKENS)
         .save(
             new Checkpoint(
                 "event-exporter",
@@ -468,7 +469,7 @@ class BackfillJobTest {
                 T.plusSeconds(60)));
     stack.properties.put("exporter.backfill.waitForCutoff", "10m");
     List<BsonDocument> docs = stack.insertEvents("e", T, 5);
-    new GapWindowStore(stack.client, TOKENS)
+    new MongoGapWindowStore(stack.client, TOKENS)
         .record("event-exporter", T, T.plusSeconds(2), "lost", T.plusSeconds(60));
 
     Result run = stack.backfill();
@@ -586,7 +587,7 @@ class BackfillJobTest {
     List<BsonDocument> early = stack.insertEvents("early", T, 3);
     Instant gapStart = T.plus(Duration.ofDays(2));
     List<BsonDocument> lost = stack.insertEvents("lost", gapStart, 4);
-    GapWindowStore gaps = new GapWindowStore(stack.client, TOKENS);
+    GapWindowStore gaps = new MongoGapWindowStore(stack.client, TOKENS);
     GapWindow gap =
         gaps.record(
             "event-exporter", gapStart, gapStart.plusSeconds(60), "history lost", Instant.now());

@@ -1,34 +1,13 @@
 package io.nvsentinel.exporter.checkpoint;
 
-import static com.mongodb.client.model.Filters.and;
-import static com.mongodb.client.model.Filters.eq;
-
-import com.mongodb.client.MongoClient;
-import com.mongodb.client.MongoCollection;
-import com.mongodb.client.model.FindOneAndUpdateOptions;
-import com.mongodb.client.model.ReturnDocument;
-import com.mongodb.client.model.Sorts;
-import com.mongodb.client.model.Updates;
-import io.nvsentinel.exporter.config.ExporterProperties;
 import java.time.Instant;
-import java.util.ArrayList;
-import java.util.Date;
 import java.util.List;
-import org.bson.Document;
-import org.bson.types.ObjectId;
 
-/** Gap windows in {@code resumeToken.database}/{@code resumeToken.gapCollection}. */
-public class GapWindowStore {
-
-  private final MongoCollection<Document> collection;
-
-  public GapWindowStore(MongoClient client, ExporterProperties.ResumeToken settings) {
-    this.collection =
-        client.getDatabase(settings.database()).getCollection(settings.gapCollection());
-  }
+/** Intervals the live stream lost or a command asked for, which the backfill exports. */
+public interface GapWindowStore {
 
   /** Records an interval the live stream lost; recording the same start again changes nothing. */
-  public GapWindow record(String client, Instant start, Instant end, String reason, Instant now) {
+  default GapWindow record(String client, Instant start, Instant end, String reason, Instant now) {
     return record(client, GapWindow.Kind.GAP, start, end, reason, now);
   }
 
@@ -36,51 +15,15 @@ public class GapWindowStore {
    * Records an interval for the backfill. Idempotent: an interval of the same client, kind and
    * start is recorded once, so a recording retried after a failure does not double it.
    */
-  public GapWindow record(
-      String client, GapWindow.Kind kind, Instant start, Instant end, String reason, Instant now) {
-    Document stored =
-        collection.findOneAndUpdate(
-            and(eq("client", client), eq("kind", kind.label()), eq("start", Date.from(start))),
-            Updates.combine(
-                Updates.setOnInsert("_id", new ObjectId()),
-                Updates.setOnInsert("end", Date.from(end)),
-                Updates.setOnInsert("reason", reason),
-                Updates.setOnInsert("recordedAt", Date.from(now)),
-                Updates.setOnInsert("status", GapWindow.Status.PENDING.label())),
-            new FindOneAndUpdateOptions().upsert(true).returnDocument(ReturnDocument.AFTER));
-    return window(stored);
-  }
+  GapWindow record(
+      String client, GapWindow.Kind kind, Instant start, Instant end, String reason, Instant now);
 
   /** Every window, oldest first. */
-  public List<GapWindow> all() {
-    List<GapWindow> windows = new ArrayList<>();
-    for (Document d : collection.find().sort(Sorts.ascending("start"))) {
-      windows.add(window(d));
-    }
-    return windows;
-  }
+  List<GapWindow> all();
 
-  public List<GapWindow> pending() {
+  default List<GapWindow> pending() {
     return all().stream().filter(w -> w.status() == GapWindow.Status.PENDING).toList();
   }
 
-  public void markDone(String id, Instant now) {
-    collection.updateOne(
-        eq("_id", new ObjectId(id)),
-        Updates.combine(
-            Updates.set("status", GapWindow.Status.DONE.label()),
-            Updates.set("doneAt", Date.from(now))));
-  }
-
-  private static GapWindow window(Document d) {
-    return new GapWindow(
-        d.getObjectId("_id").toHexString(),
-        d.getString("client"),
-        GapWindow.Kind.of(d.getString("kind")),
-        d.getDate("start").toInstant(),
-        d.getDate("end").toInstant(),
-        d.getString("reason"),
-        d.getDate("recordedAt").toInstant(),
-        GapWindow.Status.of(d.getString("status")));
-  }
+  void markDone(String id, Instant now);
 }

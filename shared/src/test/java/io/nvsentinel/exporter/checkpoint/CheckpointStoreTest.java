@@ -35,7 +35,7 @@ class CheckpointStoreTest {
   final ExporterProperties.ResumeToken settings =
       new ExporterProperties.ResumeToken(
           "HealthEventsDatabase", "ResumeTokens", "exportergaps", "event-exporter");
-  final CheckpointStore store = new CheckpointStore(client, settings);
+  final CheckpointStore store = new MongoCheckpointStore(client, settings);
 
   private String hostPort() {
     var address = server.bind();

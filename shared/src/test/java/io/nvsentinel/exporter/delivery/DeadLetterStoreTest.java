@@ -44,7 +44,7 @@ class DeadLetterStoreTest {
             .first();
     assertThat(stored).isNotNull();
     assertThat(stored.get("document")).isNull();
-    assertThat(stored.getString("documentPrefix")).hasSize(DeadLetterStore.PREFIX_CHARS);
+    assertThat(stored.getString("documentPrefix")).hasSize(MongoDeadLetterStore.PREFIX_CHARS);
     Document truncated = stored.get("truncated", Document.class);
     assertThat(truncated.getString("field")).isEqualTo("document");
     assertThat(truncated.getInteger("originalBytes")).isGreaterThan(16 * 1024 * 1024);

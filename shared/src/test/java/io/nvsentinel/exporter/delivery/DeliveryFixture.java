@@ -48,7 +48,7 @@ final class DeliveryFixture implements AutoCloseable {
   }
 
   DeadLetterStore deadLetters() {
-    return new DeadLetterStore(client, config.build().deadLetter(), meters, Clock.systemUTC());
+    return new MongoDeadLetterStore(client, config.build().deadLetter(), meters, Clock.systemUTC());
   }
 
   EventDeliverer deliverer() {

@@ -9,6 +9,7 @@ import com.mongodb.ServerAddress;
 import io.nvsentinel.exporter.checkpoint.Checkpoint;
 import io.nvsentinel.exporter.checkpoint.GapWindow;
 import io.nvsentinel.exporter.checkpoint.GapWindowStore;
+import io.nvsentinel.exporter.checkpoint.MongoGapWindowStore;
 import io.nvsentinel.exporter.config.ExporterProperties;
 import io.nvsentinel.exporter.devstack.ReferenceSink;
 import io.nvsentinel.exporter.event.Samples;
@@ -77,7 +78,7 @@ class RunnerFaultTest {
     AtomicInteger failures = new AtomicInteger(2);
     ExporterProperties properties = harness.config.build();
     GapWindowStore flaky =
-        new GapWindowStore(harness.mongo, properties.resumeToken()) {
+        new MongoGapWindowStore(harness.mongo, properties.resumeToken()) {
           @Override
           public GapWindow record(
               String client, Instant start, Instant end, String reason, Instant now) {

@@ -6,6 +6,8 @@ import com.mongodb.client.MongoCollection;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import io.nvsentinel.exporter.checkpoint.CheckpointStore;
 import io.nvsentinel.exporter.checkpoint.GapWindowStore;
+import io.nvsentinel.exporter.checkpoint.MongoCheckpointStore;
+import io.nvsentinel.exporter.checkpoint.MongoGapWindowStore;
 import io.nvsentinel.exporter.cloudevent.CloudEventMapper;
 import io.nvsentinel.exporter.cloudevent.EventConverter;
 import io.nvsentinel.exporter.cloudevent.EventIds;
@@ -14,6 +16,7 @@ import io.nvsentinel.exporter.config.ExporterProperties;
 import io.nvsentinel.exporter.config.TestProperties;
 import io.nvsentinel.exporter.delivery.DeadLetterStore;
 import io.nvsentinel.exporter.delivery.EventDeliverer;
+import io.nvsentinel.exporter.delivery.MongoDeadLetterStore;
 import io.nvsentinel.exporter.event.HealthEventDecoder;
 import io.nvsentinel.exporter.live.config.LiveProperties;
 import io.nvsentinel.exporter.live.function.ChangeEvent;
@@ -61,10 +64,10 @@ final class RunnerHarness implements AutoCloseable {
     config.maxBackoff = Duration.ofMillis(50);
     ExporterProperties properties = config.build();
     this.resumeToken = properties.resumeToken();
-    this.checkpoints = new CheckpointStore(mongo, resumeToken);
-    this.gaps = new GapWindowStore(mongo, resumeToken);
+    this.checkpoints = new MongoCheckpointStore(mongo, resumeToken);
+    this.gaps = new MongoGapWindowStore(mongo, resumeToken);
     this.deadLetters =
-        new DeadLetterStore(mongo, properties.deadLetter(), meters, Clock.systemUTC());
+        new MongoDeadLetterStore(mongo, properties.deadLetter(), meters, Clock.systemUTC());
   }
 
   static LiveProperties live(int workers, int maxInFlight) {

@@ -11,6 +11,8 @@ import io.nvsentinel.exporter.checkpoint.Checkpoint;
 import io.nvsentinel.exporter.checkpoint.CheckpointStore;
 import io.nvsentinel.exporter.checkpoint.GapWindow;
 import io.nvsentinel.exporter.checkpoint.GapWindowStore;
+import io.nvsentinel.exporter.checkpoint.MongoCheckpointStore;
+import io.nvsentinel.exporter.checkpoint.MongoGapWindowStore;
 import io.nvsentinel.exporter.config.ExporterProperties;
 import io.nvsentinel.exporter.devstack.EmbeddedMongo;
 import java.time.Clock;
@@ -33,8 +35,8 @@ class TokenRecoveryTest {
 
   final EmbeddedMongo mongo = EmbeddedMongo.start();
   final MongoClient client = MongoClients.create(mongo.connectionString());
-  final CheckpointStore checkpoints = new CheckpointStore(client, SETTINGS);
-  final GapWindowStore gaps = new GapWindowStore(client, SETTINGS);
+  final CheckpointStore checkpoints = new MongoCheckpointStore(client, SETTINGS);
+  final GapWindowStore gaps = new MongoGapWindowStore(client, SETTINGS);
 
   @AfterEach
   void tearDown() {

@@ -13,6 +13,7 @@ import io.nvsentinel.exporter.config.ExporterProperties;
 import io.nvsentinel.exporter.config.TestProperties;
 import io.nvsentinel.exporter.delivery.DeadLetterStore;
 import io.nvsentinel.exporter.delivery.EventDeliverer;
+import io.nvsentinel.exporter.delivery.MongoDeadLetterStore;
 import io.nvsentinel.exporter.devstack.EmbeddedMongo;
 import io.nvsentinel.exporter.devstack.ReferenceSink;
 import io.nvsentinel.exporter.devstack.TokenIssuer;
@@ -97,7 +98,7 @@ class DeliveringWriterTest {
       ExporterProperties properties = config.build();
       SimpleMeterRegistry meters = new SimpleMeterRegistry();
       DeadLetterStore deadLetters =
-          new DeadLetterStore(client, properties.deadLetter(), meters, Clock.systemUTC());
+          new MongoDeadLetterStore(client, properties.deadLetter(), meters, Clock.systemUTC());
       deliverer =
           EventDeliverer.create(
               properties,
