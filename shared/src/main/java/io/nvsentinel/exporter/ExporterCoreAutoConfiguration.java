@@ -9,16 +9,20 @@ import io.nvsentinel.exporter.checkpoint.CheckpointStore;
 import io.nvsentinel.exporter.checkpoint.GapWindowStore;
 import io.nvsentinel.exporter.checkpoint.MongoCheckpointStore;
 import io.nvsentinel.exporter.checkpoint.MongoGapWindowStore;
+import io.nvsentinel.exporter.checkpoint.PostgresCheckpointStore;
+import io.nvsentinel.exporter.checkpoint.PostgresGapWindowStore;
 import io.nvsentinel.exporter.cloudevent.CloudEventMapper;
 import io.nvsentinel.exporter.cloudevent.EventConverter;
 import io.nvsentinel.exporter.config.ClientSecret;
 import io.nvsentinel.exporter.config.ExporterProperties;
 import io.nvsentinel.exporter.config.ExporterPropertiesAutoConfiguration;
 import io.nvsentinel.exporter.datastore.DatastoreClients;
+import io.nvsentinel.exporter.datastore.postgres.PostgresConnections;
 import io.nvsentinel.exporter.delivery.DeadLetterRedrive;
 import io.nvsentinel.exporter.delivery.DeadLetterStore;
 import io.nvsentinel.exporter.delivery.EventDeliverer;
 import io.nvsentinel.exporter.delivery.MongoDeadLetterStore;
+import io.nvsentinel.exporter.delivery.PostgresDeadLetterStore;
 import io.nvsentinel.exporter.event.HealthEventDecoder;
 import io.nvsentinel.exporter.filter.EventFilter;
 import io.nvsentinel.exporter.tracing.EventTracing;
@@ -29,15 +33,20 @@ import org.slf4j.LoggerFactory;
 import org.springframework.beans.factory.ObjectProvider;
 import org.springframework.boot.autoconfigure.AutoConfiguration;
 import org.springframework.boot.autoconfigure.condition.ConditionalOnMissingBean;
+import org.springframework.boot.autoconfigure.condition.ConditionalOnProperty;
 import org.springframework.context.annotation.Bean;
 import org.springframework.core.env.Environment;
 
 /**
  * The shared core as beans, for both applications: decoding, mapping, dead letters and delivery,
- * over one MongoDB client for the datastore.
+ * over one client for the datastore, MongoDB or PostgreSQL as {@code exporter.datastore.provider}
+ * says.
  */
 @AutoConfiguration(after = ExporterPropertiesAutoConfiguration.class)
 public class ExporterCoreAutoConfiguration {
+
+  /** Which store the health events are in: {@code mongodb} (the default) or {@code postgresql}. */
+  public static final String PROVIDER = "exporter.datastore.provider";
 
   private static final Logger log = LoggerFactory.getLogger(ExporterCoreAutoConfiguration.class);
 
@@ -49,21 +58,44 @@ public class ExporterCoreAutoConfiguration {
 
   @Bean(destroyMethod = "close")
   @ConditionalOnMissingBean
+  @ConditionalOnProperty(name = PROVIDER, havingValue = "mongodb", matchIfMissing = true)
   MongoClient mongoClient(ExporterProperties properties) {
     return DatastoreClients.open(properties.datastore());
   }
 
   @Bean
   @ConditionalOnMissingBean
-  CheckpointStore checkpointStore(MongoClient mongo, ExporterProperties properties) {
-    properties.checkpointApartFromContract().ifPresent(log::warn);
-    return new MongoCheckpointStore(mongo, properties.resumeToken());
+  @ConditionalOnProperty(name = PROVIDER, havingValue = "postgresql")
+  PostgresConnections postgresConnections(ExporterProperties properties) {
+    log.info(
+        "health events from NVSentinel's PostgreSQL store at {}",
+        properties.datastore().postgresql());
+    return new PostgresConnections(properties.datastore().postgresql());
   }
 
   @Bean
   @ConditionalOnMissingBean
-  GapWindowStore gapWindowStore(MongoClient mongo, ExporterProperties properties) {
-    return new MongoGapWindowStore(mongo, properties.resumeToken());
+  CheckpointStore checkpointStore(
+      ExporterProperties properties,
+      ObjectProvider<MongoClient> mongo,
+      ObjectProvider<PostgresConnections> postgres) {
+    if (properties.datastore().provider() == ExporterProperties.Provider.POSTGRESQL) {
+      return new PostgresCheckpointStore(postgres.getObject());
+    }
+    properties.checkpointApartFromContract().ifPresent(log::warn);
+    return new MongoCheckpointStore(mongo.getObject(), properties.resumeToken());
+  }
+
+  @Bean
+  @ConditionalOnMissingBean
+  GapWindowStore gapWindowStore(
+      ExporterProperties properties,
+      ObjectProvider<MongoClient> mongo,
+      ObjectProvider<PostgresConnections> postgres) {
+    if (properties.datastore().provider() == ExporterProperties.Provider.POSTGRESQL) {
+      return new PostgresGapWindowStore(postgres.getObject());
+    }
+    return new MongoGapWindowStore(mongo.getObject(), properties.resumeToken());
   }
 
   @Bean
@@ -125,11 +157,16 @@ public class ExporterCoreAutoConfiguration {
   @Bean
   @ConditionalOnMissingBean
   DeadLetterStore deadLetterStore(
-      MongoClient mongo,
       ExporterProperties properties,
+      ObjectProvider<MongoClient> mongo,
+      ObjectProvider<PostgresConnections> postgres,
       ObjectProvider<MeterRegistry> meters,
       Clock clock) {
-    return new MongoDeadLetterStore(mongo, properties.deadLetter(), meters(meters), clock);
+    if (properties.datastore().provider() == ExporterProperties.Provider.POSTGRESQL) {
+      return new PostgresDeadLetterStore(postgres.getObject(), meters(meters), clock);
+    }
+    return new MongoDeadLetterStore(
+        mongo.getObject(), properties.deadLetter(), meters(meters), clock);
   }
 
   @Bean

@@ -7,6 +7,7 @@ import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import io.nvsentinel.exporter.checkpoint.CheckpointStore;
 import io.nvsentinel.exporter.checkpoint.GapWindowStore;
 import io.nvsentinel.exporter.config.ExporterProperties;
+import io.nvsentinel.exporter.datastore.postgres.PostgresConnections;
 import io.nvsentinel.exporter.delivery.AutomaticRedrive;
 import io.nvsentinel.exporter.delivery.DeadLetterRedrive;
 import io.nvsentinel.exporter.delivery.DeadLetterStore;
@@ -15,6 +16,7 @@ import io.nvsentinel.exporter.live.changestream.ChangeStreamRunner;
 import io.nvsentinel.exporter.live.changestream.ChangeStreamSource;
 import io.nvsentinel.exporter.live.changestream.LiveRunnerWiring;
 import io.nvsentinel.exporter.live.changestream.MongoChangeStreamSource;
+import io.nvsentinel.exporter.live.changestream.PostgresChangelogSource;
 import io.nvsentinel.exporter.live.config.LiveProperties;
 import io.nvsentinel.exporter.live.function.ChangeEvent;
 import io.nvsentinel.exporter.live.function.ExportFunctions;
@@ -26,6 +28,7 @@ import java.time.Clock;
 import java.time.Duration;
 import java.util.function.Function;
 import org.bson.BsonDocument;
+import org.springframework.beans.factory.ObjectProvider;
 import org.springframework.boot.autoconfigure.condition.ConditionalOnMissingBean;
 import org.springframework.boot.autoconfigure.condition.ConditionalOnProperty;
 import org.springframework.boot.availability.ApplicationAvailability;
@@ -56,9 +59,15 @@ class LiveConfiguration {
   @ConditionalOnProperty(name = "exporter.live.http-trigger", havingValue = "true")
   ExportHttpTrigger exportHttpTrigger(
       Function<ChangeEvent, ExportResult> exportFunction,
-      MongoClient mongo,
+      ObjectProvider<MongoClient> mongoClient,
       ExporterProperties properties,
       LiveProperties live) {
+    MongoClient mongo = mongoClient.getIfAvailable();
+    if (mongo == null) {
+      throw new IllegalStateException(
+          "exporter.live.httpTrigger reads the posted documents' store, and is available with"
+              + " exporter.datastore.provider=mongodb only so far");
+    }
     return new ExportHttpTrigger(
         exportFunction,
         mongo
@@ -106,9 +115,23 @@ class LiveConfiguration {
   @Bean
   @ConditionalOnMissingBean
   ChangeStreamSource changeStreamSource(
-      MongoClient mongo, ExporterProperties properties, LiveProperties live) {
-    return new MongoChangeStreamSource(mongo, properties.datastore(), live.operationTypes());
+      ObjectProvider<MongoClient> mongo,
+      ObjectProvider<PostgresConnections> postgres,
+      ExporterProperties properties,
+      LiveProperties live) {
+    if (properties.datastore().provider() == ExporterProperties.Provider.POSTGRESQL) {
+      return new PostgresChangelogSource(
+          postgres.getObject()::open,
+          live.operationTypes(),
+          Duration.ofMillis(ChangeStreamRunner.POLL_MILLIS),
+          CHANGELOG_BATCH);
+    }
+    return new MongoChangeStreamSource(
+        mongo.getObject(), properties.datastore(), live.operationTypes());
   }
+
+  /** Change-log rows read at once, at most. */
+  static final int CHANGELOG_BATCH = 500;
 
   @Bean
   ChangeStreamRunner changeStreamRunner(

@@ -49,8 +49,8 @@ public final class CloudEventMapper {
   public CloudEventMapper(ExporterProperties properties, Clock clock, EventTracing tracing) {
     this.source = URI.create("nvsentinel://" + properties.cluster() + "/healthevents");
     this.metadata = new TreeMap<>(properties.metadata());
-    this.database = properties.datastore().database();
-    this.collection = properties.datastore().collection();
+    this.database = properties.datastore().eventDatabase();
+    this.collection = properties.datastore().eventCollection();
     this.clock = clock;
     this.subject = properties.sink().subject();
     this.traceContextExtension = properties.sink().traceContextExtension();

@@ -175,7 +175,83 @@ public record ExporterProperties(
           String tokenCollection,
       Path caFile,
       Path certFile,
-      Path keyFile) {}
+      Path keyFile,
+      @DefaultValue("mongodb") Provider provider,
+      @Valid @DefaultValue Postgresql postgresql) {
+
+    public Datastore {
+      provider = provider == null ? Provider.MONGODB : provider;
+      postgresql =
+          postgresql == null
+              ? new Postgresql(
+                  "localhost", 5432, "nvsentinel", null, null, "require", null, null, null)
+              : postgresql;
+    }
+
+    /** The database named in CloudEvent ids: the one the health events are read from. */
+    public String eventDatabase() {
+      return provider == Provider.POSTGRESQL ? postgresql.database() : database;
+    }
+
+    /** The collection, or table, named in CloudEvent ids. */
+    public String eventCollection() {
+      return provider == Provider.POSTGRESQL ? POSTGRESQL_EVENTS_TABLE : collection;
+    }
+  }
+
+  /** The table NVSentinel's PostgreSQL store keeps health events in. */
+  public static final String POSTGRESQL_EVENTS_TABLE = "health_events";
+
+  /** Which store NVSentinel keeps its health events in ({@code global.datastore.provider}). */
+  public enum Provider {
+    MONGODB,
+    POSTGRESQL
+  }
+
+  /**
+   * NVSentinel's PostgreSQL store, as its {@code DATASTORE_*} environment describes it.
+   *
+   * @param sslmode libpq's {@code sslmode}; {@code require} as NVSentinel's chart sets it
+   */
+  public record Postgresql(
+      @DefaultValue("localhost") String host,
+      @DefaultValue("5432") int port,
+      @DefaultValue("nvsentinel") String database,
+      String username,
+      String password,
+      @DefaultValue("require") String sslmode,
+      Path sslcert,
+      Path sslkey,
+      Path sslrootcert) {
+
+    /** The JDBC address, without user or password. */
+    public String jdbcUrl() {
+      StringBuilder url =
+          new StringBuilder("jdbc:postgresql://")
+              .append(host)
+              .append(':')
+              .append(port)
+              .append('/')
+              .append(database)
+              .append("?sslmode=")
+              .append(sslmode);
+      if (sslcert != null) {
+        url.append("&sslcert=").append(sslcert);
+      }
+      if (sslkey != null) {
+        url.append("&sslkey=").append(sslkey);
+      }
+      if (sslrootcert != null) {
+        url.append("&sslrootcert=").append(sslrootcert);
+      }
+      return url.toString();
+    }
+
+    @Override
+    public String toString() {
+      return "Postgresql[" + jdbcUrl() + ", username=" + username + ", password=(not shown)]";
+    }
+  }
 
   /** Where events that could not be delivered are set aside, with their reason. */
   public record DeadLetter(

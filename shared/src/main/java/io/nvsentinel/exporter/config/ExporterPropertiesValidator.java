@@ -85,15 +85,9 @@ final class ExporterPropertiesValidator implements Validator {
   }
 
   private void validateDatastore(Errors errors, ExporterProperties.Datastore datastore) {
-    String provider = environment.apply("DATASTORE_PROVIDER");
-    if (provider != null && !provider.isBlank() && !provider.strip().equals("mongodb")) {
-      errors.rejectValue(
-          "datastore",
-          "provider",
-          "DATASTORE_PROVIDER is '"
-              + provider.strip()
-              + "', but this exporter reads NVSentinel's MongoDB datastore only; run it where"
-              + " global.datastore.provider is mongodb (or unset DATASTORE_PROVIDER)");
+    if (datastore.provider() == ExporterProperties.Provider.POSTGRESQL) {
+      validatePostgresql(errors, datastore.postgresql());
+      return;
     }
     String uri = datastore.uri() == null ? "" : datastore.uri();
     if (uri.toUpperCase(Locale.ROOT).contains("AUTHMECHANISM=MONGODB-X509")
@@ -177,6 +171,20 @@ final class ExporterPropertiesValidator implements Validator {
               + GoDuration.format(value)
               + "'");
     }
+  }
+
+  private static void validatePostgresql(Errors errors, ExporterProperties.Postgresql postgresql) {
+    if (postgresql.username() == null || postgresql.username().isBlank()) {
+      errors.rejectValue(
+          "datastore.postgresql.username",
+          "required",
+          "exporter.datastore.provider is postgresql but no user is given: set"
+              + " exporter.datastore.postgresql.username, or DATASTORE_USERNAME as NVSentinel's"
+              + " datastore Secret does");
+    }
+    readableIfSet(errors, "datastore.postgresql.sslrootcert", postgresql.sslrootcert());
+    readableIfSet(errors, "datastore.postgresql.sslcert", postgresql.sslcert());
+    readableIfSet(errors, "datastore.postgresql.sslkey", postgresql.sslkey());
   }
 
   private static void readableIfSet(Errors errors, String key, Path file) {

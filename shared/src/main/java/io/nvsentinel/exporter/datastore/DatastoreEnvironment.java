@@ -26,6 +26,29 @@ public final class DatastoreEnvironment {
           "MONGODB_CLIENT_CERT_PATH", "exporter.datastore.certFile",
           "MONGODB_CLIENT_KEY_PATH", "exporter.datastore.keyFile");
 
+  /** The PostgreSQL store's variables, as NVSentinel's datastore ConfigMap and Secret give them. */
+  static final Map<String, String> POSTGRESQL_VARIABLES =
+      Map.ofEntries(
+          Map.entry("DATASTORE_PROVIDER", "exporter.datastore.provider"),
+          Map.entry("DATASTORE_HOST", "exporter.datastore.postgresql.host"),
+          Map.entry("DATASTORE_PORT", "exporter.datastore.postgresql.port"),
+          Map.entry("DATASTORE_DATABASE", "exporter.datastore.postgresql.database"),
+          Map.entry("DATASTORE_USERNAME", "exporter.datastore.postgresql.username"),
+          Map.entry("DATASTORE_PASSWORD", "exporter.datastore.postgresql.password"),
+          Map.entry("DATASTORE_SSLMODE", "exporter.datastore.postgresql.sslmode"),
+          Map.entry("DATASTORE_SSLCERT", "exporter.datastore.postgresql.sslcert"),
+          Map.entry("DATASTORE_SSLKEY", "exporter.datastore.postgresql.sslkey"),
+          Map.entry("DATASTORE_SSLROOTCERT", "exporter.datastore.postgresql.sslrootcert"));
+
+  /** The directory of the PostgreSQL client certificates, with the same three files in it. */
+  static final String POSTGRESQL_CERT_MOUNT = "POSTGRESQL_CLIENT_CERT_MOUNT_PATH";
+
+  private static final Map<String, String> POSTGRESQL_MOUNTED_FILES =
+      Map.of(
+          "exporter.datastore.postgresql.sslrootcert", "ca.crt",
+          "exporter.datastore.postgresql.sslcert", "tls.crt",
+          "exporter.datastore.postgresql.sslkey", "tls.key");
+
   /** The directory of NVSentinel's client-certificate Secret, with these files in it. */
   static final String CERT_MOUNT = "MONGODB_CLIENT_CERT_MOUNT_PATH";
 
@@ -43,24 +66,40 @@ public final class DatastoreEnvironment {
    */
   public static Map<String, Object> settings(Function<String, String> env) {
     Map<String, Object> settings = new LinkedHashMap<>();
-    String mount = value(env, CERT_MOUNT);
-    if (mount != null) {
-      MOUNTED_FILES.forEach(
-          (key, file) -> {
-            Path path = Path.of(mount).resolve(file);
-            if (Files.isRegularFile(path)) {
-              settings.put(key, path.toString());
-            }
-          });
+    mounted(env, CERT_MOUNT, MOUNTED_FILES, settings);
+    mounted(env, POSTGRESQL_CERT_MOUNT, POSTGRESQL_MOUNTED_FILES, settings);
+    named(env, VARIABLES, settings);
+    named(env, POSTGRESQL_VARIABLES, settings);
+    return settings;
+  }
+
+  private static void mounted(
+      Function<String, String> env,
+      String mountVariable,
+      Map<String, String> files,
+      Map<String, Object> settings) {
+    String mount = value(env, mountVariable);
+    if (mount == null) {
+      return;
     }
-    VARIABLES.forEach(
+    files.forEach(
+        (key, file) -> {
+          Path path = Path.of(mount).resolve(file);
+          if (Files.isRegularFile(path)) {
+            settings.put(key, path.toString());
+          }
+        });
+  }
+
+  private static void named(
+      Function<String, String> env, Map<String, String> variables, Map<String, Object> settings) {
+    variables.forEach(
         (variable, key) -> {
           String value = value(env, variable);
           if (value != null) {
             settings.put(key, value);
           }
         });
-    return settings;
   }
 
   private static String value(Function<String, String> env, String name) {

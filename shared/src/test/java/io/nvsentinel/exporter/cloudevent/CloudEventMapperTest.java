@@ -61,6 +61,8 @@ class CloudEventMapperTest {
             "ResumeTokens",
             null,
             null,
+            null,
+            null,
             null),
         new ExporterProperties.DeadLetter("HealthEventsDatabase", "dead"),
         new ExporterProperties.Filter(""),

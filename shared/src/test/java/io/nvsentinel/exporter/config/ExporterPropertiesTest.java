@@ -417,24 +417,34 @@ class ExporterPropertiesTest {
   }
 
   @Test
-  void anotherDatastoreProviderIsRefusedNamingTheVariable() {
-    ExporterPropertiesValidator validator =
-        new ExporterPropertiesValidator(
-            name -> name.equals("DATASTORE_PROVIDER") ? "postgresql" : null, null);
-    ExporterProperties p = properties(oidcWithSecretFile());
+  void thePostgresqlStoreNeedsAUserAndSaysWhereItComesFrom() {
+    ExporterProperties.Datastore postgres =
+        new ExporterProperties.Datastore(
+            "mongodb://unused",
+            "HealthEventsDatabase",
+            "HealthEvents",
+            "ResumeTokens",
+            null,
+            null,
+            null,
+            ExporterProperties.Provider.POSTGRESQL,
+            new ExporterProperties.Postgresql(
+                "db", 5432, "nvsentinel", " ", "pw", "require", null, null, null));
+    ExporterProperties p = withDatastore(postgres);
     BeanPropertyBindingResult errors = new BeanPropertyBindingResult(p, "exporter");
 
-    validator.validate(p, errors);
+    new ExporterPropertiesValidator(name -> null, null).validate(p, errors);
 
     assertThat(errors.getFieldErrors())
         .singleElement()
         .satisfies(
             e -> {
-              assertThat(e.getField()).isEqualTo("datastore");
-              assertThat(e.getDefaultMessage())
-                  .contains("DATASTORE_PROVIDER is 'postgresql'")
-                  .contains("MongoDB datastore only");
+              assertThat(e.getField()).isEqualTo("datastore.postgresql.username");
+              assertThat(e.getDefaultMessage()).contains("DATASTORE_USERNAME");
             });
+    assertThat(postgres.postgresql().toString()).doesNotContain("pw");
+    assertThat(postgres.eventDatabase()).isEqualTo("nvsentinel");
+    assertThat(postgres.eventCollection()).isEqualTo("health_events");
   }
 
   @Test
@@ -446,6 +456,8 @@ class ExporterPropertiesTest {
                 "HealthEventsDatabase",
                 "HealthEvents",
                 "ResumeTokens",
+                null,
+                null,
                 null,
                 null,
                 null));
@@ -502,7 +514,7 @@ class ExporterPropertiesTest {
         new ExporterProperties.FailureHandling(1, Duration.ofSeconds(1), Duration.ofSeconds(2), 2),
         new ExporterProperties.ResumeToken("db", "tokens", "gaps", "event-exporter"),
         new ExporterProperties.Datastore(
-            "mongodb://localhost", "db", "events", "ResumeTokens", null, null, null),
+            "mongodb://localhost", "db", "events", "ResumeTokens", null, null, null, null, null),
         new ExporterProperties.DeadLetter("db", "dead"),
         new ExporterProperties.Filter(""),
         0);

@@ -40,7 +40,7 @@ public final class TestProperties {
         new ExporterProperties.FailureHandling(maxRetries, initialBackoff, maxBackoff, multiplier),
         new ExporterProperties.ResumeToken(database, "ResumeTokens", "exportergaps", clientName),
         new ExporterProperties.Datastore(
-            mongoUri, database, collection, "ResumeTokens", null, null, null),
+            mongoUri, database, collection, "ResumeTokens", null, null, null, null, null),
         new ExporterProperties.DeadLetter(database, "exporterdeadletters"),
         new ExporterProperties.Filter(filter),
         65_536);

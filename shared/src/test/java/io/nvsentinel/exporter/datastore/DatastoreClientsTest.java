@@ -56,7 +56,7 @@ class DatastoreClientsTest {
 
   static ExporterProperties.Datastore datastore(String uri, Path ca, Path cert, Path key) {
     return new ExporterProperties.Datastore(
-        uri, "HealthEventsDatabase", "HealthEvents", "ResumeTokens", ca, cert, key);
+        uri, "HealthEventsDatabase", "HealthEvents", "ResumeTokens", ca, cert, key, null, null);
   }
 
   @Test

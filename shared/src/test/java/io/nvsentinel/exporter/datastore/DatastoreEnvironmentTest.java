@@ -37,6 +37,38 @@ class DatastoreEnvironmentTest {
   }
 
   @Test
+  void nvsentinelsPostgresqlEnvironmentBecomesThePostgresqlSettings() throws Exception {
+    Path mount = Files.createDirectories(dir.resolve("client-certs"));
+    Files.writeString(mount.resolve("ca.crt"), "ca");
+    Files.writeString(mount.resolve("tls.crt"), "cert");
+    Map<String, String> env =
+        Map.of(
+            "DATASTORE_PROVIDER", "postgresql",
+            "DATASTORE_HOST", "nvsentinel-postgresql.nvsentinel.svc.cluster.local",
+            "DATASTORE_PORT", "5432",
+            "DATASTORE_DATABASE", "nvsentinel",
+            "DATASTORE_USERNAME", "postgresql",
+            "DATASTORE_PASSWORD", "s3cr3t",
+            "DATASTORE_SSLMODE", "verify-full",
+            "POSTGRESQL_CLIENT_CERT_MOUNT_PATH", mount.toString());
+
+    assertThat(DatastoreEnvironment.settings(env::get))
+        .containsEntry("exporter.datastore.provider", "postgresql")
+        .containsEntry(
+            "exporter.datastore.postgresql.host",
+            "nvsentinel-postgresql.nvsentinel.svc.cluster.local")
+        .containsEntry("exporter.datastore.postgresql.port", "5432")
+        .containsEntry("exporter.datastore.postgresql.database", "nvsentinel")
+        .containsEntry("exporter.datastore.postgresql.username", "postgresql")
+        .containsEntry("exporter.datastore.postgresql.password", "s3cr3t")
+        .containsEntry("exporter.datastore.postgresql.sslmode", "verify-full")
+        .containsEntry(
+            "exporter.datastore.postgresql.sslrootcert", mount.resolve("ca.crt").toString())
+        .containsEntry("exporter.datastore.postgresql.sslcert", mount.resolve("tls.crt").toString())
+        .doesNotContainKey("exporter.datastore.postgresql.sslkey");
+  }
+
+  @Test
   void theMountedCertificateDirectoryGivesTheFilesUnlessAVariableNamesOne() throws Exception {
     Path mount = Files.createDirectories(dir.resolve("mongo-client"));
     Files.writeString(mount.resolve("ca.crt"), "ca");

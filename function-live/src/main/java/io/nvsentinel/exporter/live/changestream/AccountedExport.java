@@ -78,7 +78,9 @@ final class AccountedExport {
           public String getName() {
             return "event "
                 + EventIds.of(
-                    datastore.database(), datastore.collection(), change.document().get("_id"));
+                    datastore.eventDatabase(),
+                    datastore.eventCollection(),
+                    change.document().get("_id"));
           }
         };
     try {

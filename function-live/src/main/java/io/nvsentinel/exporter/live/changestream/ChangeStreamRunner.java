@@ -29,7 +29,9 @@ public final class ChangeStreamRunner implements SmartLifecycle {
 
   private static final Logger log = LoggerFactory.getLogger(ChangeStreamRunner.class);
 
-  static final long POLL_MILLIS = 500;
+  /** How long one read of the stream waits for a change. */
+  public static final long POLL_MILLIS = 500;
+
   static final long MAX_RECONNECT_MILLIS = 30_000;
 
   private final ChangeStreamSource source;

@@ -10,11 +10,13 @@ import java.sql.Statement;
 import java.sql.Timestamp;
 import java.time.Duration;
 import java.time.Instant;
+import java.time.temporal.ChronoUnit;
 import java.util.ArrayDeque;
 import java.util.Deque;
 import java.util.List;
 import java.util.Locale;
 import java.util.Optional;
+import java.util.function.Predicate;
 import org.bson.BsonDateTime;
 import org.bson.BsonDocument;
 import org.bson.BsonInt64;
@@ -27,7 +29,9 @@ import org.postgresql.PGConnection;
  * {@code nvsentinel_changes} and polling every poll wait regardless, so a notification lost with
  * its connection delays a change by at most that long.
  *
- * <p>A resume token is {@code {watermark, id, changedAt}}; reading resumes above the watermark.
+ * <p>A resume token is {@code {watermark, id, changedAt, changedAtMicros}}; reading resumes above
+ * the watermark. The replaced exporter's position, taken over, is {@code {afterChangedAtMicros,
+ * afterId}}: reading resumes after that {@code (changed_at, id)}, as that exporter would have.
  */
 public final class PostgresChangelogSource implements ChangeStreamSource {
 
@@ -84,14 +88,19 @@ public final class PostgresChangelogSource implements ChangeStreamSource {
   static BsonDocument token(ChangelogReader.Change change) {
     return new BsonDocument("watermark", new BsonInt64(change.resumeAt()))
         .append("id", new BsonInt64(change.id()))
-        .append("changedAt", new BsonDateTime(change.changedAt().toEpochMilli()));
+        .append("changedAt", new BsonDateTime(change.changedAt().toEpochMilli()))
+        .append("changedAtMicros", new BsonInt64(micros(change.changedAt())));
+  }
+
+  static long micros(Instant at) {
+    return at.getEpochSecond() * 1_000_000L + at.getNano() / 1_000;
   }
 
   private final class ChangelogCursor implements Cursor {
     private final Connection reading;
     private final Connection listening;
     private final ChangelogReader reader;
-    private final Instant skipBefore;
+    private final Predicate<ChangelogReader.Change> alreadyExported;
     private final Deque<ChangelogReader.Change> ready = new ArrayDeque<>();
     private boolean polledOnce;
 
@@ -108,10 +117,22 @@ public final class PostgresChangelogSource implements ChangeStreamSource {
         long watermark;
         if (resumeAfter != null && resumeAfter.isNumber("watermark")) {
           watermark = resumeAfter.getNumber("watermark").longValue();
-          skipBefore = null;
+          alreadyExported = change -> false;
+        } else if (resumeAfter != null && resumeAfter.isNumber("afterChangedAtMicros")) {
+          long afterMicros = resumeAfter.getNumber("afterChangedAtMicros").longValue();
+          long afterId = resumeAfter.getNumber("afterId").longValue();
+          alreadyExported =
+              change -> {
+                long at = micros(change.changedAt());
+                return at < afterMicros || (at == afterMicros && change.id() <= afterId);
+              };
+          Instant after = Instant.EPOCH.plus(afterMicros, ChronoUnit.MICROS);
+          watermark = below(reading, after.minus(LONGEST_TRANSACTION));
         } else {
-          skipBefore = startAt == null ? Instant.EPOCH : Instant.ofEpochSecond(startAt.getTime());
-          watermark = below(reading, skipBefore.minus(LONGEST_TRANSACTION));
+          // a first start: what was stored before the start time is the backfill's
+          Instant from = startAt == null ? Instant.EPOCH : Instant.ofEpochSecond(startAt.getTime());
+          alreadyExported = change -> change.changedAt().isBefore(from);
+          watermark = below(reading, from.minus(LONGEST_TRANSACTION));
         }
         reader = new ChangelogReader(watermark, operations, batchSize, sequence);
       } catch (SQLException | RuntimeException e) {
@@ -129,7 +150,7 @@ public final class PostgresChangelogSource implements ChangeStreamSource {
           }
           polledOnce = true;
           for (ChangelogReader.Change change : reader.poll(reading)) {
-            if (skipBefore == null || !change.changedAt().isBefore(skipBefore)) {
+            if (!alreadyExported.test(change)) {
               ready.add(change);
             }
           }

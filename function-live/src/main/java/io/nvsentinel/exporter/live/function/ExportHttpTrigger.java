@@ -129,7 +129,7 @@ public final class ExportHttpTrigger implements SmartLifecycle {
         answer(exchange, 404, Map.of("error", "no stored health event has this _id"));
         return;
       }
-      String eventId = EventIds.of(datastore.database(), datastore.collection(), id);
+      String eventId = EventIds.of(datastore.eventDatabase(), datastore.eventCollection(), id);
       try {
         exports.execute(() -> exportQuietly(stored, eventId));
       } catch (RejectedExecutionException full) {

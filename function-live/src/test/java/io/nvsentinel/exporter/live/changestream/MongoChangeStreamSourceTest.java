@@ -37,7 +37,15 @@ class MongoChangeStreamSourceTest {
         };
     ExporterProperties.Datastore datastore =
         new ExporterProperties.Datastore(
-            "unused", "HealthEventsDatabase", "HealthEvents", "ResumeTokens", null, null, null);
+            "unused",
+            "HealthEventsDatabase",
+            "HealthEvents",
+            "ResumeTokens",
+            null,
+            null,
+            null,
+            null,
+            null);
     try (EmbeddedMongo mongo = EmbeddedMongo.start();
         MongoClient client =
             MongoClients.create(
