@@ -81,6 +81,24 @@ public final class EmbeddedPostgresStore implements AutoCloseable {
     }
   }
 
+  /** Stores a health event as if it had been stored at {@code createdAt}. */
+  public UUID insert(String nodeName, String documentJson, java.time.Instant createdAt)
+      throws SQLException {
+    try (Connection connection = connect();
+        PreparedStatement insert =
+            connection.prepareStatement(
+                "INSERT INTO health_events (node_name, event_type, document, created_at)"
+                    + " VALUES (?, 'GpuXidError', ?::jsonb, ?) RETURNING id")) {
+      insert.setString(1, nodeName);
+      insert.setString(2, documentJson);
+      insert.setTimestamp(3, java.sql.Timestamp.from(createdAt));
+      try (ResultSet row = insert.executeQuery()) {
+        row.next();
+        return row.getObject(1, UUID.class);
+      }
+    }
+  }
+
   /** A health event's document as the Go store writes it: protobuf field names, enum numbers. */
   public static String document(String nodeName, String message) {
     return "{\"createdAt\":\"2026-11-20T12:00:00.123456Z\",\"healthevent\":{\"version\":1,"

@@ -27,10 +27,8 @@ import org.springframework.batch.core.repository.JobRepository;
 import org.springframework.boot.SpringApplication;
 import org.springframework.boot.autoconfigure.SpringBootApplication;
 import org.springframework.boot.builder.SpringApplicationBuilder;
-import org.springframework.boot.context.event.ApplicationEnvironmentPreparedEvent;
 import org.springframework.boot.context.properties.EnableConfigurationProperties;
 import org.springframework.boot.context.properties.bind.BindException;
-import org.springframework.context.ApplicationEvent;
 import org.springframework.context.ConfigurableApplicationContext;
 import org.springframework.context.annotation.Bean;
 
@@ -75,9 +73,7 @@ public class BackfillApplication {
 
   /** The job with its defaults, for {@code main}, tests and the demo. */
   public static SpringApplicationBuilder application() {
-    return new SpringApplicationBuilder(BackfillApplication.class)
-        .properties(DEFAULTS)
-        .listeners(BackfillApplication::mongodbOnly);
+    return new SpringApplicationBuilder(BackfillApplication.class).properties(DEFAULTS);
   }
 
   /**
@@ -127,34 +123,7 @@ public class BackfillApplication {
   }
 
   static boolean configurationError(Throwable failure) {
-    return causes(failure)
-        .anyMatch(t -> t instanceof BindException || t instanceof StoreNotReadYet);
-  }
-
-  /**
-   * The backfill reads MongoDB only so far (the live exporter reads both stores): on NVSentinel's
-   * PostgreSQL store it stops before it starts, saying so, instead of failing on a missing client.
-   */
-  private static void mongodbOnly(ApplicationEvent event) {
-    if (event instanceof ApplicationEnvironmentPreparedEvent prepared
-        && "postgresql"
-            .equalsIgnoreCase(
-                prepared.getEnvironment().getProperty("exporter.datastore.provider", "mongodb"))) {
-      String problem =
-          "backfill: exporter.datastore.provider is postgresql (DATASTORE_PROVIDER), but the"
-              + " backfill job reads NVSentinel's MongoDB store only so far; the live exporter"
-              + " follows the PostgreSQL change log. Run the backfill where the provider is"
-              + " mongodb";
-      System.err.println(problem);
-      throw new StoreNotReadYet(problem);
-    }
-  }
-
-  /** A datastore the backfill does not read. */
-  static final class StoreNotReadYet extends RuntimeException {
-    StoreNotReadYet(String message) {
-      super(message);
-    }
+    return causes(failure).anyMatch(t -> t instanceof BindException);
   }
 
   static boolean repositoryHeld(Throwable failure) {

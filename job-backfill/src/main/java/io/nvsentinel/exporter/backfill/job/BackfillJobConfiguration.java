@@ -12,6 +12,7 @@ import io.nvsentinel.exporter.checkpoint.GapWindowStore;
 import io.nvsentinel.exporter.cloudevent.EventConverter;
 import io.nvsentinel.exporter.cloudevent.OutgoingEvent;
 import io.nvsentinel.exporter.config.ExporterProperties;
+import io.nvsentinel.exporter.datastore.postgres.PostgresConnections;
 import io.nvsentinel.exporter.delivery.DeadLetterStore;
 import io.nvsentinel.exporter.delivery.EventDeliverer;
 import io.nvsentinel.exporter.delivery.RetrySchedule;
@@ -30,6 +31,7 @@ import org.springframework.batch.core.job.builder.JobBuilder;
 import org.springframework.batch.core.repository.JobRepository;
 import org.springframework.batch.core.step.Step;
 import org.springframework.batch.core.step.builder.StepBuilder;
+import org.springframework.beans.factory.ObjectProvider;
 import org.springframework.beans.factory.annotation.Value;
 import org.springframework.context.annotation.Bean;
 import org.springframework.context.annotation.Configuration;
@@ -66,7 +68,7 @@ public class BackfillJobConfiguration {
       JobRepository jobs,
       PlatformTransactionManager transactions,
       ExporterProperties properties,
-      HealthEventReader reader,
+      WindowReader reader,
       DecodeAndMap processor,
       DeliveringWriter writer,
       BackfillProgress progress,
@@ -84,20 +86,23 @@ public class BackfillJobConfiguration {
 
   @Bean
   @StepScope
-  HealthEventReader reader(
-      MongoClient mongo,
+  WindowReader reader(
+      ObjectProvider<MongoClient> mongo,
+      ObjectProvider<PostgresConnections> postgres,
       ExporterProperties properties,
       @Value("#{jobParameters}") Map<String, Object> jobParameters) {
-    return new HealthEventReader(
-        events(mongo, properties),
-        WindowParameters.window(jobParameters),
-        properties.backfill().batchSize());
+    BackfillWindow window = WindowParameters.window(jobParameters);
+    int pageSize = properties.backfill().batchSize();
+    if (properties.datastore().provider() == ExporterProperties.Provider.POSTGRESQL) {
+      return new PostgresWindowReader(postgres.getObject(), window, pageSize);
+    }
+    return new HealthEventReader(events(mongo.getObject(), properties), window, pageSize);
   }
 
   @Bean
   @StepScope
   WindowCap cap(
-      HealthEventReader reader,
+      WindowReader reader,
       GapWindowStore gaps,
       ExporterProperties properties,
       @Value("#{jobParameters}") Map<String, Object> jobParameters,
@@ -155,13 +160,18 @@ public class BackfillJobConfiguration {
   BackfillProgress progress(
       Clock clock,
       BackfillJobProperties jobProperties,
-      MongoClient mongo,
+      ObjectProvider<MongoClient> mongo,
+      ObjectProvider<PostgresConnections> postgres,
       ExporterProperties properties,
       @Value("#{jobParameters}") Map<String, Object> jobParameters,
       MeterRegistry meters,
       AtomicInteger backfillInProgress) {
     BackfillWindow window = WindowParameters.window(jobParameters);
-    long inWindow = events(mongo, properties).countDocuments(HealthEventReader.inWindow(window));
+    long inWindow =
+        properties.datastore().provider() == ExporterProperties.Provider.POSTGRESQL
+            ? PostgresWindowReader.count(postgres.getObject(), window)
+            : events(mongo.getObject(), properties)
+                .countDocuments(HealthEventReader.inWindow(window));
     return new BackfillProgress(
         clock,
         jobProperties.progressInterval(),

@@ -17,7 +17,6 @@ import org.bson.BsonDocument;
 import org.bson.BsonValue;
 import org.bson.conversions.Bson;
 import org.springframework.batch.infrastructure.item.ExecutionContext;
-import org.springframework.batch.infrastructure.item.ItemStreamReader;
 
 /**
  * Reads the window's health events in ({@code createdAt}, {@code _id}) order, a page at a time by
@@ -25,7 +24,7 @@ import org.springframework.batch.infrastructure.item.ItemStreamReader;
  * handed out — is saved with every committed chunk, so a restart goes on after it. The next page is
  * fetched while the writer delivers the current chunk.
  */
-class HealthEventReader implements ItemStreamReader<BsonDocument> {
+class HealthEventReader implements WindowReader {
 
   static final String LAST_CREATED_AT = "reader.lastCreatedAt";
   static final String LAST_ID = "reader.lastId";
@@ -95,11 +94,8 @@ class HealthEventReader implements ItemStreamReader<BsonDocument> {
     return next;
   }
 
-  /**
-   * When the window stopped at {@code maxEvents}: the {@code createdAt} of the first event it left
-   * unexported. {@code null} when it was not cut short.
-   */
-  Instant firstLeftOut() {
+  @Override
+  public Instant firstLeftOut() {
     if (read < window.maxEvents() || lastCreatedAt == null) {
       return null;
     }

@@ -71,6 +71,11 @@ public final class PostgresConnections {
     return location;
   }
 
+  /** The connections as a data source, for readers that want one. */
+  public javax.sql.DataSource dataSource() {
+    return dataSource;
+  }
+
   /** A new connection, auto-committing. */
   public Connection open() throws SQLException {
     return dataSource.getConnection();
