@@ -259,7 +259,9 @@ public final class DeliveryBenchmark {
             "ResumeTokens",
             null,
             null,
-            null, null, null),
+            null,
+            null,
+            null),
         new ExporterProperties.DeadLetter("HealthEventsDatabase", "exporterdeadletters"),
         new ExporterProperties.Filter(""),
         65_536);

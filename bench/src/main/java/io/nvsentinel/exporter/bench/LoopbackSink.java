@@ -7,6 +7,7 @@ import java.io.InputStream;
 import java.io.OutputStream;
 import java.net.InetSocketAddress;
 import java.nio.charset.StandardCharsets;
+import java.time.Duration;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.atomic.AtomicLong;
@@ -29,7 +30,15 @@ final class LoopbackSink implements AutoCloseable {
   /** Called with each event's CloudEvent id as it arrives; for latency measurements. */
   volatile Consumer<String> onEvent = id -> {};
 
+  private final long answerAfterMillis;
+
   LoopbackSink() throws IOException {
+    this(Duration.ZERO);
+  }
+
+  /** A sink that takes {@code answerAfter} to answer each event, as a slow receiver does. */
+  LoopbackSink(Duration answerAfter) throws IOException {
+    answerAfterMillis = answerAfter.toMillis();
     server = HttpServer.create(new InetSocketAddress("127.0.0.1", 0), 1024);
     server.createContext("/api/v1/events", this::event);
     server.createContext("/oauth2/token", this::token);
@@ -49,9 +58,20 @@ final class LoopbackSink implements AutoCloseable {
     try (exchange;
         InputStream in = exchange.getRequestBody()) {
       byte[] body = in.readAllBytes();
+      if (answerAfterMillis > 0) {
+        sleep(answerAfterMillis);
+      }
       received.incrementAndGet();
       onEvent.accept(idOf(body));
       exchange.sendResponseHeaders(202, -1);
+    }
+  }
+
+  private static void sleep(long millis) {
+    try {
+      Thread.sleep(millis);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
     }
   }
 

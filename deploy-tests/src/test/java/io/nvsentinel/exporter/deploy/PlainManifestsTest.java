@@ -18,8 +18,6 @@ import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
-import org.junit.jupiter.params.ParameterizedTest;
-import org.junit.jupiter.params.provider.ValueSource;
 import org.springframework.boot.autoconfigure.AutoConfigurations;
 import org.springframework.boot.context.properties.EnableConfigurationProperties;
 import org.springframework.boot.env.YamlPropertySourceLoader;
@@ -118,17 +116,6 @@ class PlainManifestsTest {
   @Configuration(proxyBeanMethods = false)
   @EnableConfigurationProperties(BackfillJobProperties.class)
   static class JobProperties {}
-
-  @ParameterizedTest(name = "{0}/Dockerfile")
-  @ValueSource(strings = {"function-live", "job-backfill"})
-  void theImagesEndTheJvmOnOutOfMemoryRatherThanLimpOn(String module) throws Exception {
-    String dockerfile =
-        Files.readString(Path.of("..", module, "Dockerfile").toAbsolutePath().normalize());
-    assertThat(dockerfile.lines().filter(line -> line.startsWith("ENTRYPOINT")))
-        .singleElement()
-        .asString()
-        .contains("-XX:+ExitOnOutOfMemoryError");
-  }
 
   /** The same Job hardening as the chart's. */
   static void assertHardened(JobSpec spec) {
