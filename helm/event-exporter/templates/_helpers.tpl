@@ -121,11 +121,15 @@ exporter:
     {{- end }}
   {{- end }}
   {{- end }}
+  {{- $postgresql := eq (include "event-exporter.postgresql" .) "true" }}
   {{- with .Values.mongodb }}
-  {{- if or .database .collection }}
+  {{- if or .database .collection $postgresql }}
   # set in the chart's values: wins over NVSentinel's datastore environment (the URI comes from a
-  # Secret, as MONGODB_URI)
+  # Secret, as MONGODB_URI; PostgreSQL's connection from DATASTORE_*)
   datastore:
+    {{- if $postgresql }}
+    provider: postgresql
+    {{- end }}
     {{- with .database }}
     database: {{ . | quote }}
     {{- end }}
@@ -170,10 +174,20 @@ NVSentinel subchart, else metrics.port. */}}
         path: oidc-client-secret
 - name: tmp
   emptyDir: {}
+{{- if eq (include "event-exporter.postgresql" .) "true" }}
+- name: postgresql-client-cert
+  secret:
+    secretName: {{ .Values.postgresql.clientCertSecretName }}
+    optional: true
+    # the PostgreSQL driver, as libpq, refuses a private key others may read: root's, the pod's
+    # group's (fsGroup) to read, nobody else's
+    defaultMode: 0440
+{{- else }}
 - name: mongo-app-client-cert
   secret:
     secretName: {{ .Values.mongodb.clientCertSecretName }}
     optional: true
+{{- end }}
 {{- with .Values.extraVolumes }}
 {{ toYaml . }}
 {{- end }}
@@ -188,9 +202,15 @@ NVSentinel subchart, else metrics.port. */}}
   readOnly: true
 - name: tmp
   mountPath: /tmp
+{{- if eq (include "event-exporter.postgresql" .) "true" }}
+- name: postgresql-client-cert
+  mountPath: {{ .Values.postgresql.clientCertMountPath }}
+  readOnly: true
+{{- else }}
 - name: mongo-app-client-cert
   mountPath: {{ .Values.mongodb.clientCertMountPath }}
   readOnly: true
+{{- end }}
 {{- with .Values.extraVolumeMounts }}
 {{ toYaml . }}
 {{- end }}
@@ -202,8 +222,13 @@ it, and the umbrella's tracing. */}}
 - name: SPRING_CONFIG_ADDITIONAL_LOCATION
   value: "file:/config/"
 # the directory of ca.crt, tls.crt and tls.key; files the optional Secret does not hold are not used
+{{- if eq (include "event-exporter.postgresql" .) "true" }}
+- name: POSTGRESQL_CLIENT_CERT_MOUNT_PATH
+  value: {{ .Values.postgresql.clientCertMountPath | quote }}
+{{- else }}
 - name: MONGODB_CLIENT_CERT_MOUNT_PATH
   value: {{ .Values.mongodb.clientCertMountPath | quote }}
+{{- end }}
 {{- $global := default dict .Values.global -}}
 {{- $tracing := default dict $global.tracing }}
 {{- if $tracing.enabled }}
@@ -253,6 +278,13 @@ MongoDB, the Secret holding MONGODB_URI. */}}
 {{- with .Values.extraEnvFrom }}
 {{ toYaml . }}
 {{- end }}
+{{- end -}}
+
+{{/* "true" when NVSentinel keeps its health events in PostgreSQL (global.datastore.provider). */}}
+{{- define "event-exporter.postgresql" -}}
+{{- $global := default dict .Values.global -}}
+{{- $datastore := default dict $global.datastore -}}
+{{- eq (toString (default "mongodb" $datastore.provider)) "postgresql" -}}
 {{- end -}}
 
 {{- define "event-exporter.datastoreConfigMap" -}}

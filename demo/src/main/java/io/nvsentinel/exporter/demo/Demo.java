@@ -1,14 +1,10 @@
 package io.nvsentinel.exporter.demo;
 
-import com.mongodb.client.MongoClient;
-import com.mongodb.client.MongoClients;
-import com.mongodb.client.MongoCollection;
 import io.nvsentinel.exporter.backfill.BackfillApplication;
 import io.nvsentinel.exporter.checkpoint.CheckpointStore;
 import io.nvsentinel.exporter.cloudevent.EventIds;
 import io.nvsentinel.exporter.config.ExporterProperties;
 import io.nvsentinel.exporter.devstack.DemoHistory;
-import io.nvsentinel.exporter.devstack.EmbeddedMongo;
 import io.nvsentinel.exporter.devstack.ReferenceSink;
 import io.nvsentinel.exporter.devstack.StackSettings;
 import io.nvsentinel.exporter.devstack.TokenIssuer;
@@ -18,6 +14,7 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
+import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -27,7 +24,6 @@ import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
-import java.util.stream.Collectors;
 import org.bson.BsonDocument;
 import org.springframework.boot.SpringApplication;
 import org.springframework.context.ConfigurableApplicationContext;
@@ -91,34 +87,27 @@ public final class Demo {
 
   /** Runs the demo up to its summary; the stack stays up until {@link #close()}. */
   public DemoSummary run() throws Exception {
-    EmbeddedMongo mongo = track(EmbeddedMongo.start());
-    MongoClient client = track(MongoClients.create(mongo.connectionString()));
+    DemoStore store = track(DemoStore.start(options.store(), options.workDir()));
     TokenIssuer issuer = track(TokenIssuer.start(TokenIssuer.Settings.defaults()));
     sink = track(ReferenceSink.start(options.sinkPort(), issuer, "events:write"));
     say(
-        "stack up: MongoDB "
-            + mongo.connectionString()
+        "stack up: "
+            + store.describe()
             + ", token issuer "
             + issuer.tokenUrl()
             + ", sink "
             + sink.endpoint());
     say("live page: " + sink.pageUrl());
 
-    MongoCollection<BsonDocument> events =
-        client
-            .getDatabase("HealthEventsDatabase")
-            .getCollection("HealthEvents", BsonDocument.class);
     DemoHistory generator = new DemoHistory(42);
     List<BsonDocument> history =
         generator.events(options.history(), Instant.now(), Duration.ofDays(14));
-    for (int from = 0; from < history.size(); from += 1000) {
-      events.insertMany(history.subList(from, Math.min(history.size(), from + 1000)));
-    }
+    Set<String> historyIds = new HashSet<>(store.storeAll(history));
     say("stored " + history.size() + " health events from the last 14 days");
     // the live stream starts at the next second; the history belongs to the backfill alone
     waitUntil(Instant.now().plusSeconds(1).plusMillis(100));
 
-    Map<String, String> exporter = exporterProperties(issuer, mongo);
+    Map<String, String> exporter = exporterProperties(issuer, store);
     live =
         LiveExporterApplication.application()
             .run(
@@ -159,10 +148,7 @@ public final class Demo {
             + sink.distinct().size()
             + " events at the sink");
 
-    Map<String, Instant> insertedAt = insertLive(events, generator);
-    Set<String> historyIds = history.stream().map(Demo::id).collect(Collectors.toSet());
-    var deadLetters =
-        client.getDatabase("HealthEventsDatabase").getCollection("exporterdeadletters");
+    Map<String, Instant> insertedAt = insertLive(store, generator);
     long deadline = System.nanoTime() + Duration.ofSeconds(60).toNanos();
     DemoSummary summary;
     do {
@@ -174,14 +160,14 @@ public final class Demo {
               insertedAt,
               backfillFiltered,
               DemoSummary.filteredBy(live),
-              deadLetters.countDocuments(),
+              store.deadLetters(),
               backfillExit);
     } while (!summary.complete() && System.nanoTime() < deadline);
     return summary;
   }
 
-  private Map<String, Instant> insertLive(
-      MongoCollection<BsonDocument> events, DemoHistory generator) throws InterruptedException {
+  private Map<String, Instant> insertLive(DemoStore store, DemoHistory generator)
+      throws InterruptedException {
     Map<String, Instant> insertedAt = new ConcurrentHashMap<>();
     int total = options.rate() * options.seconds();
     if (total == 0) {
@@ -205,9 +191,9 @@ public final class Demo {
           }
           try {
             BsonDocument doc = generator.event(Instant.now());
-            insertedAt.put(id(doc), Instant.now());
-            events.insertOne(doc);
-          } catch (RuntimeException e) {
+            Instant at = Instant.now();
+            insertedAt.put(store.store(doc), at);
+          } catch (Exception e) {
             say("insert failed: " + e);
           } finally {
             done.countDown();
@@ -244,10 +230,11 @@ public final class Demo {
     return sink;
   }
 
-  private Map<String, String> exporterProperties(TokenIssuer issuer, EmbeddedMongo mongo)
+  private Map<String, String> exporterProperties(TokenIssuer issuer, DemoStore store)
       throws Exception {
     Path secret = issuer.writeClientSecret(options.workDir());
-    Map<String, String> p = StackSettings.exporter("demo-cluster", sink, issuer, mongo, secret);
+    Map<String, String> p = StackSettings.exporter("demo-cluster", sink, issuer, secret);
+    p.putAll(store.settings());
     p.put("exporter.metadata.environment", "demo");
     if (!options.filter().isBlank()) {
       p.put("exporter.filter.expression", options.filter());

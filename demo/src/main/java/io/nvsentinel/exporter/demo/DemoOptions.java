@@ -9,6 +9,7 @@ import java.util.Map;
  * What to run.
  *
  * @param filter {@code exporter.filter.expression} for both applications; empty exports all
+ * @param store where the events are stored: {@code mongodb} or {@code postgresql}
  */
 public record DemoOptions(
     int history,
@@ -19,15 +20,17 @@ public record DemoOptions(
     int livePort,
     boolean exit,
     String filter,
+    String store,
     Path workDir) {
 
   /**
    * {@code --history=N} stored events (2000), {@code --rate=N} new events per second (20), {@code
    * --seconds=N} of new events (30), {@code --outage-seconds=N} the sink fails in the middle of the
    * live phase (0), {@code --filter=EXPR} the {@code exporter.filter.expression} of both
-   * applications (none), {@code --sink-port=N} (8090), {@code --exit} exit after the summary;
-   * {@code --verbose} (read by {@link Demo#main}) the applications' logs on the terminal rather
-   * than in {@code demo.log} of the demo's work directory.
+   * applications (none), {@code --store=mongodb|postgresql} the datastore (mongodb), {@code
+   * --sink-port=N} (8090), {@code --exit} exit after the summary; {@code --verbose} (read by {@link
+   * Demo#main}) the applications' logs on the terminal rather than in {@code demo.log} of the
+   * demo's work directory.
    */
   static DemoOptions parse(String[] args) throws Exception {
     Map<String, String> given = new HashMap<>();
@@ -44,6 +47,7 @@ public record DemoOptions(
         Integer.parseInt(given.getOrDefault("live-port", "0")),
         given.containsKey("exit"),
         given.getOrDefault("filter", ""),
+        given.getOrDefault("store", "mongodb"),
         Files.createTempDirectory("nvsentinel-exporter-demo"));
   }
 }

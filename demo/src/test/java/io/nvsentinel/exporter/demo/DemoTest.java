@@ -14,7 +14,7 @@ class DemoTest {
 
   @Test
   void backfillThenLiveDeliversEveryStoredEventExactlyOnceAndTheSummarySaysSo() throws Exception {
-    Demo demo = new Demo(new DemoOptions(600, 25, 4, 0, 0, 0, true, "", dir));
+    Demo demo = new Demo(new DemoOptions(600, 25, 4, 0, 0, 0, true, "", "mongodb", dir));
     try {
       DemoSummary summary = demo.run();
       ReferenceSink sink = demo.sink();
@@ -36,9 +36,28 @@ class DemoTest {
     }
   }
 
+  /** The same demo on NVSentinel's PostgreSQL store: ./demo.sh --store=postgresql. */
+  @Test
+  void onPostgresqlTooEveryStoredEventArrivesExactlyOnce() throws Exception {
+    Demo demo = new Demo(new DemoOptions(300, 25, 4, 0, 0, 0, true, "", "postgresql", dir));
+    try {
+      DemoSummary summary = demo.run();
+      ReferenceSink sink = demo.sink();
+
+      assertThat(summary.backfillExitCode()).isZero();
+      assertThat(summary.backfilled()).isEqualTo(300);
+      assertThat(summary.live()).isEqualTo(100);
+      assertThat(sink.accepted()).as("exactly once").hasSize(400);
+      assertThat(summary.deadLetters()).isZero();
+      assertThat(summary.render()).contains("nothing lost.");
+    } finally {
+      demo.close();
+    }
+  }
+
   @Test
   void aSinkOutageInTheMiddleLosesNothing() throws Exception {
-    Demo demo = new Demo(new DemoOptions(200, 25, 6, 2, 0, 0, true, "", dir));
+    Demo demo = new Demo(new DemoOptions(200, 25, 6, 2, 0, 0, true, "", "mongodb", dir));
     try {
       DemoSummary summary = demo.run();
       assertThat(demo.sink().refused()).as("the outage happened").isPositive();
@@ -54,7 +73,8 @@ class DemoTest {
   void withAFilterOnlyTheEventsItKeepsArriveAndTheSummaryCountsTheRest() throws Exception {
     Demo demo =
         new Demo(
-            new DemoOptions(400, 25, 4, 0, 0, 0, true, "event.recommendedAction != 'NONE'", dir));
+            new DemoOptions(
+                400, 25, 4, 0, 0, 0, true, "event.recommendedAction != 'NONE'", "mongodb", dir));
     try {
       DemoSummary summary = demo.run();
 

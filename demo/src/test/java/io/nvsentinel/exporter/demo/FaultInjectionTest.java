@@ -303,7 +303,9 @@ class FaultInjectionTest {
             "ResumeTokens",
             null,
             null,
-            null, null, null);
+            null,
+            null,
+            null);
     MongoChangeStreamSource real =
         new MongoChangeStreamSource(stack.client, datastore, List.of("insert"));
     ChangeStreamSource historyLost =

@@ -30,7 +30,7 @@ class SinkPageTest {
     assumeTrue(
         Files.isExecutable(CHROMIUM),
         "no Chromium at " + CHROMIUM + ": apt-get install chromium to run this test");
-    Demo demo = new Demo(new DemoOptions(120, 10, 2, 0, 0, 0, true, "", dir));
+    Demo demo = new Demo(new DemoOptions(120, 10, 2, 0, 0, 0, true, "", "mongodb", dir));
     try {
       DemoSummary summary = demo.run();
       var sink = demo.sink();

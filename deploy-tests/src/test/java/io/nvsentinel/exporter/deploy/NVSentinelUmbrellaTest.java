@@ -49,6 +49,7 @@ class NVSentinelUmbrellaTest {
 
   static final Path UMBRELLA = Path.of("src", "test", "resources", "umbrella").toAbsolutePath();
   static final String MOUNT = "/etc/ssl/mongo-client";
+  static final String PG_MOUNT = "/etc/ssl/client-certs";
 
   @TempDir Path tmp;
   Manifests manifests;
@@ -166,20 +167,56 @@ class NVSentinelUmbrellaTest {
   }
 
   @Test
+  void onPostgresqlBothApplicationsReadNVSentinelsPostgresqlEnvironmentAndCertificates()
+      throws Exception {
+    manifests = render("postgres", "global.datastore.provider", "postgresql");
+
+    for (PodSpec pod : List.of(livePod().getSpec(), manifests.backfillPod())) {
+      assertThat(pod.getVolumes())
+          .filteredOn(v -> v.getSecret() != null)
+          .extracting(v -> v.getSecret().getSecretName())
+          .contains("postgresql-client-cert")
+          .doesNotContain("mongo-app-client-cert-secret");
+      assertThat(env(pod.getContainers().get(0)))
+          .containsEntry("POSTGRESQL_CLIENT_CERT_MOUNT_PATH", PG_MOUNT)
+          .doesNotContainKey("MONGODB_CLIENT_CERT_MOUNT_PATH");
+
+      BoundPod bound = bind(pod);
+      ExporterProperties.Datastore datastore = bound.properties.datastore();
+      ExporterProperties.Postgresql postgresql = datastore.postgresql();
+      assertThat(datastore.provider()).isEqualTo(ExporterProperties.Provider.POSTGRESQL);
+      assertThat(postgresql.host()).isEqualTo("nvsentinel-postgresql.nvsentinel.svc.cluster.local");
+      assertThat(postgresql.port()).isEqualTo(5432);
+      assertThat(postgresql.database()).isEqualTo("nvsentinel");
+      assertThat(postgresql.username()).isEqualTo("postgresql");
+      assertThat(postgresql.password()).as("from the datastore Secret").isEqualTo("pg-password");
+      assertThat(postgresql.sslmode()).isEqualTo("verify-full");
+      assertThat(bound.inPod(postgresql.sslrootcert())).isEqualTo(PG_MOUNT + "/ca.crt");
+      assertThat(bound.inPod(postgresql.sslcert())).isEqualTo(PG_MOUNT + "/tls.crt");
+      assertThat(bound.inPod(postgresql.sslkey())).isEqualTo(PG_MOUNT + "/tls.key");
+      assertThat(datastore.eventCollection()).isEqualTo("health_events");
+    }
+  }
+
+  @Test
   void anotherDatastoreProviderIsRefusedAtInstallNamingTheValue() throws IOException {
-    Path umbrella = tmp.resolve("postgres");
+    assertThatThrownBy(() -> render("other", "global.datastore.provider", "cassandra"))
+        .hasMessageContaining("global.datastore.provider must be one of the following")
+        .hasMessageContaining("\"mongodb\", \"postgresql\"");
+  }
+
+  /** The test umbrella with one value set, rendered. */
+  Manifests render(String name, String key, String value) throws IOException {
+    Path umbrella = tmp.resolve(name);
     HelmChartTest.copy(UMBRELLA, umbrella);
     HelmChartTest.copy(HelmChartTest.CHART, umbrella.resolve("charts").resolve("event-exporter"));
-
-    assertThatThrownBy(
-            () ->
-                new Helm(umbrella)
-                    .template()
-                    .withName("nvsentinel")
-                    .set("global.datastore.provider", "postgresql")
-                    .call())
-        .hasMessageContaining("global.datastore.provider is postgresql")
-        .hasMessageContaining("MongoDB datastore only");
+    return Manifests.parse(
+        new Helm(umbrella)
+            .template()
+            .withName("nvsentinel")
+            .withNamespace("nvsentinel")
+            .set(key, value)
+            .call());
   }
 
   /** A pod's configuration as its applications would bind it. */
@@ -210,7 +247,9 @@ class NVSentinelUmbrellaTest {
     Container container = pod.getContainers().get(0);
     BoundPod bound = new BoundPod(Files.createTempDirectory(tmp, "pod-root"));
     Map<String, String> environment = env(container);
-    environment.replaceAll((name, value) -> value.startsWith(MOUNT) ? bound.root + value : value);
+    environment.replaceAll(
+        (name, value) ->
+            value.startsWith(MOUNT) || value.startsWith(PG_MOUNT) ? bound.root + value : value);
     writeMountedSecret(pod, container, bound.root);
     ConfigMap config =
         manifests.all(ConfigMap.class).stream()
@@ -318,7 +357,7 @@ class NVSentinelUmbrellaTest {
     for (VolumeMount mount : container.getVolumeMounts()) {
       pod.getVolumes().stream()
           .filter(v -> v.getName().equals(mount.getName()) && v.getSecret() != null)
-          .filter(v -> mount.getMountPath().equals(MOUNT))
+          .filter(v -> List.of(MOUNT, PG_MOUNT).contains(mount.getMountPath()))
           .forEach(v -> write.accept(v, mount));
     }
     assertThat(written).containsExactlyInAnyOrder("ca.crt", "tls.crt", "tls.key");

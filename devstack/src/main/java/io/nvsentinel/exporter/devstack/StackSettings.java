@@ -47,6 +47,21 @@ public final class StackSettings {
     return p;
   }
 
+  /** The same without a datastore, for one the caller sets. */
+  public static Map<String, String> exporter(
+      String cluster, ReferenceSink sink, TokenIssuer issuer, Path secretFile) {
+    Map<String, String> p = new LinkedHashMap<>();
+    p.put("spring.autoconfigure.exclude", NOT_THE_EXPORTERS);
+    p.put("exporter.metadata.cluster", cluster);
+    p.put("exporter.sink.endpoint", sink.endpoint());
+    p.put("exporter.oidc.tokenUrl", issuer.tokenUrl());
+    p.put("exporter.oidc.clientId", issuer.settings().clientId());
+    p.put("exporter.oidc.scope", issuer.settings().scope());
+    p.put("exporter.oidc.clientSecretFile", secretFile.toString());
+    p.put("exporter.oidc.clientSecretEnv", "");
+    return p;
+  }
+
   /** {@code --key=value} arguments for a Spring Boot application. */
   public static String[] arguments(Map<String, String> properties) {
     return properties.entrySet().stream()

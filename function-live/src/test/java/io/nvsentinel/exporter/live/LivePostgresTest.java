@@ -127,6 +127,33 @@ class LivePostgresTest {
         .isNotNull();
   }
 
+  /**
+   * The exporter's connections cut by the server (a failover, an administrator): the reader
+   * reconnects from where it was and events stored meanwhile arrive, none lost.
+   */
+  @Test
+  void connectionsCutByTheServerAreReopenedAndNothingIsLost() throws Exception {
+    start();
+    store.insert("first", EmbeddedPostgresStore.document("first", "before the cut"));
+    await()
+        .atMost(Duration.ofSeconds(30))
+        .untilAsserted(() -> assertThat(sink.distinct()).hasSize(1));
+    try (Connection connection = store.connect()) {
+      assertThat(
+              query(
+                  "SELECT pg_terminate_backend(pid)::text FROM pg_stat_activity"
+                      + " WHERE application_name = 'nvsentinel-event-exporter'"))
+          .as("the exporter's reading and listening connections")
+          .isNotEmpty();
+    }
+    for (int i = 0; i < 5; i++) {
+      store.insert("after-" + i, EmbeddedPostgresStore.document("after-" + i, "after the cut"));
+    }
+    await()
+        .atMost(Duration.ofSeconds(60))
+        .untilAsserted(() -> assertThat(sink.distinct()).hasSize(6));
+  }
+
   /** The replaced exporter's {timestamp, eventID} position: what came after it is exported. */
   @Test
   void itTakesOverFromTheReplacedExportersPosition() throws Exception {
