@@ -34,15 +34,7 @@ public final class StackSettings {
       TokenIssuer issuer,
       EmbeddedMongo mongo,
       Path secretFile) {
-    Map<String, String> p = new LinkedHashMap<>();
-    p.put("spring.autoconfigure.exclude", NOT_THE_EXPORTERS);
-    p.put("exporter.metadata.cluster", cluster);
-    p.put("exporter.sink.endpoint", sink.endpoint());
-    p.put("exporter.oidc.tokenUrl", issuer.tokenUrl());
-    p.put("exporter.oidc.clientId", issuer.settings().clientId());
-    p.put("exporter.oidc.scope", issuer.settings().scope());
-    p.put("exporter.oidc.clientSecretFile", secretFile.toString());
-    p.put("exporter.oidc.clientSecretEnv", "");
+    Map<String, String> p = exporter(cluster, sink, issuer, secretFile);
     p.put("exporter.datastore.uri", mongo.connectionString());
     return p;
   }

@@ -14,7 +14,6 @@ import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.time.Duration;
 import java.util.ArrayList;
-import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.UUID;
@@ -55,17 +54,9 @@ class LivePostgresTest {
 
   ConfigurableApplicationContext start() throws Exception {
     Path secret = issuer.writeClientSecret(tmp);
-    Map<String, String> properties = new LinkedHashMap<>();
-    properties.put("spring.autoconfigure.exclude", StackSettings.NOT_THE_EXPORTERS);
+    Map<String, String> properties = StackSettings.exporter("pg-cluster", sink, issuer, secret);
     properties.put("server.port", "0");
     properties.put("exporter.live.metricsPort", "0");
-    properties.put("exporter.metadata.cluster", "pg-cluster");
-    properties.put("exporter.sink.endpoint", sink.endpoint());
-    properties.put("exporter.oidc.tokenUrl", issuer.tokenUrl());
-    properties.put("exporter.oidc.clientId", issuer.settings().clientId());
-    properties.put("exporter.oidc.scope", issuer.settings().scope());
-    properties.put("exporter.oidc.clientSecretFile", secret.toString());
-    properties.put("exporter.oidc.clientSecretEnv", "");
     properties.put("exporter.datastore.provider", "postgresql");
     properties.put("exporter.datastore.postgresql.host", "localhost");
     properties.put("exporter.datastore.postgresql.port", String.valueOf(store.port()));
