@@ -29,7 +29,6 @@ public final class ChangeStreamRunner implements SmartLifecycle {
 
   private static final Logger log = LoggerFactory.getLogger(ChangeStreamRunner.class);
 
-  /** How long one read of the stream waits for a change. */
   public static final long POLL_MILLIS = 500;
 
   static final long MAX_RECONNECT_MILLIS = 30_000;

@@ -12,9 +12,6 @@ import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.Deque;
 import java.util.List;
-import java.util.Map;
-import java.util.NavigableMap;
-import java.util.TreeMap;
 import java.util.UUID;
 
 /**
@@ -58,7 +55,7 @@ final class ChangelogReader {
   private final String sequence;
   private final List<String> operations;
   private final int batchSize;
-  private final NavigableMap<Long, Long> readRanges = new TreeMap<>();
+  private final ReadIds read = new ReadIds();
   private final Deque<Horizon> horizons = new ArrayDeque<>();
   private long watermark;
 
@@ -92,8 +89,7 @@ final class ChangelogReader {
     long highestRead;
     try {
       oldestRunning = oldestRunning(connection);
-      long above =
-          Math.max(watermark, readRanges.isEmpty() ? watermark : readRanges.lastEntry().getValue());
+      long above = read.highest(watermark);
       holes(connection, above, changes);
       full = fresh(connection, above, changes);
       highestRead = Math.max(above, changes.stream().mapToLong(Change::id).max().orElse(above));
@@ -108,9 +104,9 @@ final class ChangelogReader {
     long before = watermark;
     advance(oldestRunning, full ? highestRead : Long.MAX_VALUE);
     for (Change change : changes) {
-      markRead(change.id());
+      read.add(change.id(), watermark);
     }
-    dropSettled();
+    read.dropThrough(watermark);
     List<Change> positioned = new ArrayList<>(changes.size());
     for (int i = 0; i < changes.size(); i++) {
       Change c = changes.get(i);
@@ -158,60 +154,20 @@ final class ChangelogReader {
     horizons.addAll(kept);
   }
 
-  private void markRead(long id) {
-    if (id <= watermark) {
-      return;
-    }
-    Map.Entry<Long, Long> below = readRanges.floorEntry(id);
-    if (below != null && below.getValue() >= id) {
-      return;
-    }
-    long start = id;
-    long end = id;
-    if (below != null && below.getValue() == id - 1) {
-      start = below.getKey();
-    }
-    Map.Entry<Long, Long> after = readRanges.ceilingEntry(id + 1);
-    if (after != null && after.getKey() == id + 1) {
-      end = after.getValue();
-      readRanges.remove(after.getKey());
-    }
-    readRanges.put(start, end);
-  }
-
-  private void dropSettled() {
-    while (!readRanges.isEmpty() && readRanges.firstEntry().getValue() <= watermark) {
-      readRanges.pollFirstEntry();
-    }
-    Map.Entry<Long, Long> first = readRanges.firstEntry();
-    if (first != null && first.getKey() <= watermark) {
-      readRanges.pollFirstEntry();
-      readRanges.put(watermark + 1, first.getValue());
-    }
-  }
-
   /** Late rows: those between the watermark and the highest id read that were not read yet. */
   private void holes(Connection connection, long above, List<Change> into) throws SQLException {
     if (above <= watermark) {
       return;
     }
-    List<Long> from = new ArrayList<>();
-    List<Long> to = new ArrayList<>();
-    long previous = watermark;
-    for (Map.Entry<Long, Long> range : readRanges.entrySet()) {
-      if (range.getKey() > previous + 1) {
-        from.add(previous);
-        to.add(range.getKey());
-      }
-      previous = range.getValue();
-    }
-    if (from.isEmpty()) {
+    List<long[]> holes = read.holes(watermark);
+    if (holes.isEmpty()) {
       return;
     }
-    if (from.size() > MAX_HOLES) {
-      from = List.of(watermark);
-      to = List.of(above + 1);
+    if (holes.size() > MAX_HOLES) {
+      holes = List.of(new long[] {watermark, above + 1});
     }
+    Long[] from = holes.stream().map(h -> h[0]).toArray(Long[]::new);
+    Long[] to = holes.stream().map(h -> h[1]).toArray(Long[]::new);
     String sql =
         "SELECT c.id, c.record_id, c.operation, c.new_values -> 'document', c.changed_at"
             + " FROM datastore_changelog c"
@@ -219,15 +175,15 @@ final class ChangelogReader {
             + " ON c.id > hole.after_id AND c.id < hole.before_id"
             + " WHERE c.table_name = 'health_events' AND c.operation = ANY(?)";
     try (PreparedStatement query = connection.prepareStatement(sql)) {
-      Array after = connection.createArrayOf("bigint", from.toArray());
-      Array before = connection.createArrayOf("bigint", to.toArray());
+      Array after = connection.createArrayOf("bigint", from);
+      Array before = connection.createArrayOf("bigint", to);
       query.setArray(1, after);
       query.setArray(2, before);
       query.setArray(3, connection.createArrayOf("varchar", operations.toArray()));
       try (ResultSet rows = query.executeQuery()) {
         while (rows.next()) {
           Change change = change(rows);
-          if (!isRead(change.id())) {
+          if (!read.contains(change.id(), watermark)) {
             into.add(change);
           }
         }
@@ -255,14 +211,6 @@ final class ChangelogReader {
       }
     }
     return count == batchSize;
-  }
-
-  private boolean isRead(long id) {
-    if (id <= watermark) {
-      return true;
-    }
-    Map.Entry<Long, Long> range = readRanges.floorEntry(id);
-    return range != null && range.getValue() >= id;
   }
 
   private static Change change(ResultSet rows) throws SQLException {
