@@ -1,6 +1,7 @@
 package io.nvsentinel.exporter.deploy;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
 
 import io.nvsentinel.exporter.devstack.EmbeddedMongo;
 import java.io.IOException;
@@ -101,24 +102,22 @@ class ImageLayoutTest {
         .contains("-XX:+ExitOnOutOfMemoryError");
   }
 
-  private static boolean awaitReady(Process exporter, int port) throws Exception {
+  private static boolean awaitReady(Process exporter, int port) {
     HttpClient http = HttpClient.newHttpClient();
     HttpRequest readyz =
         HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + "/readyz"))
             .timeout(Duration.ofSeconds(2))
             .build();
-    long deadline = System.nanoTime() + Duration.ofSeconds(90).toNanos();
-    while (System.nanoTime() < deadline && exporter.isAlive()) {
-      try {
-        if (http.send(readyz, HttpResponse.BodyHandlers.discarding()).statusCode() == 200) {
-          return true;
-        }
-      } catch (IOException notYet) {
-        // not listening yet
-      }
-      Thread.sleep(100);
-    }
-    return false;
+    await()
+        .atMost(Duration.ofSeconds(90))
+        .pollInterval(Duration.ofMillis(100))
+        .ignoreExceptionsInstanceOf(IOException.class)
+        .until(
+            () ->
+                !exporter.isAlive()
+                    || http.send(readyz, HttpResponse.BodyHandlers.discarding()).statusCode()
+                        == 200);
+    return exporter.isAlive();
   }
 
   private static Path execJar(String module) throws IOException {

@@ -168,7 +168,11 @@ class LivePostgresTest {
     await()
         .atMost(Duration.ofSeconds(30))
         .untilAsserted(() -> assertThat(sink.distinct()).hasSize(4));
-    Thread.sleep(1500);
+    // and nothing from before the replaced exporter's position follows them
+    await()
+        .during(Duration.ofMillis(1500))
+        .atMost(Duration.ofSeconds(5))
+        .untilAsserted(() -> assertThat(sink.distinct()).hasSize(4));
     assertThat(sink.distinct())
         .extracting(ReferenceSink.Received::id)
         .containsExactlyInAnyOrderElementsOf(
