@@ -54,3 +54,26 @@ DROP TRIGGER IF EXISTS health_events_changes ON health_events;
 CREATE TRIGGER health_events_changes
     AFTER INSERT OR UPDATE OR DELETE ON health_events
     FOR EACH ROW EXECUTE FUNCTION record_health_event_change();
+
+-- NVSentinel's maintenance of the change log: rows up to an id are marked processed, and processed
+-- rows older than the retention are deleted
+CREATE OR REPLACE FUNCTION mark_changelog_processed(max_id BIGINT) RETURNS INTEGER AS $$
+DECLARE
+    marked INTEGER;
+BEGIN
+    UPDATE datastore_changelog SET processed = TRUE WHERE id <= max_id AND processed = FALSE;
+    GET DIAGNOSTICS marked = ROW_COUNT;
+    RETURN marked;
+END;
+$$ LANGUAGE plpgsql;
+
+CREATE OR REPLACE FUNCTION cleanup_changelog(retention_days INTEGER DEFAULT 7) RETURNS INTEGER AS $$
+DECLARE
+    deleted INTEGER;
+BEGIN
+    DELETE FROM datastore_changelog
+    WHERE processed = TRUE AND changed_at < NOW() - INTERVAL '1 day' * retention_days;
+    GET DIAGNOSTICS deleted = ROW_COUNT;
+    RETURN deleted;
+END;
+$$ LANGUAGE plpgsql;

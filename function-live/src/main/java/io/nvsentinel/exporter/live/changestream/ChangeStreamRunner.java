@@ -105,11 +105,13 @@ public final class ChangeStreamRunner implements SmartLifecycle {
           }
         }
       } catch (MongoServerException e) {
-        if (TokenRecovery.unusableToken(e)) {
-          reconnectMillis = recoverFromUnusableToken(e, reconnectMillis);
-        } else {
-          reconnectMillis = pauseBeforeReconnect(e, reconnectMillis);
-        }
+        ChangeHistoryLostException lost = ChangeHistoryLostException.of(e);
+        reconnectMillis =
+            lost != null
+                ? recoverFromLostHistory(lost, reconnectMillis)
+                : pauseBeforeReconnect(e, reconnectMillis);
+      } catch (ChangeHistoryLostException e) {
+        reconnectMillis = recoverFromLostHistory(e, reconnectMillis);
       } catch (MongoException | DatastoreUnavailableException e) {
         reconnectMillis = pauseBeforeReconnect(e, reconnectMillis);
       } catch (InterruptedException e) {
@@ -188,15 +190,15 @@ public final class ChangeStreamRunner implements SmartLifecycle {
     }
   }
 
-  private long recoverFromUnusableToken(MongoServerException e, long reconnectMillis) {
+  private long recoverFromLostHistory(ChangeHistoryLostException e, long reconnectMillis) {
     try {
       recovery.recover(e);
       lastRead = null;
       return POLL_MILLIS;
     } catch (RuntimeException failed) {
-      // the unusable token is still the stored one, so the next try finds the same gap
+      // the lost position is still the stored one, so the next try finds the same gap
       log.error(
-          "could not record the interval lost with the unusable resume token; trying again: {}",
+          "could not record the interval lost with the stored position; trying again: {}",
           failed.toString());
       return pauseBeforeReconnect(failed, reconnectMillis);
     }

@@ -30,6 +30,12 @@ import java.util.UUID;
  * after the rows visible then are read. Rows above the watermark are read once: the reader
  * remembers which, and asks only for the holes between them and for what is new.
  *
+ * <p>NVSentinel's {@code cleanup_changelog} deletes old processed rows. When it has deleted rows
+ * this reader had not read yet, the history is lost ({@link ChangeHistoryLostException}): a row the
+ * reader knows existed is gone, and the first id after its position, drawn by a transaction that
+ * has finished, has no row. (A rolled-back insert at exactly that id looks the same; the gap window
+ * recorded then is exported for nothing, never skipped.)
+ *
  * <p>The sequence must hand out ids in order, as {@code BIGSERIAL}'s default (no cache) does.
  */
 final class ChangelogReader {
@@ -57,14 +63,27 @@ final class ChangelogReader {
   private final int batchSize;
   private final ReadIds read = new ReadIds();
   private final Deque<Horizon> horizons = new ArrayDeque<>();
+  private final long resumedAbove;
   private long watermark;
+  private long knownRow;
 
   /**
    * @param watermark every row with an id up to this one is accounted for
+   * @param resumedAbove the position reading continues from, whose successors must still exist
+   * @param knownRow the id of a row known to have existed at that position, 0 if none: its absence
+   *     tells that the change log was pruned
    * @param operations the change-log operations returned ({@code INSERT}, {@code UPDATE})
    */
-  ChangelogReader(long watermark, List<String> operations, int batchSize, String sequence) {
+  ChangelogReader(
+      long watermark,
+      long resumedAbove,
+      long knownRow,
+      List<String> operations,
+      int batchSize,
+      String sequence) {
     this.watermark = watermark;
+    this.resumedAbove = resumedAbove;
+    this.knownRow = knownRow;
     this.operations = List.copyOf(operations);
     this.batchSize = batchSize;
     this.sequence = sequence;
@@ -89,6 +108,7 @@ final class ChangelogReader {
     long highestRead;
     try {
       oldestRunning = oldestRunning(connection);
+      requireHistory(connection, oldestRunning);
       long above = read.highest(watermark);
       holes(connection, above, changes);
       full = fresh(connection, above, changes);
@@ -101,18 +121,20 @@ final class ChangelogReader {
       connection.setAutoCommit(true);
     }
     changes.sort(Comparator.comparingLong(Change::id));
-    long before = watermark;
     advance(oldestRunning, full ? highestRead : Long.MAX_VALUE);
     for (Change change : changes) {
       read.add(change.id(), watermark);
+      knownRow = Math.max(knownRow, change.id());
     }
     read.dropThrough(watermark);
     List<Change> positioned = new ArrayList<>(changes.size());
     for (int i = 0; i < changes.size(); i++) {
       Change c = changes.get(i);
-      // every change but the last resumes from where this poll began: a change read after it in
-      // this poll may lie below the new watermark and must not be skipped after a restart
-      long resumeAt = i == changes.size() - 1 ? watermark : before;
+      // the last change resumes above the new watermark. Any other resumes above its own id where
+      // the watermark covers it: every row below it was returned before it or never will exist,
+      // and the changes after it in this poll have larger ids. Above the watermark, the rows at or
+      // below the change's id are not all settled, so it resumes above the watermark.
+      long resumeAt = i == changes.size() - 1 ? watermark : Math.min(c.id(), watermark);
       positioned.add(
           new Change(c.id(), c.recordId(), c.operation(), c.document(), c.changedAt(), resumeAt));
     }
@@ -138,6 +160,37 @@ final class ChangelogReader {
     }
     while (!horizons.isEmpty() && horizons.peekFirst().lastDrawn() <= watermark) {
       horizons.pollFirst();
+    }
+  }
+
+  /**
+   * Throws when the rows after this reader's position were pruned: a row it knows existed is gone,
+   * and so is the next id, drawn by a transaction that has finished.
+   */
+  private void requireHistory(Connection connection, long oldestRunning) throws SQLException {
+    long position = read.contiguousTop(Math.max(watermark, resumedAbove));
+    boolean nextIdSettled =
+        horizons.stream().anyMatch(h -> h.xid() <= oldestRunning && h.lastDrawn() > position);
+    if (knownRow <= 0 || !nextIdSettled) {
+      return;
+    }
+    Long first;
+    try (Statement statement = connection.createStatement();
+        ResultSet row = statement.executeQuery("SELECT min(id) FROM datastore_changelog")) {
+      row.next();
+      first = (Long) row.getObject(1);
+    }
+    boolean knownRowGone = first == null || first > knownRow;
+    boolean nextIdGone = first == null || first > position + 1;
+    if (knownRowGone && nextIdGone) {
+      throw new ChangeHistoryLostException(
+          "datastore_changelog was pruned past this exporter's position (id "
+              + position
+              + "): row "
+              + knownRow
+              + " is gone and "
+              + (first == null ? "the table is empty" : "the oldest row left is " + first)
+              + "; NVSentinel's cleanup_changelog deletes processed rows after its retention");
     }
   }
 

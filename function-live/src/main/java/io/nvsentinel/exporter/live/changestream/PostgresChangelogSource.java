@@ -115,12 +115,18 @@ public final class PostgresChangelogSource implements ChangeStreamSource {
         }
         String sequence = sequence(reading);
         long watermark;
+        long resumedAbove;
+        long knownRow;
         if (resumeAfter != null && resumeAfter.isNumber("watermark")) {
           watermark = resumeAfter.getNumber("watermark").longValue();
+          resumedAbove = watermark;
+          knownRow = resumeAfter.isNumber("id") ? resumeAfter.getNumber("id").longValue() : 0;
           alreadyExported = change -> false;
         } else if (resumeAfter != null && resumeAfter.isNumber("afterChangedAtMicros")) {
           long afterMicros = resumeAfter.getNumber("afterChangedAtMicros").longValue();
           long afterId = resumeAfter.getNumber("afterId").longValue();
+          resumedAbove = afterId;
+          knownRow = afterId;
           alreadyExported =
               change -> {
                 long at = micros(change.changedAt());
@@ -133,8 +139,11 @@ public final class PostgresChangelogSource implements ChangeStreamSource {
           Instant from = startAt == null ? Instant.EPOCH : Instant.ofEpochSecond(startAt.getTime());
           alreadyExported = change -> change.changedAt().isBefore(from);
           watermark = below(reading, from.minus(LONGEST_TRANSACTION));
+          resumedAbove = watermark;
+          knownRow = watermark;
         }
-        reader = new ChangelogReader(watermark, operations, batchSize, sequence);
+        reader =
+            new ChangelogReader(watermark, resumedAbove, knownRow, operations, batchSize, sequence);
       } catch (SQLException | RuntimeException e) {
         close();
         throw e;

@@ -20,6 +20,12 @@ final class ReadIds {
     return ranges.isEmpty() ? floor : Math.max(floor, ranges.lastEntry().getValue());
   }
 
+  /** The end of the run of ids read right above {@code floor}; {@code floor} when none is. */
+  long contiguousTop(long floor) {
+    Map.Entry<Long, Long> range = ranges.floorEntry(floor + 1);
+    return range != null && range.getValue() > floor ? range.getValue() : floor;
+  }
+
   boolean contains(long id, long floor) {
     if (id <= floor) {
       return true;

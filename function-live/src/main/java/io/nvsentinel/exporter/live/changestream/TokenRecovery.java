@@ -1,20 +1,19 @@
 package io.nvsentinel.exporter.live.changestream;
 
-import com.mongodb.MongoServerException;
 import io.nvsentinel.exporter.checkpoint.Checkpoint;
 import io.nvsentinel.exporter.checkpoint.GapWindow;
 import io.nvsentinel.exporter.checkpoint.GapWindowStore;
 import java.time.Duration;
 import java.time.Instant;
-import java.util.Set;
 import java.util.function.Supplier;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * What to do when MongoDB no longer knows the stored resume token (the oplog rolled past it):
- * record the lost interval as a gap window for the backfill, and only then restart the stream from
- * now.
+ * What to do when the stream cannot continue from the stored position ({@link
+ * ChangeHistoryLostException}: MongoDB's oplog rolled past the resume token, PostgreSQL's change
+ * log was pruned past the position): record the lost interval as a gap window for the backfill, and
+ * only then restart the stream from now.
  *
  * <p>The interval runs from the last committed event's cluster time to now, each end widened by
  * {@code startOverlap} so clock skew between the exporter and the database cannot open a hole;
@@ -26,9 +25,6 @@ import org.slf4j.LoggerFactory;
 final class TokenRecovery {
 
   private static final Logger log = LoggerFactory.getLogger(TokenRecovery.class);
-
-  /** Server errors that mean the stored token can no longer be resumed from. */
-  static final Set<Integer> UNUSABLE_TOKEN_CODES = Set.of(9, 260, 280, 286);
 
   private final GapWindowStore gaps;
   private final Checkpointing checkpointing;
@@ -52,16 +48,12 @@ final class TokenRecovery {
     this.metrics = metrics;
   }
 
-  static boolean unusableToken(MongoServerException e) {
-    return UNUSABLE_TOKEN_CODES.contains(e.getCode());
-  }
-
   /**
    * Records the gap, then restarts the checkpoint and its window from now.
    *
    * @throws RuntimeException when either write fails; nothing was restarted then
    */
-  GapWindow recover(MongoServerException e) {
+  GapWindow recover(ChangeHistoryLostException lost) {
     Position lastCommitted = checkpointing.window().committed();
     Instant now = serverTime.get();
     Checkpoint checkpoint = checkpointing.current();
@@ -82,20 +74,13 @@ final class TokenRecovery {
           restartAt);
       start = now.equals(restartAt) ? now.minusSeconds(1) : restartAt;
     }
-    GapWindow gap =
-        gaps.record(
-            client,
-            start,
-            now,
-            "resume token unusable (server error " + e.getCode() + "): " + e.getMessage(),
-            now);
+    GapWindow gap = gaps.record(client, start, now, lost.getMessage(), now);
     checkpointing.restartAt(Checkpointing.timestamp(restartAt), now);
     metrics.recovered();
     log.warn(
-        "the stored resume token can no longer be used (server error {}: {}); restarted the stream"
-            + " from {} and recorded the lost interval {} .. {} as gap window {} for the backfill",
-        e.getCode(),
-        e.getMessage(),
+        "the stream cannot continue from its stored position ({}); restarted it from {} and"
+            + " recorded the lost interval {} .. {} as gap window {} for the backfill",
+        lost.getMessage(),
         restartAt,
         gap.start(),
         gap.end(),

@@ -1,6 +1,7 @@
 package io.nvsentinel.exporter.live.changestream;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import io.nvsentinel.exporter.devstack.EmbeddedPostgresStore;
 import java.nio.file.Path;
@@ -51,9 +52,19 @@ class ChangelogReaderTest {
     reading = store.connect();
   }
 
-  ChangelogReader reader(long watermark) throws SQLException {
+  ChangelogReader reader(long watermark) {
+    return reader(watermark, 0);
+  }
+
+  /** A reader resuming above {@code watermark}, knowing that row {@code knownRow} existed. */
+  ChangelogReader reader(long watermark, long knownRow) {
     return new ChangelogReader(
-        watermark, List.of("INSERT"), 100, "public.datastore_changelog_id_seq");
+        watermark,
+        watermark,
+        knownRow,
+        List.of("INSERT"),
+        100,
+        "public.datastore_changelog_id_seq");
   }
 
   /**
@@ -207,6 +218,65 @@ class ChangelogReaderTest {
       assertThat(again)
           .as("restarted after change %d of %d", i, read.size())
           .containsAll(notYetReturned);
+    }
+  }
+
+  /**
+   * NVSentinel's cleanup deleted rows this reader had not read yet, while it was stopped or while
+   * it was paused: the history after its position is lost, and it says so instead of skipping it.
+   */
+  @Test
+  void rowsPrunedBeforeTheyWereReadAreReportedAsLostHistory() throws Exception {
+    ChangelogReader running = reader(0);
+    for (int i = 0; i < 3; i++) {
+      store.insert("read-" + i, doc("read-" + i));
+    }
+    List<ChangelogReader.Change> read = running.poll(reading);
+    assertThat(read).hasSize(3);
+    ChangelogReader.Change last = read.get(2);
+    long unreadFrom = maxChangelogId() + 1;
+    store.insert("unread-1", doc("unread-1"));
+    store.insert("unread-2", doc("unread-2"));
+    prune(unreadFrom + 1);
+    store.insert("later", doc("later"));
+
+    assertThatThrownBy(() -> running.poll(reading))
+        .isInstanceOf(ChangeHistoryLostException.class)
+        .hasMessageContaining("datastore_changelog was pruned past this exporter's position")
+        .hasMessageContaining("id " + last.resumeAt());
+    assertThatThrownBy(() -> reader(last.resumeAt(), last.id()).poll(reading))
+        .as("restarted from its checkpoint")
+        .isInstanceOf(ChangeHistoryLostException.class);
+  }
+
+  /** Rows pruned after they were read cost nothing: reading goes on from the next one. */
+  @Test
+  void rowsPrunedAfterTheyWereReadAreNoLoss() throws Exception {
+    ChangelogReader running = reader(0);
+    for (int i = 0; i < 3; i++) {
+      store.insert("read-" + i, doc("read-" + i));
+    }
+    running.poll(reading);
+    prune(maxChangelogId());
+    UUID next = store.insert("next", doc("next"));
+
+    List<ChangelogReader.Change> afterPruning = running.poll(reading);
+    assertThat(afterPruning).extracting(ChangelogReader.Change::recordId).containsExactly(next);
+    ChangelogReader.Change checkpoint = afterPruning.get(0);
+    prune(maxChangelogId());
+    UUID afterRestart = store.insert("after-restart", doc("after-restart"));
+    assertThat(reader(checkpoint.resumeAt(), checkpoint.id()).poll(reading))
+        .as("restarted from the checkpoint of 'next', whose row is gone")
+        .extracting(ChangelogReader.Change::recordId)
+        .containsExactly(afterRestart);
+  }
+
+  /** What NVSentinel's cleanup_changelog does to rows older than its retention. */
+  private void prune(long throughId) throws SQLException {
+    try (PreparedStatement delete =
+        reading.prepareStatement("DELETE FROM datastore_changelog WHERE id <= ?")) {
+      delete.setLong(1, throughId);
+      delete.executeUpdate();
     }
   }
 

@@ -68,9 +68,10 @@ class TokenRecoveryTest {
     TokenRecovery recovery =
         new TokenRecovery(gaps, checkpointing, "c", Duration.ofSeconds(5), () -> NOW, metrics);
     return recovery.recover(
-        new MongoCommandException(
-            new BsonDocument("ok", new BsonInt32(0)).append("code", new BsonInt32(286)),
-            new ServerAddress()));
+        ChangeHistoryLostException.of(
+            new MongoCommandException(
+                new BsonDocument("ok", new BsonInt32(0)).append("code", new BsonInt32(286)),
+                new ServerAddress())));
   }
 
   @Test
