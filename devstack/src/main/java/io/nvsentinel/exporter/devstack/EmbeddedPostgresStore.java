@@ -23,21 +23,22 @@ public final class EmbeddedPostgresStore implements AutoCloseable {
   public static final String USER = "postgres";
 
   private final EmbeddedPostgres server;
+  private final String database;
+  private final boolean ownsServer;
 
-  private EmbeddedPostgresStore(EmbeddedPostgres server) {
+  private EmbeddedPostgresStore(EmbeddedPostgres server, String database, boolean ownsServer) {
     this.server = server;
+    this.database = database;
+    this.ownsServer = ownsServer;
   }
 
   /** Starts a server with its data under {@code directory} and lays out the store. */
   public static EmbeddedPostgresStore start(Path directory) throws IOException, SQLException {
     EmbeddedPostgres server =
         EmbeddedPostgres.builder().setOverrideWorkingDirectory(directory.toFile()).start();
-    EmbeddedPostgresStore store = new EmbeddedPostgresStore(server);
-    try (Connection connection = store.connect();
-        Statement statement = connection.createStatement();
-        InputStream schema =
-            EmbeddedPostgresStore.class.getResourceAsStream("nvsentinel-postgresql.sql")) {
-      statement.execute(new String(schema.readAllBytes(), StandardCharsets.UTF_8));
+    EmbeddedPostgresStore store = new EmbeddedPostgresStore(server, DATABASE, true);
+    try {
+      store.layOut();
     } catch (IOException | SQLException | RuntimeException e) {
       store.close();
       throw e;
@@ -45,8 +46,88 @@ public final class EmbeddedPostgresStore implements AutoCloseable {
     return store;
   }
 
+  /** The user of {@link #startWithTls}: no superuser, only the rights the README lists. */
+  public static final String EXPORTER_USER = "exporter";
+
+  /**
+   * Starts a server that lets {@link #EXPORTER_USER} in only over TLS with a client certificate its
+   * CA signed ({@code hostssl ... cert}, the certificate's CN naming the user); the test's own
+   * connections are trusted as before. {@code tls} must be made for that user.
+   */
+  public static EmbeddedPostgresStore startWithTls(Path directory, PostgresTls tls)
+      throws IOException, SQLException {
+    EmbeddedPostgres server =
+        EmbeddedPostgres.builder()
+            .setOverrideWorkingDirectory(directory.toFile())
+            .setServerConfig("ssl", "on")
+            .setServerConfig("ssl_cert_file", tls.serverCertificate().toString())
+            .setServerConfig("ssl_key_file", tls.serverKey().toString())
+            .setServerConfig("ssl_ca_file", tls.caCertificate().toString())
+            .start();
+    EmbeddedPostgresStore store = new EmbeddedPostgresStore(server, DATABASE, true);
+    try {
+      store.layOut();
+      try (Connection connection = store.connect();
+          Statement statement = connection.createStatement();
+          ResultSet hba = statement.executeQuery("SHOW hba_file")) {
+        hba.next();
+        java.nio.file.Files.writeString(
+            Path.of(hba.getString(1)),
+            """
+            hostssl all exporter 127.0.0.1/32 cert
+            hostssl all exporter ::1/128 cert
+            host all exporter all reject
+            host all all 127.0.0.1/32 trust
+            host all all ::1/128 trust
+            local all all trust
+            """);
+        statement.execute("SELECT pg_reload_conf()");
+        statement.execute(
+            """
+            CREATE ROLE exporter LOGIN;
+            GRANT SELECT ON health_events, datastore_changelog TO exporter;
+            GRANT SELECT, INSERT, UPDATE ON resume_tokens TO exporter;
+            GRANT USAGE ON SEQUENCE datastore_changelog_id_seq TO exporter;
+            GRANT CREATE ON SCHEMA public TO exporter;
+            """);
+      }
+    } catch (IOException | SQLException | RuntimeException e) {
+      store.close();
+      throw e;
+    }
+    return store;
+  }
+
+  /**
+   * A new database {@code name} on the same server, laid out as the store; closing it leaves the
+   * server running. Tests that share one server take one each.
+   */
+  public EmbeddedPostgresStore newDatabase(String name) throws IOException, SQLException {
+    try (Connection connection = connect();
+        Statement statement = connection.createStatement()) {
+      statement.execute("CREATE DATABASE " + name);
+    }
+    EmbeddedPostgresStore store = new EmbeddedPostgresStore(server, name, false);
+    store.layOut();
+    return store;
+  }
+
+  private void layOut() throws IOException, SQLException {
+    try (Connection connection = connect();
+        Statement statement = connection.createStatement();
+        InputStream schema =
+            EmbeddedPostgresStore.class.getResourceAsStream("nvsentinel-postgresql.sql")) {
+      statement.execute(new String(schema.readAllBytes(), StandardCharsets.UTF_8));
+    }
+  }
+
   public String jdbcUrl() {
-    return server.getJdbcUrl(USER, DATABASE);
+    return server.getJdbcUrl(USER, database);
+  }
+
+  /** The database holding the store. */
+  public String database() {
+    return database;
   }
 
   public int port() {
@@ -55,7 +136,7 @@ public final class EmbeddedPostgresStore implements AutoCloseable {
 
   /** A new connection, auto-committing. */
   public Connection connect() throws SQLException {
-    return server.getPostgresDatabase().getConnection();
+    return server.getDatabase(USER, database).getConnection();
   }
 
   /** Stores a health event as NVSentinel's platform connector does; returns its row id. */
@@ -115,6 +196,8 @@ public final class EmbeddedPostgresStore implements AutoCloseable {
 
   @Override
   public void close() throws IOException {
-    server.close();
+    if (ownsServer) {
+      server.close();
+    }
   }
 }

@@ -30,6 +30,9 @@ public final class TestProperties {
   public boolean traceContextExtension = false;
   public String filter = "";
 
+  /** NVSentinel's PostgreSQL store instead of MongoDB, when set. */
+  public ExporterProperties.Postgresql postgresql;
+
   public ExporterProperties build() {
     return new ExporterProperties(
         metadata,
@@ -40,7 +43,17 @@ public final class TestProperties {
         new ExporterProperties.FailureHandling(maxRetries, initialBackoff, maxBackoff, multiplier),
         new ExporterProperties.ResumeToken(database, "ResumeTokens", "exportergaps", clientName),
         new ExporterProperties.Datastore(
-            mongoUri, database, collection, "ResumeTokens", null, null, null, null, null),
+            mongoUri,
+            database,
+            collection,
+            "ResumeTokens",
+            null,
+            null,
+            null,
+            postgresql == null
+                ? ExporterProperties.Provider.MONGODB
+                : ExporterProperties.Provider.POSTGRESQL,
+            postgresql),
         new ExporterProperties.DeadLetter(database, "exporterdeadletters"),
         new ExporterProperties.Filter(filter),
         65_536);

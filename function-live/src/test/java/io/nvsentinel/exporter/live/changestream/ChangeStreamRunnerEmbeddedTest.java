@@ -8,7 +8,7 @@ import org.junit.jupiter.api.AfterEach;
  * gets its own server: that server's change streams report changes of every database, not only the
  * watched collection's, so tests sharing one would see each other's events.
  */
-class ChangeStreamRunnerEmbeddedTest extends ChangeStreamRunnerContract {
+class ChangeStreamRunnerEmbeddedTest extends MongoRunnerContract {
 
   private EmbeddedMongo mongo;
 

@@ -9,7 +9,7 @@ import org.testcontainers.mongodb.MongoDBContainer;
  * engine runs (as on the build machines of this project).
  */
 @Testcontainers(disabledWithoutDocker = true)
-class ChangeStreamRunnerReplicaSetTest extends ChangeStreamRunnerContract {
+class ChangeStreamRunnerReplicaSetTest extends MongoRunnerContract {
 
   @Container static MongoDBContainer mongo = new MongoDBContainer("mongo:7.0").withReplicaSet();
 

@@ -78,7 +78,7 @@ class RunnerFaultTest {
     AtomicInteger failures = new AtomicInteger(2);
     ExporterProperties properties = harness.config.build();
     GapWindowStore flaky =
-        new MongoGapWindowStore(harness.mongo, properties.resumeToken()) {
+        new MongoGapWindowStore(harness.mongo().client, properties.resumeToken()) {
           @Override
           public GapWindow record(
               String client, Instant start, Instant end, String reason, Instant now) {
@@ -92,7 +92,7 @@ class RunnerFaultTest {
         LiveRunnerWiring.runner(
             historyLostFor(
                 new MongoChangeStreamSource(
-                    harness.mongo, properties.datastore(), List.of("insert"))),
+                    harness.mongo().client, properties.datastore(), List.of("insert"))),
             harness.exportFunction(),
             harness.checkpoints,
             flaky,
@@ -112,7 +112,7 @@ class RunnerFaultTest {
         .as("the unusable token is forgotten only once the gap is recorded")
         .isNull();
     BsonDocument doc = Samples.good().get(3);
-    harness.events().insertOne(doc);
+    harness.insert(List.of(doc));
     await()
         .atMost(Duration.ofSeconds(30))
         .until(
@@ -140,7 +140,7 @@ class RunnerFaultTest {
     runner.start();
     await().atMost(Duration.ofSeconds(20)).until(runner::streamOpen);
 
-    harness.events().insertOne(Samples.good().get(0));
+    harness.insert(List.of(Samples.good().get(0)));
 
     await().atMost(Duration.ofSeconds(20)).until(() -> !fatal.isEmpty());
     assertThat(fatal).singleElement().isInstanceOf(OutOfMemoryError.class);
@@ -192,7 +192,7 @@ class RunnerFaultTest {
     runner.start();
     await().atMost(Duration.ofSeconds(20)).until(runner::streamOpen);
     for (int i = 0; i < 5; i++) {
-      harness.events().insertOne(Samples.good().get(i));
+      harness.insert(List.of(Samples.good().get(i)));
     }
     await().atMost(Duration.ofSeconds(20)).until(() -> harness.gaps.pending().size() == 1);
 

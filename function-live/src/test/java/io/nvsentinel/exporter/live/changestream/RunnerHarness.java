@@ -1,13 +1,8 @@
 package io.nvsentinel.exporter.live.changestream;
 
-import com.mongodb.client.MongoClient;
-import com.mongodb.client.MongoClients;
-import com.mongodb.client.MongoCollection;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import io.nvsentinel.exporter.checkpoint.CheckpointStore;
 import io.nvsentinel.exporter.checkpoint.GapWindowStore;
-import io.nvsentinel.exporter.checkpoint.MongoCheckpointStore;
-import io.nvsentinel.exporter.checkpoint.MongoGapWindowStore;
 import io.nvsentinel.exporter.cloudevent.CloudEventMapper;
 import io.nvsentinel.exporter.cloudevent.EventConverter;
 import io.nvsentinel.exporter.cloudevent.EventIds;
@@ -16,7 +11,6 @@ import io.nvsentinel.exporter.config.ExporterProperties;
 import io.nvsentinel.exporter.config.TestProperties;
 import io.nvsentinel.exporter.delivery.DeadLetterStore;
 import io.nvsentinel.exporter.delivery.EventDeliverer;
-import io.nvsentinel.exporter.delivery.MongoDeadLetterStore;
 import io.nvsentinel.exporter.event.HealthEventDecoder;
 import io.nvsentinel.exporter.live.config.LiveProperties;
 import io.nvsentinel.exporter.live.function.ChangeEvent;
@@ -35,27 +29,32 @@ import org.bson.BsonValue;
 import org.springframework.context.ApplicationEventPublisher;
 
 /**
- * A change-stream runner wired from real parts, without Spring: the datastore at {@code mongoUri},
+ * A change-stream runner wired from real parts, without Spring: a datastore ({@link RunnerStore}),
  * a real sink and token issuer, the export functions of the application.
  */
 final class RunnerHarness implements AutoCloseable {
 
-  final MongoClient mongo;
+  final RunnerStore store;
   final TestProperties config = new TestProperties();
   final SimpleMeterRegistry meters = new SimpleMeterRegistry();
-  final ExporterProperties.ResumeToken resumeToken;
   final CheckpointStore checkpoints;
   final GapWindowStore gaps;
   final DeadLetterStore deadLetters;
   private final Path secret;
   private EventDeliverer deliverer;
 
+  /** On the MongoDB at {@code mongoUri}. */
   RunnerHarness(String mongoUri, String sinkEndpoint, String tokenUrl, String clientSecret)
       throws IOException {
-    this.mongo = MongoClients.create(mongoUri);
+    this(new MongoRunnerStore(mongoUri), sinkEndpoint, tokenUrl, clientSecret);
+  }
+
+  RunnerHarness(RunnerStore store, String sinkEndpoint, String tokenUrl, String clientSecret)
+      throws IOException {
+    this.store = store;
     this.secret = Files.createTempFile("secret", "");
     Files.writeString(secret, clientSecret);
-    config.mongoUri = mongoUri;
+    store.configure(config);
     config.sinkEndpoint = sinkEndpoint;
     config.tokenUrl = tokenUrl;
     config.secretFile = secret;
@@ -63,11 +62,14 @@ final class RunnerHarness implements AutoCloseable {
     config.initialBackoff = Duration.ofMillis(5);
     config.maxBackoff = Duration.ofMillis(50);
     ExporterProperties properties = config.build();
-    this.resumeToken = properties.resumeToken();
-    this.checkpoints = new MongoCheckpointStore(mongo, resumeToken);
-    this.gaps = new MongoGapWindowStore(mongo, resumeToken);
-    this.deadLetters =
-        new MongoDeadLetterStore(mongo, properties.deadLetter(), meters, Clock.systemUTC());
+    this.checkpoints = store.checkpoints(properties);
+    this.gaps = store.gaps(properties);
+    this.deadLetters = store.deadLetters(properties, meters);
+  }
+
+  /** The MongoDB store, for tests of what only MongoDB does. */
+  MongoRunnerStore mongo() {
+    return (MongoRunnerStore) store;
   }
 
   static LiveProperties live(int workers, int maxInFlight) {
@@ -134,9 +136,7 @@ final class RunnerHarness implements AutoCloseable {
       ApplicationEventPublisher events,
       UnaryOperator<Function<ChangeEvent, ExportResult>> wrapExport) {
     ExporterProperties properties = config.build();
-    ChangeStreamSource source =
-        wrap.apply(
-            new MongoChangeStreamSource(mongo, properties.datastore(), live.operationTypes()));
+    ChangeStreamSource source = wrap.apply(store.source(properties, live.operationTypes()));
     return LiveRunnerWiring.runner(
         source,
         wrapExport.apply(exportFunction()),
@@ -150,21 +150,20 @@ final class RunnerHarness implements AutoCloseable {
         events);
   }
 
-  MongoCollection<BsonDocument> events() {
-    ExporterProperties.Datastore datastore = config.build().datastore();
-    return mongo
-        .getDatabase(datastore.database())
-        .getCollection(datastore.collection(), BsonDocument.class);
+  void insert(List<BsonDocument> docs) {
+    store.insert(docs);
   }
 
+  /** The id of the CloudEvent of the document stored with {@code documentId}. */
   String eventId(BsonValue documentId) {
     ExporterProperties.Datastore datastore = config.build().datastore();
-    return EventIds.of(datastore.database(), datastore.collection(), documentId);
+    return EventIds.of(
+        datastore.eventDatabase(), datastore.eventCollection(), store.storedId(documentId));
   }
 
   @Override
-  public void close() throws IOException {
-    mongo.close();
+  public void close() throws Exception {
+    store.close();
     Files.deleteIfExists(secret);
   }
 }

@@ -11,6 +11,7 @@ import io.nvsentinel.exporter.checkpoint.Checkpoint;
 import io.nvsentinel.exporter.devstack.ReferenceSink;
 import io.nvsentinel.exporter.event.Samples;
 import java.time.Duration;
+import java.util.List;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.UnaryOperator;
 import org.bson.BsonDocument;
@@ -67,7 +68,7 @@ class UnaccountedExportTest {
     runner.start();
     await().atMost(Duration.ofSeconds(20)).until(runner::streamOpen);
     BsonDocument doc = Samples.good().get(0);
-    harness.events().insertOne(doc);
+    harness.insert(List.of(doc));
     String eventId = harness.eventId(doc.get("_id"));
 
     await()

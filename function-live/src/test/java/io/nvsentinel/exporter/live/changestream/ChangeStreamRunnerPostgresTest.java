@@ -1,0 +1,174 @@
+package io.nvsentinel.exporter.live.changestream;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+import io.nvsentinel.exporter.checkpoint.Checkpoint;
+import io.nvsentinel.exporter.devstack.EmbeddedPostgresStore;
+import java.nio.file.Path;
+import java.sql.Connection;
+import java.sql.PreparedStatement;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.List;
+import java.util.UUID;
+import org.bson.BsonDocument;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * The runner contract on NVSentinel's PostgreSQL store — a real PostgreSQL, a database of its own
+ * for each test — and what only that store does: a change log pruned past the position, a
+ * transaction that commits after rows with larger ids were read, and a lost notification.
+ */
+class ChangeStreamRunnerPostgresTest extends ChangeStreamRunnerContract {
+
+  @TempDir static Path dir;
+  static EmbeddedPostgresStore server;
+
+  @BeforeAll
+  static void startServer() throws Exception {
+    server = EmbeddedPostgresStore.start(dir.resolve("pg"));
+  }
+
+  @AfterAll
+  static void stopServer() throws Exception {
+    server.close();
+  }
+
+  @Override
+  RunnerStore store() throws Exception {
+    return new PostgresRunnerStore(
+        server.newDatabase("live_" + UUID.randomUUID().toString().replace("-", "")));
+  }
+
+  PostgresRunnerStore postgres() {
+    return (PostgresRunnerStore) harness.store;
+  }
+
+  /**
+   * NVSentinel's cleanup deleted rows while the exporter was away: the interval is recorded as a
+   * gap window for the backfill (the replaced watcher would skip it silently), and the stream goes
+   * on from now.
+   */
+  @Test
+  void aChangeLogPrunedPastThePositionIsRecordedAsAGapWindowAndTheStreamRestartsFromNow() {
+    ChangeStreamRunner first = started(RunnerHarness.live(2, 8));
+    List<BsonDocument> delivered = events(5);
+    insert(delivered);
+    await().atMost(Duration.ofSeconds(30)).until(() -> sink.distinct().size() == 5);
+    first.stop();
+    Checkpoint stopped = harness.checkpoints.load(CLIENT).orElseThrow();
+
+    List<BsonDocument> whileAway = List.of(event(5), event(6), event(7));
+    insert(whileAway);
+    postgres().execute("SELECT mark_changelog_processed(max(id)) FROM datastore_changelog");
+    postgres().execute("SELECT cleanup_changelog(0)");
+    Instant before = Instant.now();
+
+    ChangeStreamRunner second = started(RunnerHarness.live(2, 8));
+    await().atMost(Duration.ofSeconds(20)).until(() -> !harness.gaps.pending().isEmpty());
+
+    assertThat(harness.gaps.pending())
+        .singleElement()
+        .satisfies(
+            gap -> {
+              assertThat(gap.start()).isEqualTo(stopped.lastEventTime().minusSeconds(5));
+              assertThat(gap.end()).isAfterOrEqualTo(before.minusSeconds(1));
+              assertThat(gap.reason()).contains("datastore_changelog was pruned");
+              for (String createdAt : createdAt(whileAway)) {
+                assertThat(Instant.parse(createdAt))
+                    .as("the events pruned from the change log lie in the window")
+                    .isBetween(gap.start(), gap.end());
+              }
+            });
+    assertThat(harness.meters.get("change_stream_resume_token_recoveries").counter().count())
+        .isEqualTo(1);
+
+    BsonDocument next = event(8);
+    insert(List.of(next));
+    await()
+        .atMost(Duration.ofSeconds(30))
+        .until(() -> deliveredIds().contains(harness.eventId(next.get("_id"))));
+    assertThat(second.streamOpen()).isTrue();
+    assertThat(deliveredIds()).doesNotContainAnyElementsOf(eventIdsOf(whileAway));
+  }
+
+  /**
+   * Two transactions: the one that began first, and so holds the smaller change-log id and the
+   * earlier time, commits last. The runner delivers the later one at once, never writes a
+   * checkpoint past the open one, and delivers it when it commits — also after a restart in
+   * between.
+   */
+  @Test
+  void aTransactionThatCommitsLateIsDeliveredAndTheCheckpointNeverPassesIt() throws Exception {
+    ChangeStreamRunner first = started(RunnerHarness.live(2, 8));
+    BsonDocument early = event(1);
+    BsonDocument late = event(2);
+    try (Connection earlyTransaction = postgres().db.connect()) {
+      earlyTransaction.setAutoCommit(false);
+      insertInto(earlyTransaction, early);
+      insert(List.of(late));
+      String lateId = harness.eventId(late.get("_id"));
+      await().atMost(Duration.ofSeconds(30)).until(() -> deliveredIds().contains(lateId));
+      first.stop();
+      assertThat(accountedFor())
+          .as("the checkpoint stays below the open transaction's row")
+          .doesNotContain(harness.eventId(early.get("_id")));
+
+      earlyTransaction.commit();
+    }
+    started(RunnerHarness.live(2, 8));
+    String earlyId = harness.eventId(early.get("_id"));
+    await().atMost(Duration.ofSeconds(30)).until(() -> deliveredIds().contains(earlyId));
+    assertThat(sink.distinct()).hasSize(2);
+  }
+
+  /** The listening connection is cut: its notifications are gone, and the reader catches up. */
+  @Test
+  void aLostListeningConnectionLosesNoChange() {
+    started(RunnerHarness.live(2, 8));
+    insert(events(3));
+    await().atMost(Duration.ofSeconds(30)).until(() -> sink.distinct().size() == 3);
+
+    assertThat(
+            postgres()
+                .query(
+                    "SELECT pg_terminate_backend(pid)::text FROM pg_stat_activity"
+                        + " WHERE query LIKE 'LISTEN%' AND datname = current_database()"))
+        .containsExactly("true");
+    List<BsonDocument> after = List.of(event(3), event(4), event(5));
+    insert(after);
+
+    await()
+        .atMost(Duration.ofSeconds(30))
+        .until(() -> deliveredIds().containsAll(eventIdsOf(after)));
+    assertThat(sink.duplicates()).isZero();
+  }
+
+  private void insertInto(Connection transaction, BsonDocument doc) throws Exception {
+    try (PreparedStatement insert =
+        transaction.prepareStatement(
+            "INSERT INTO health_events (id, node_name, document) VALUES (?::uuid, 'n', ?::jsonb)")) {
+      insert.setString(1, harness.store.storedId(doc.get("_id")).asString().getValue());
+      insert.setString(2, doc.toJson());
+      insert.executeUpdate();
+    }
+  }
+
+  private List<String> createdAt(List<BsonDocument> docs) {
+    return docs.stream()
+        .map(
+            doc ->
+                postgres()
+                    .query(
+                        "SELECT to_char(created_at AT TIME ZONE 'UTC',"
+                            + " 'YYYY-MM-DD\"T\"HH24:MI:SS.US\"Z\"') FROM health_events WHERE id = '"
+                            + harness.store.storedId(doc.get("_id")).asString().getValue()
+                            + "'")
+                    .get(0))
+        .toList();
+  }
+}

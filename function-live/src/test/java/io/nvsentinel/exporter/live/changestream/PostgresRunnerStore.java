@@ -1,0 +1,216 @@
+package io.nvsentinel.exporter.live.changestream;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.micrometer.core.instrument.MeterRegistry;
+import io.nvsentinel.exporter.checkpoint.Checkpoint;
+import io.nvsentinel.exporter.checkpoint.CheckpointStore;
+import io.nvsentinel.exporter.checkpoint.GapWindowStore;
+import io.nvsentinel.exporter.checkpoint.PostgresCheckpointStore;
+import io.nvsentinel.exporter.checkpoint.PostgresGapWindowStore;
+import io.nvsentinel.exporter.config.ExporterProperties;
+import io.nvsentinel.exporter.config.TestProperties;
+import io.nvsentinel.exporter.datastore.postgres.PostgresConnections;
+import io.nvsentinel.exporter.delivery.DeadLetterStore;
+import io.nvsentinel.exporter.delivery.PostgresDeadLetterStore;
+import io.nvsentinel.exporter.devstack.EmbeddedPostgresStore;
+import java.nio.charset.StandardCharsets;
+import java.sql.Connection;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.time.Clock;
+import java.time.Duration;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.UUID;
+import org.bson.BsonDocument;
+import org.bson.BsonString;
+import org.bson.BsonValue;
+
+/**
+ * NVSentinel's PostgreSQL store in a database of its own on a real PostgreSQL: each document is
+ * stored as the JSON of a {@code health_events} row, whose id is derived from the document's {@code
+ * _id}, so the test can name the event each row becomes.
+ */
+final class PostgresRunnerStore implements RunnerStore {
+
+  final EmbeddedPostgresStore db;
+  private final Map<UUID, BsonValue> documentIds = new HashMap<>();
+  private PostgresConnections connections;
+
+  PostgresRunnerStore(EmbeddedPostgresStore db) {
+    this.db = db;
+  }
+
+  @Override
+  public void configure(TestProperties config) {
+    config.postgresql =
+        new ExporterProperties.Postgresql(
+            "localhost",
+            db.port(),
+            db.database(),
+            EmbeddedPostgresStore.USER,
+            null,
+            "disable",
+            null,
+            null,
+            null);
+    connections = new PostgresConnections(config.postgresql);
+  }
+
+  @Override
+  public CheckpointStore checkpoints(ExporterProperties properties) {
+    return new PostgresCheckpointStore(connections);
+  }
+
+  @Override
+  public GapWindowStore gaps(ExporterProperties properties) {
+    return new PostgresGapWindowStore(connections);
+  }
+
+  @Override
+  public DeadLetterStore deadLetters(ExporterProperties properties, MeterRegistry meters) {
+    return new PostgresDeadLetterStore(connections, meters, Clock.systemUTC());
+  }
+
+  @Override
+  public ChangeStreamSource source(ExporterProperties properties, List<String> operationTypes) {
+    return new PostgresChangelogSource(
+        connections::open, operationTypes, Duration.ofMillis(ChangeStreamRunner.POLL_MILLIS), 500);
+  }
+
+  /** Each batch of up to 100 in one transaction, as MongoDB's insertMany. */
+  @Override
+  public synchronized void insert(List<BsonDocument> docs) {
+    try (Connection connection = db.connect();
+        PreparedStatement insert =
+            connection.prepareStatement(
+                "INSERT INTO health_events (id, node_name, event_type, document)"
+                    + " VALUES (?, ?, 'GpuXidError', ?::jsonb)")) {
+      connection.setAutoCommit(false);
+      for (int i = 0; i < docs.size(); i++) {
+        BsonDocument doc = docs.get(i);
+        UUID id = rowId(doc.get("_id"));
+        documentIds.put(id, doc.get("_id"));
+        insert.setObject(1, id);
+        insert.setString(2, nodeName(doc));
+        insert.setString(3, doc.toJson());
+        insert.addBatch();
+        if (i % 100 == 99 || i == docs.size() - 1) {
+          insert.executeBatch();
+          connection.commit();
+        }
+      }
+    } catch (SQLException e) {
+      throw new IllegalStateException(e);
+    }
+  }
+
+  private static String nodeName(BsonDocument doc) {
+    BsonValue event = doc.get("healthevent");
+    return event != null && event.isDocument() && event.asDocument().isString("nodeName")
+        ? event.asDocument().getString("nodeName").getValue()
+        : "unknown";
+  }
+
+  /** PostgreSQL refuses the NUL character in JSONB: NVSentinel can never have stored such a one. */
+  @Override
+  public boolean holds(BsonDocument doc) {
+    return !doc.toJson().contains("\\u0000");
+  }
+
+  @Override
+  public BsonValue storedId(BsonValue documentId) {
+    return new BsonString(rowId(documentId).toString());
+  }
+
+  private static UUID rowId(BsonValue documentId) {
+    return UUID.nameUUIDFromBytes(
+        new BsonDocument("_id", documentId).toJson().getBytes(StandardCharsets.UTF_8));
+  }
+
+  /** The rows at or below the token's watermark: every one of them is accounted for. */
+  @Override
+  public synchronized Set<BsonValue> accountedFor(Checkpoint checkpoint) {
+    if (checkpoint.resumeToken() == null) {
+      return Set.of();
+    }
+    assertThat(checkpoint.resumeToken().isNumber("watermark"))
+        .as("the checkpoint is a change-log position: %s", checkpoint.resumeToken())
+        .isTrue();
+    Set<BsonValue> ids = new HashSet<>();
+    for (String row :
+        query(
+            "SELECT record_id::text FROM datastore_changelog WHERE id <= "
+                + checkpoint.resumeToken().getNumber("watermark").longValue())) {
+      BsonValue id = documentIds.get(UUID.fromString(row));
+      if (id != null) {
+        ids.add(id);
+      }
+    }
+    return ids;
+  }
+
+  @Override
+  public RuntimeException connectionBroken() {
+    return new DatastoreUnavailableException(
+        "reading datastore_changelog failed",
+        new SQLException("An I/O error occurred while sending to the backend.", "08006"));
+  }
+
+  @Override
+  public void replacedExporterStoredPositionAfter(String client, BsonDocument doc) {
+    execute(
+        "INSERT INTO resume_tokens (client_name, resume_token) SELECT '"
+            + client
+            + "', jsonb_build_object('timestamp', to_char(changed_at AT TIME ZONE 'UTC',"
+            + " 'YYYY-MM-DD\"T\"HH24:MI:SS.US\"Z\"'), 'eventID', id)"
+            + " FROM datastore_changelog WHERE record_id = '"
+            + rowId(doc.get("_id"))
+            + "'");
+  }
+
+  @Override
+  public void assertReplacedExporterContinuesFrom(String client, Checkpoint checkpoint) {
+    assertThat(
+            query(
+                "SELECT (resume_token->>'eventID') || ' ' || (resume_token->>'timestamp')"
+                    + " FROM resume_tokens WHERE client_name = '"
+                    + client
+                    + "'"))
+        .as("the position in the replaced exporter's form: the last change's id and time")
+        .singleElement()
+        .asString()
+        .startsWith(checkpoint.resumeToken().getNumber("id").longValue() + " ");
+  }
+
+  void execute(String sql) {
+    try (Connection connection = db.connect()) {
+      connection.createStatement().execute(sql);
+    } catch (SQLException e) {
+      throw new IllegalStateException(e);
+    }
+  }
+
+  List<String> query(String sql) {
+    try (Connection connection = db.connect();
+        ResultSet rows = connection.createStatement().executeQuery(sql)) {
+      List<String> values = new java.util.ArrayList<>();
+      while (rows.next()) {
+        values.add(rows.getString(1));
+      }
+      return values;
+    } catch (SQLException e) {
+      throw new IllegalStateException(e);
+    }
+  }
+
+  @Override
+  public void close() throws Exception {
+    db.close();
+  }
+}
