@@ -1,6 +1,8 @@
 package io.nvsentinel.exporter.live;
 
 import com.mongodb.client.MongoClient;
+import com.mongodb.client.MongoCollection;
+import com.mongodb.client.model.Filters;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.observation.ObservationPredicate;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
@@ -8,6 +10,7 @@ import io.nvsentinel.exporter.checkpoint.CheckpointStore;
 import io.nvsentinel.exporter.checkpoint.GapWindowStore;
 import io.nvsentinel.exporter.config.ExporterProperties;
 import io.nvsentinel.exporter.datastore.postgres.PostgresConnections;
+import io.nvsentinel.exporter.datastore.postgres.StoredDocuments;
 import io.nvsentinel.exporter.delivery.AutomaticRedrive;
 import io.nvsentinel.exporter.delivery.DeadLetterRedrive;
 import io.nvsentinel.exporter.delivery.DeadLetterStore;
@@ -59,21 +62,27 @@ class LiveConfiguration {
   @ConditionalOnProperty(name = "exporter.live.http-trigger", havingValue = "true")
   ExportHttpTrigger exportHttpTrigger(
       Function<ChangeEvent, ExportResult> exportFunction,
-      ObjectProvider<MongoClient> mongoClient,
+      ObjectProvider<MongoClient> mongo,
+      ObjectProvider<PostgresConnections> postgres,
       ExporterProperties properties,
       LiveProperties live) {
-    MongoClient mongo = mongoClient.getIfAvailable();
-    if (mongo == null) {
-      throw new IllegalStateException(
-          "exporter.live.httpTrigger reads the posted documents' store, and is available with"
-              + " exporter.datastore.provider=mongodb only so far");
+    ExporterProperties.Datastore datastore = properties.datastore();
+    ExportHttpTrigger.StoredEvents events;
+    if (datastore.provider() == ExporterProperties.Provider.POSTGRESQL) {
+      PostgresConnections db = postgres.getObject();
+      events = id -> StoredDocuments.find(db, id);
+    } else {
+      MongoCollection<BsonDocument> collection =
+          mongo
+              .getObject()
+              .getDatabase(datastore.database())
+              .getCollection(datastore.collection(), BsonDocument.class);
+      events = id -> collection.find(Filters.eq("_id", id)).first();
     }
     return new ExportHttpTrigger(
         exportFunction,
-        mongo
-            .getDatabase(properties.datastore().database())
-            .getCollection(properties.datastore().collection(), BsonDocument.class),
-        properties.datastore(),
+        events,
+        datastore,
         live.httpTriggerTokenFile(),
         live.httpTriggerPort(),
         live.workers(),

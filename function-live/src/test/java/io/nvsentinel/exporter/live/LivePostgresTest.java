@@ -8,6 +8,12 @@ import io.nvsentinel.exporter.devstack.EmbeddedPostgresStore;
 import io.nvsentinel.exporter.devstack.ReferenceSink;
 import io.nvsentinel.exporter.devstack.StackSettings;
 import io.nvsentinel.exporter.devstack.TokenIssuer;
+import io.nvsentinel.exporter.live.function.ExportHttpTrigger;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
@@ -52,7 +58,7 @@ class LivePostgresTest {
     store.close();
   }
 
-  ConfigurableApplicationContext start() throws Exception {
+  ConfigurableApplicationContext start(String... settings) throws Exception {
     Path secret = issuer.writeClientSecret(tmp);
     Map<String, String> properties = StackSettings.exporter("pg-cluster", sink, issuer, secret);
     properties.put("server.port", "0");
@@ -65,6 +71,10 @@ class LivePostgresTest {
     properties.put("exporter.datastore.postgresql.sslmode", "disable");
     properties.put("exporter.live.tokenFlushInterval", "100ms");
     properties.put("logging.structured.format.console", "");
+    for (String setting : settings) {
+      properties.put(
+          setting.substring(0, setting.indexOf('=')), setting.substring(1 + setting.indexOf('=')));
+    }
     ConfigurableApplicationContext app =
         LiveExporterApplication.application().run(StackSettings.arguments(properties));
     apps.add(app);
@@ -183,6 +193,46 @@ class LivePostgresTest {
             query("SELECT coalesce(backfill_cutoff::text, 'none') FROM event_exporter_checkpoints"))
         .as("that exporter exported the history itself")
         .containsExactly("none");
+  }
+
+  /** POST /export names a health_events row by its id; the stored document is exported. */
+  @Test
+  void theHttpTriggerExportsTheStoredRowItNames() throws Exception {
+    Path token = Files.writeString(tmp.resolve("trigger-token"), "trigger-secret");
+    ConfigurableApplicationContext app =
+        start(
+            "exporter.live.httpTrigger=true",
+            "exporter.live.httpTriggerPort=0",
+            "exporter.live.httpTriggerTokenFile=" + token,
+            // the change log is not followed here: only the trigger exports
+            "exporter.live.operationTypes=update");
+    int port = app.getBean(ExportHttpTrigger.class).port();
+    UUID row = store.insert("node-t", EmbeddedPostgresStore.document("node-t", "on request"));
+    String eventId = EventIds.of("postgres", "health_events", new BsonString(row.toString()));
+
+    HttpResponse<String> accepted = trigger(port, "{\"_id\": \"" + row + "\"}");
+    assertThat(accepted.statusCode()).isEqualTo(202);
+    assertThat(accepted.body()).contains("\"eventId\":\"" + eventId + "\"");
+    await()
+        .atMost(Duration.ofSeconds(20))
+        .untilAsserted(
+            () ->
+                assertThat(sink.distinct())
+                    .extracting(ReferenceSink.Received::id)
+                    .containsExactly(eventId));
+    assertThat(trigger(port, "{\"_id\": \"" + UUID.randomUUID() + "\"}").statusCode())
+        .isEqualTo(404);
+    assertThat(trigger(port, "{\"_id\": \"not-a-row-id\"}").statusCode()).isEqualTo(404);
+  }
+
+  private static HttpResponse<String> trigger(int port, String json) throws Exception {
+    return HttpClient.newHttpClient()
+        .send(
+            HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + "/export"))
+                .header("Authorization", "Bearer trigger-secret")
+                .POST(HttpRequest.BodyPublishers.ofString(json))
+                .build(),
+            HttpResponse.BodyHandlers.ofString());
   }
 
   private List<String> query(String sql) throws Exception {

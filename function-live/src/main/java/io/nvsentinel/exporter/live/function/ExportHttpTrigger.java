@@ -1,8 +1,6 @@
 package io.nvsentinel.exporter.live.function;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
-import com.mongodb.client.MongoCollection;
-import com.mongodb.client.model.Filters;
 import com.sun.net.httpserver.HttpExchange;
 import com.sun.net.httpserver.HttpServer;
 import io.nvsentinel.exporter.cloudevent.EventIds;
@@ -43,9 +41,9 @@ import org.springframework.context.SmartLifecycle;
  *       token being the content of {@code exporter.live.httpTriggerTokenFile} (read per request, so
  *       a rotated secret applies at once); 401 otherwise.
  *   <li><b>Nothing forged</b>: the body (a change event or a document, MongoDB Extended JSON) only
- *       names the {@code _id}; the document exported is the one stored in the datastore, so the
- *       caller can neither choose a CloudEvent id nor its content. No {@code _id}: 422; none stored
- *       under it: 404.
+ *       names the {@code _id} (on PostgreSQL, the {@code health_events} row id as a string); the
+ *       document exported is the one stored in the datastore, so the caller can neither choose a
+ *       CloudEvent id nor its content. No {@code _id}: 422; none stored under it: 404.
  *   <li><b>Bounded</b>: 202 at once with the event id; the export runs on {@code live.workers}
  *       threads with at most {@code live.maxInFlight} waiting, and 503 with {@code Retry-After}
  *       when they are full. Its outcome shows in the metrics, the dead letters and the log.
@@ -53,11 +51,17 @@ import org.springframework.context.SmartLifecycle;
  */
 public final class ExportHttpTrigger implements SmartLifecycle {
 
+  /** The health events as stored: the document with an {@code _id}, or {@code null}. */
+  @FunctionalInterface
+  public interface StoredEvents {
+    BsonDocument find(BsonValue id);
+  }
+
   private static final Logger log = LoggerFactory.getLogger(ExportHttpTrigger.class);
   private static final ObjectMapper JSON = new ObjectMapper();
 
   private final Function<ChangeEvent, ExportResult> export;
-  private final MongoCollection<BsonDocument> events;
+  private final StoredEvents events;
   private final ExporterProperties.Datastore datastore;
   private final Path tokenFile;
   private final int port;
@@ -67,7 +71,7 @@ public final class ExportHttpTrigger implements SmartLifecycle {
 
   public ExportHttpTrigger(
       Function<ChangeEvent, ExportResult> export,
-      MongoCollection<BsonDocument> events,
+      StoredEvents events,
       ExporterProperties.Datastore datastore,
       Path tokenFile,
       int port,
@@ -124,7 +128,7 @@ public final class ExportHttpTrigger implements SmartLifecycle {
         answer(exchange, 422, Map.of("error", "the document has no _id"));
         return;
       }
-      BsonDocument stored = events.find(Filters.eq("_id", id)).first();
+      BsonDocument stored = events.find(id);
       if (stored == null) {
         answer(exchange, 404, Map.of("error", "no stored health event has this _id"));
         return;

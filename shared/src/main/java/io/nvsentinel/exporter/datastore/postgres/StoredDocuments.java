@@ -1,8 +1,11 @@
 package io.nvsentinel.exporter.datastore.postgres;
 
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
 import java.util.UUID;
 import org.bson.BsonDocument;
 import org.bson.BsonString;
+import org.bson.BsonValue;
 import org.bson.json.JsonParseException;
 
 /**
@@ -19,6 +22,35 @@ public final class StoredDocuments {
   public static final String TABLE = "health_events";
 
   private StoredDocuments() {}
+
+  /**
+   * The stored document of row {@code id}, or {@code null} when there is none; an id that is no
+   * UUID names no row.
+   */
+  public static BsonDocument find(PostgresConnections db, BsonValue id) {
+    UUID row;
+    try {
+      row = id.isString() ? UUID.fromString(id.asString().getValue()) : null;
+    } catch (IllegalArgumentException notAUuid) {
+      row = null;
+    }
+    if (row == null) {
+      return null;
+    }
+    UUID wanted = row;
+    return db.with(
+        "reading health event " + row,
+        connection -> {
+          try (PreparedStatement query =
+              connection.prepareStatement(
+                  "SELECT document::text FROM " + TABLE + " WHERE id = ?")) {
+            query.setObject(1, wanted);
+            try (ResultSet found = query.executeQuery()) {
+              return found.next() ? of(wanted, found.getString(1)) : null;
+            }
+          }
+        });
+  }
 
   /**
    * The document of row {@code id}. JSON that is not an object (the column is JSONB, so it is valid
