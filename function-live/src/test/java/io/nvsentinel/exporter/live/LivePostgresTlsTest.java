@@ -1,0 +1,115 @@
+package io.nvsentinel.exporter.live;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.awaitility.Awaitility.await;
+
+import io.nvsentinel.exporter.devstack.EmbeddedPostgresStore;
+import io.nvsentinel.exporter.devstack.PostgresTls;
+import io.nvsentinel.exporter.devstack.ReferenceSink;
+import io.nvsentinel.exporter.devstack.StackSettings;
+import io.nvsentinel.exporter.devstack.TokenIssuer;
+import java.nio.file.Path;
+import java.sql.Connection;
+import java.sql.ResultSet;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import org.springframework.context.ConfigurableApplicationContext;
+
+/**
+ * The live exporter on a PostgreSQL that admits its user only over TLS with a client certificate,
+ * configured as NVSentinel's umbrella chart configures it: {@code DATASTORE_*} variables and the
+ * client-certificate Secret mounted at {@code POSTGRESQL_CLIENT_CERT_MOUNT_PATH}.
+ */
+class LivePostgresTlsTest {
+
+  @TempDir static Path tmp;
+  static PostgresTls tls;
+  static EmbeddedPostgresStore store;
+  static TokenIssuer issuer;
+  static ReferenceSink sink;
+
+  @BeforeAll
+  static void start() throws Exception {
+    tls = PostgresTls.create(tmp.resolve("tls"), EmbeddedPostgresStore.EXPORTER_USER);
+    store = EmbeddedPostgresStore.startWithTls(tmp.resolve("pg"), tls);
+    issuer = TokenIssuer.start(TokenIssuer.Settings.defaults());
+    sink = ReferenceSink.start(0, issuer, "events:write");
+  }
+
+  @AfterAll
+  static void stop() throws Exception {
+    sink.close();
+    issuer.close();
+    store.close();
+  }
+
+  ConfigurableApplicationContext start(Map<String, String> environment) throws Exception {
+    Map<String, String> properties =
+        StackSettings.exporter("tls-cluster", sink, issuer, issuer.writeClientSecret(tmp));
+    properties.put("server.port", "0");
+    properties.put("exporter.live.metricsPort", "0");
+    properties.put("logging.structured.format.console", "");
+    properties.put("DATASTORE_PROVIDER", "postgresql");
+    properties.put("DATASTORE_HOST", "localhost");
+    properties.put("DATASTORE_PORT", String.valueOf(store.port()));
+    properties.put("DATASTORE_DATABASE", store.database());
+    properties.put("DATASTORE_USERNAME", EmbeddedPostgresStore.EXPORTER_USER);
+    properties.put("POSTGRESQL_CLIENT_CERT_MOUNT_PATH", tls.clientDirectory().toString());
+    properties.putAll(environment);
+    return LiveExporterApplication.application().run(StackSettings.arguments(properties));
+  }
+
+  @Test
+  void itReadsTheStoreOverTlsWithItsClientCertificateVerifyingTheServer() throws Exception {
+    try (ConfigurableApplicationContext app = start(Map.of("DATASTORE_SSLMODE", "verify-full"))) {
+      for (int i = 0; i < 5; i++) {
+        store.insert("node-" + i, EmbeddedPostgresStore.document("node-" + i, "over TLS"));
+      }
+      await()
+          .atMost(Duration.ofSeconds(30))
+          .untilAsserted(() -> assertThat(sink.distinct()).hasSize(5));
+      assertThat(
+              query(
+                  "SELECT s.ssl || ' ' || s.client_dn FROM pg_stat_ssl s"
+                      + " JOIN pg_stat_activity a ON a.pid = s.pid"
+                      + " WHERE a.usename = 'exporter'"))
+          .as("every connection of the exporter: TLS, with its client certificate")
+          .isNotEmpty()
+          .allMatch(row -> row.equals("true /CN=exporter"));
+    }
+  }
+
+  @Test
+  void aServerItsCaDidNotSignIsRefusedAndStartUpSaysWhy() throws Exception {
+    PostgresTls other = PostgresTls.create(tmp.resolve("other-ca"), "exporter");
+    assertThatThrownBy(
+            () ->
+                start(
+                        Map.of(
+                            "DATASTORE_SSLMODE",
+                            "verify-full",
+                            "DATASTORE_SSLROOTCERT",
+                            other.caCertificate().toString()))
+                    .close())
+        .hasStackTraceContaining("in PostgreSQL at localhost:" + store.port())
+        .hasStackTraceContaining("PKIX path");
+  }
+
+  private static List<String> query(String sql) throws Exception {
+    List<String> values = new ArrayList<>();
+    try (Connection connection = store.connect();
+        ResultSet rows = connection.createStatement().executeQuery(sql)) {
+      while (rows.next()) {
+        values.add(rows.getString(1));
+      }
+    }
+    return values;
+  }
+}
