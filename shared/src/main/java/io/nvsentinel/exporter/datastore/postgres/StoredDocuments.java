@@ -1,12 +1,20 @@
 package io.nvsentinel.exporter.datastore.postgres;
 
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.util.UUID;
+import org.bson.BsonArray;
+import org.bson.BsonBoolean;
 import org.bson.BsonDocument;
+import org.bson.BsonDouble;
+import org.bson.BsonInt32;
+import org.bson.BsonInt64;
+import org.bson.BsonNull;
 import org.bson.BsonString;
 import org.bson.BsonValue;
-import org.bson.json.JsonParseException;
 
 /**
  * NVSentinel's PostgreSQL store keeps each health event as the JSON of its Go {@code
@@ -22,6 +30,53 @@ public final class StoredDocuments {
   public static final String TABLE = "health_events";
 
   private StoredDocuments() {}
+
+  /**
+   * JSONB keeps any number, and writes a float such as Go's {@code 1e+30} as its digits, which the
+   * MongoDB JSON reader refuses as an integer beyond {@code long}. Read as plain JSON instead:
+   * numbers beyond {@code long} and fractions become doubles, as Go holds them.
+   */
+  private static BsonDocument plain(String json) {
+    try {
+      JsonNode tree = JSON.readTree(json);
+      return tree.isObject()
+          ? bson(tree).asDocument()
+          : new BsonDocument("unreadable", new BsonString(json));
+    } catch (JsonProcessingException e) {
+      return new BsonDocument("unreadable", new BsonString(json));
+    }
+  }
+
+  private static BsonValue bson(JsonNode node) {
+    if (node.isObject()) {
+      BsonDocument document = new BsonDocument();
+      node.properties().forEach(field -> document.put(field.getKey(), bson(field.getValue())));
+      return document;
+    }
+    if (node.isArray()) {
+      BsonArray array = new BsonArray();
+      node.forEach(element -> array.add(bson(element)));
+      return array;
+    }
+    if (node.isInt()) {
+      return new BsonInt32(node.intValue());
+    }
+    if (node.isLong()) {
+      return new BsonInt64(node.longValue());
+    }
+    if (node.isNumber()) {
+      return new BsonDouble(node.doubleValue());
+    }
+    if (node.isBoolean()) {
+      return BsonBoolean.valueOf(node.booleanValue());
+    }
+    if (node.isNull()) {
+      return BsonNull.VALUE;
+    }
+    return new BsonString(node.asText());
+  }
+
+  private static final ObjectMapper JSON = new ObjectMapper();
 
   /**
    * The stored document of row {@code id}, or {@code null} when there is none; an id that is no
@@ -61,7 +116,10 @@ public final class StoredDocuments {
     BsonDocument document;
     try {
       document = json == null ? new BsonDocument() : BsonDocument.parse(json);
-    } catch (JsonParseException | org.bson.BsonInvalidOperationException notAnObject) {
+    } catch (NumberFormatException beyondLong) {
+      document = plain(json);
+    } catch (RuntimeException notAnObject) {
+      // JsonParseException, BsonInvalidOperationException: set aside by the decoder, never thrown
       document = new BsonDocument("unreadable", new BsonString(json));
     }
     BsonDocument withId = new BsonDocument("_id", new BsonString(id.toString()));
