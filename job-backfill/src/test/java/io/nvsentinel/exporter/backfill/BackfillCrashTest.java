@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
 import io.nvsentinel.exporter.backfill.BackfillStack.Result;
+import io.nvsentinel.exporter.devstack.EmbeddedPostgresStore;
 import io.nvsentinel.exporter.devstack.ReferenceSink;
 import io.nvsentinel.exporter.devstack.TokenIssuer;
 import java.io.IOException;
@@ -23,9 +24,14 @@ import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
 import org.springframework.batch.core.BatchStatus;
 
-/** The job process is killed mid-run (SIGKILL, not an exception); the rerun goes on from there. */
+/**
+ * The job process is killed mid-run (SIGKILL, not an exception); the rerun goes on from there, on
+ * either datastore.
+ */
 class BackfillCrashTest {
 
   // relative to today: the default window reaches back maxAge (720h) from now, and a fixed date
@@ -35,6 +41,7 @@ class BackfillCrashTest {
   @TempDir Path dir;
   TokenIssuer issuer;
   BackfillStack stack;
+  EmbeddedPostgresStore postgres;
   Process process;
 
   @BeforeEach
@@ -44,12 +51,15 @@ class BackfillCrashTest {
   }
 
   @AfterEach
-  void tearDown() {
+  void tearDown() throws Exception {
     if (process != null) {
       process.destroyForcibly();
     }
     stack.close();
     issuer.close();
+    if (postgres != null) {
+      postgres.close();
+    }
   }
 
   private String otherJvmLog() throws IOException {
@@ -111,8 +121,14 @@ class BackfillCrashTest {
     assertThat(stack.sink.duplicates()).as("a graceful stop commits its last chunk").isZero();
   }
 
-  @Test
-  void afterAKillTheRerunContinuesFromTheLastCommittedChunk() throws Exception {
+  @ParameterizedTest(name = "on {0}")
+  @ValueSource(strings = {"mongodb", "postgresql"})
+  void afterAKillTheRerunContinuesFromTheLastCommittedChunk(String datastore) throws Exception {
+    if (datastore.equals("postgresql")) {
+      stack.close();
+      postgres = EmbeddedPostgresStore.start(dir.resolve("pg"));
+      stack = new BackfillStack(issuer, dir, new PostgresBackfillStore(postgres));
+    }
     List<BsonDocument> docs = stack.insertEvents("e", T, 1000);
     stack.properties.put("exporter.backfill.batchSize", "50");
     stack.properties.put("exporter.backfill.rateLimit", "400");
@@ -138,10 +154,7 @@ class BackfillCrashTest {
     Set<String> delivered =
         stack.sink.distinct().stream().map(ReferenceSink.Received::id).collect(Collectors.toSet());
     assertThat(delivered)
-        .isEqualTo(
-            docs.stream()
-                .map(d -> BackfillStack.eventId(d.get("_id")))
-                .collect(Collectors.toSet()));
+        .isEqualTo(docs.stream().map(d -> stack.eventId(d.get("_id"))).collect(Collectors.toSet()));
     // only what the killed run had sent of its unfinished chunk goes out again
     assertThat(stack.sink.duplicates()).isLessThanOrEqualTo(50L);
     assertThat(rerun.withStatus(BatchStatus.COMPLETED)).hasSize(1);

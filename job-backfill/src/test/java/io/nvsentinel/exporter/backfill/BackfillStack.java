@@ -1,12 +1,7 @@
 package io.nvsentinel.exporter.backfill;
 
-import com.mongodb.client.MongoClient;
-import com.mongodb.client.MongoClients;
-import com.mongodb.client.MongoCollection;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.nvsentinel.exporter.backfill.job.BackfillJobConfiguration;
-import io.nvsentinel.exporter.cloudevent.EventIds;
-import io.nvsentinel.exporter.devstack.EmbeddedMongo;
 import io.nvsentinel.exporter.devstack.ReferenceSink;
 import io.nvsentinel.exporter.devstack.StackSettings;
 import io.nvsentinel.exporter.devstack.TokenIssuer;
@@ -34,7 +29,7 @@ import org.springframework.batch.core.repository.JobRepository;
 import org.springframework.boot.SpringApplication;
 import org.springframework.context.ConfigurableApplicationContext;
 
-/** An embedded MongoDB, a verifying sink and the backfill job's command line, for one test. */
+/** A datastore, a verifying sink and the backfill job's command line, for one test. */
 public final class BackfillStack implements AutoCloseable {
 
   /** What one command did. */
@@ -52,17 +47,23 @@ public final class BackfillStack implements AutoCloseable {
     }
   }
 
-  public final EmbeddedMongo mongo = EmbeddedMongo.start();
-  public final MongoClient client = MongoClients.create(mongo.connectionString());
+  public final BackfillStore store;
   public final ReferenceSink sink;
   public final Path dir;
   public final Map<String, String> properties = new LinkedHashMap<>();
 
+  /** On an embedded MongoDB. */
   public BackfillStack(TokenIssuer issuer, Path dir) throws Exception {
+    this(issuer, dir, new MongoBackfillStore());
+  }
+
+  public BackfillStack(TokenIssuer issuer, Path dir, BackfillStore store) throws Exception {
     this.dir = dir;
+    this.store = store;
     this.sink = ReferenceSink.start(0, issuer, "events:write");
     Path secret = issuer.writeClientSecret(dir);
-    properties.putAll(StackSettings.exporter("test-cluster", sink, issuer, mongo, secret));
+    properties.putAll(StackSettings.exporter("test-cluster", sink, issuer, secret));
+    properties.putAll(store.settings());
     properties.put("exporter.failureHandling.initialBackoff", "1ms");
     properties.put("exporter.failureHandling.maxBackoff", "10ms");
     properties.put("exporter.failureHandling.maxRetries", "2");
@@ -70,10 +71,9 @@ public final class BackfillStack implements AutoCloseable {
     properties.put("exporter.backfill.jobRepositoryPath", dir.resolve("jobs").toString());
   }
 
-  public MongoCollection<BsonDocument> events() {
-    return client
-        .getDatabase("HealthEventsDatabase")
-        .getCollection("HealthEvents", BsonDocument.class);
+  /** Stores the documents. */
+  public void insert(List<BsonDocument> docs) {
+    store.insert(docs);
   }
 
   /** A stored health event with this id and {@code createdAt}. */
@@ -90,14 +90,12 @@ public final class BackfillStack implements AutoCloseable {
     for (int i = 0; i < count; i++) {
       docs.add(event(String.format("%s-%05d", prefix, i), first.plusSeconds(i)));
     }
-    for (int from = 0; from < docs.size(); from += 500) {
-      events().insertMany(docs.subList(from, Math.min(docs.size(), from + 500)));
-    }
+    store.insert(docs);
     return docs;
   }
 
-  public static String eventId(BsonValue documentId) {
-    return EventIds.of("HealthEventsDatabase", "HealthEvents", documentId);
+  public String eventId(BsonValue documentId) {
+    return store.eventId(documentId);
   }
 
   public static String source() {
@@ -159,8 +157,7 @@ public final class BackfillStack implements AutoCloseable {
 
   @Override
   public void close() {
-    client.close();
-    mongo.close();
+    store.close();
     sink.close();
   }
 

@@ -1,0 +1,152 @@
+package io.nvsentinel.exporter.backfill;
+
+import io.nvsentinel.exporter.checkpoint.CheckpointStore;
+import io.nvsentinel.exporter.checkpoint.GapWindowStore;
+import io.nvsentinel.exporter.checkpoint.PostgresCheckpointStore;
+import io.nvsentinel.exporter.checkpoint.PostgresGapWindowStore;
+import io.nvsentinel.exporter.cloudevent.EventIds;
+import io.nvsentinel.exporter.config.ExporterProperties;
+import io.nvsentinel.exporter.datastore.postgres.PostgresConnections;
+import io.nvsentinel.exporter.devstack.EmbeddedPostgresStore;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.charset.StandardCharsets;
+import java.sql.Connection;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.sql.Timestamp;
+import java.time.Instant;
+import java.util.List;
+import java.util.Map;
+import java.util.UUID;
+import org.bson.BsonDocument;
+import org.bson.BsonString;
+import org.bson.BsonValue;
+
+/**
+ * NVSentinel's PostgreSQL store in a database of its own: each document stored as the JSON of a
+ * {@code health_events} row whose {@code created_at} is the document's {@code createdAt} and whose
+ * id is derived from the document's {@code _id}.
+ */
+public final class PostgresBackfillStore implements BackfillStore {
+
+  final EmbeddedPostgresStore db;
+  private final PostgresConnections connections;
+
+  /** A new database on {@code server}. */
+  public PostgresBackfillStore(EmbeddedPostgresStore server) {
+    try {
+      db = server.newDatabase("backfill_" + UUID.randomUUID().toString().replace("-", ""));
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    } catch (SQLException e) {
+      throw new IllegalStateException(e);
+    }
+    connections =
+        new PostgresConnections(
+            new ExporterProperties.Postgresql(
+                "localhost",
+                db.port(),
+                db.database(),
+                EmbeddedPostgresStore.USER,
+                null,
+                "disable",
+                null,
+                null,
+                null));
+  }
+
+  @Override
+  public Map<String, String> settings() {
+    return Map.of(
+        "exporter.datastore.provider",
+        "postgresql",
+        "exporter.datastore.postgresql.host",
+        "localhost",
+        "exporter.datastore.postgresql.port",
+        String.valueOf(db.port()),
+        "exporter.datastore.postgresql.database",
+        db.database(),
+        "exporter.datastore.postgresql.username",
+        EmbeddedPostgresStore.USER,
+        "exporter.datastore.postgresql.sslmode",
+        "disable");
+  }
+
+  @Override
+  public void insert(List<BsonDocument> docs) {
+    try (Connection connection = db.connect();
+        PreparedStatement insert =
+            connection.prepareStatement(
+                "INSERT INTO health_events (id, node_name, document, created_at)"
+                    + " VALUES (?, 'n', ?::jsonb, coalesce(?, now()))")) {
+      connection.setAutoCommit(false);
+      for (BsonDocument doc : docs) {
+        insert.setObject(1, rowId(doc.get("_id")));
+        insert.setString(2, doc.toJson());
+        insert.setTimestamp(
+            3,
+            doc.isDateTime("createdAt")
+                ? Timestamp.from(Instant.ofEpochMilli(doc.getDateTime("createdAt").getValue()))
+                : null);
+        insert.addBatch();
+      }
+      insert.executeBatch();
+      connection.commit();
+    } catch (SQLException e) {
+      throw new IllegalStateException(e);
+    }
+  }
+
+  /** PostgreSQL refuses the NUL character in JSONB: NVSentinel can never have stored such a one. */
+  @Override
+  public boolean holds(BsonDocument doc) {
+    return !doc.toJson().contains("\\u0000");
+  }
+
+  @Override
+  public String eventId(BsonValue documentId) {
+    return EventIds.of(
+        db.database(), "health_events", new BsonString(rowId(documentId).toString()));
+  }
+
+  private static UUID rowId(BsonValue documentId) {
+    return UUID.nameUUIDFromBytes(
+        new BsonDocument("_id", documentId).toJson().getBytes(StandardCharsets.UTF_8));
+  }
+
+  @Override
+  public CheckpointStore checkpoints() {
+    return new PostgresCheckpointStore(connections);
+  }
+
+  @Override
+  public GapWindowStore gaps() {
+    return new PostgresGapWindowStore(connections);
+  }
+
+  @Override
+  public long deadLetters() {
+    return connections.with(
+        "counting dead letters",
+        connection -> {
+          try (ResultSet count =
+              connection
+                  .createStatement()
+                  .executeQuery("SELECT count(*) FROM event_exporter_dead_letters")) {
+            count.next();
+            return count.getLong(1);
+          }
+        });
+  }
+
+  @Override
+  public void close() {
+    try {
+      db.close();
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
+  }
+}
