@@ -4,6 +4,7 @@ import io.zonky.test.db.postgres.embedded.EmbeddedPostgres;
 import java.io.IOException;
 import java.io.InputStream;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
@@ -71,7 +72,7 @@ public final class EmbeddedPostgresStore implements AutoCloseable {
           Statement statement = connection.createStatement();
           ResultSet hba = statement.executeQuery("SHOW hba_file")) {
         hba.next();
-        java.nio.file.Files.writeString(
+        Files.writeString(
             Path.of(hba.getString(1)),
             """
             hostssl all exporter 127.0.0.1/32 cert

@@ -27,28 +27,7 @@ public record PostgresTls(Path directory) {
     PostgresTls tls = new PostgresTls(directory);
     Files.createDirectories(tls.clientDirectory());
     Path ca = directory.resolve("ca.p12");
-    keytool(
-        "-genkeypair",
-        "-alias",
-        "ca",
-        "-keyalg",
-        "RSA",
-        "-keysize",
-        "2048",
-        "-validity",
-        "2",
-        "-dname",
-        "CN=nvsentinel-test-ca",
-        "-ext",
-        "bc:c",
-        "-storetype",
-        "PKCS12",
-        "-keystore",
-        ca.toString(),
-        "-storepass",
-        PASSWORD,
-        "-keypass",
-        PASSWORD);
+    genkeypair(ca, "ca", "CN=nvsentinel-test-ca", "-ext", "bc:c");
     keytool(
         "-exportcert",
         "-rfc",
@@ -90,26 +69,7 @@ public record PostgresTls(Path directory) {
     Path store = directory.resolve(name + ".p12");
     Path request = directory.resolve(name + ".csr");
     Path certificate = directory.resolve(name + ".crt");
-    keytool(
-        "-genkeypair",
-        "-alias",
-        name,
-        "-keyalg",
-        "RSA",
-        "-keysize",
-        "2048",
-        "-validity",
-        "2",
-        "-dname",
-        subject,
-        "-storetype",
-        "PKCS12",
-        "-keystore",
-        store.toString(),
-        "-storepass",
-        PASSWORD,
-        "-keypass",
-        PASSWORD);
+    genkeypair(store, name, subject);
     keytool(
         "-certreq",
         "-alias",
@@ -144,6 +104,34 @@ public record PostgresTls(Path directory) {
     }
     keytool(sign.toArray(String[]::new));
     writeKey(store, name, directory.resolve(name + ".key"));
+  }
+
+  private static void genkeypair(Path store, String alias, String subject, String... more)
+      throws IOException, InterruptedException {
+    List<String> args =
+        new ArrayList<>(
+            List.of(
+                "-genkeypair",
+                "-alias",
+                alias,
+                "-keyalg",
+                "RSA",
+                "-keysize",
+                "2048",
+                "-validity",
+                "2",
+                "-dname",
+                subject,
+                "-storetype",
+                "PKCS12",
+                "-keystore",
+                store.toString(),
+                "-storepass",
+                PASSWORD,
+                "-keypass",
+                PASSWORD));
+    args.addAll(List.of(more));
+    keytool(args.toArray(String[]::new));
   }
 
   /** The private key as unencrypted PKCS#8 PEM, readable by its owner only, as libpq demands. */

@@ -17,12 +17,19 @@ public final class ChangeHistoryLostException extends RuntimeException {
     super(reason);
   }
 
-  /** The MongoDB error as a lost history, or {@code null} when it means something else. */
-  static ChangeHistoryLostException of(MongoServerException e) {
-    if (!UNUSABLE_TOKEN_CODES.contains(e.getCode())) {
-      return null;
+  /**
+   * The failure as a lost history: itself, or a MongoDB error that means the token is unusable;
+   * {@code null} for any other failure.
+   */
+  static ChangeHistoryLostException of(RuntimeException e) {
+    if (e instanceof ChangeHistoryLostException lost) {
+      return lost;
     }
-    return new ChangeHistoryLostException(
-        "resume token unusable (server error " + e.getCode() + "): " + e.getMessage());
+    if (e instanceof MongoServerException server
+        && UNUSABLE_TOKEN_CODES.contains(server.getCode())) {
+      return new ChangeHistoryLostException(
+          "resume token unusable (server error " + server.getCode() + "): " + server.getMessage());
+    }
+    return null;
   }
 }

@@ -1,7 +1,6 @@
 package io.nvsentinel.exporter.live.changestream;
 
 import com.mongodb.MongoException;
-import com.mongodb.MongoServerException;
 import io.nvsentinel.exporter.config.ExporterProperties;
 import io.nvsentinel.exporter.delivery.SinkAvailability;
 import io.nvsentinel.exporter.live.config.LiveProperties;
@@ -104,16 +103,12 @@ public final class ChangeStreamRunner implements SmartLifecycle {
             dispatch(change);
           }
         }
-      } catch (MongoServerException e) {
+      } catch (MongoException | DatastoreUnavailableException | ChangeHistoryLostException e) {
         ChangeHistoryLostException lost = ChangeHistoryLostException.of(e);
         reconnectMillis =
             lost != null
                 ? recoverFromLostHistory(lost, reconnectMillis)
                 : pauseBeforeReconnect(e, reconnectMillis);
-      } catch (ChangeHistoryLostException e) {
-        reconnectMillis = recoverFromLostHistory(e, reconnectMillis);
-      } catch (MongoException | DatastoreUnavailableException e) {
-        reconnectMillis = pauseBeforeReconnect(e, reconnectMillis);
       } catch (InterruptedException e) {
         Thread.currentThread().interrupt();
         break;

@@ -27,8 +27,9 @@ import java.util.UUID;
  * of its own: every id up to the noted one was drawn by a transaction that already had an older
  * transaction id. Once no transaction older than that one is running (the snapshot's {@code xmin}
  * has passed it), every such row is committed or gone, and the watermark moves up to the noted id
- * after the rows visible then are read. Rows above the watermark are read once: the reader
- * remembers which, and asks only for the holes between them and for what is new.
+ * after the rows visible then are read; it also moves over every id read one after another right
+ * above it. Rows above the watermark are read once: the reader remembers which, and asks only for
+ * the holes between them and for what is new.
  *
  * <p>NVSentinel's {@code cleanup_changelog} deletes old processed rows. When it has deleted rows
  * this reader had not read yet, the history is lost ({@link ChangeHistoryLostException}): a row the
@@ -126,6 +127,8 @@ final class ChangelogReader {
       read.add(change.id(), watermark);
       knownRow = Math.max(knownRow, change.id());
     }
+    // ids read one after another right above the watermark are accounted for, settled or not
+    watermark = read.contiguousTop(watermark);
     read.dropThrough(watermark);
     List<Change> positioned = new ArrayList<>(changes.size());
     for (int i = 0; i < changes.size(); i++) {
