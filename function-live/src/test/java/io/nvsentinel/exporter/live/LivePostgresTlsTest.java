@@ -4,11 +4,13 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.awaitility.Awaitility.await;
 
+import io.nvsentinel.exporter.cloudevent.EventIds;
 import io.nvsentinel.exporter.devstack.EmbeddedPostgresStore;
 import io.nvsentinel.exporter.devstack.PostgresTls;
 import io.nvsentinel.exporter.devstack.ReferenceSink;
 import io.nvsentinel.exporter.devstack.StackSettings;
 import io.nvsentinel.exporter.devstack.TokenIssuer;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.sql.Connection;
 import java.sql.ResultSet;
@@ -16,6 +18,8 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.UUID;
+import org.bson.BsonString;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -69,12 +73,18 @@ class LivePostgresTlsTest {
   @Test
   void itReadsTheStoreOverTlsWithItsClientCertificateVerifyingTheServer() throws Exception {
     try (ConfigurableApplicationContext app = start(Map.of("DATASTORE_SSLMODE", "verify-full"))) {
+      List<String> ids = new ArrayList<>();
       for (int i = 0; i < 5; i++) {
-        store.insert("node-" + i, EmbeddedPostgresStore.document("node-" + i, "over TLS"));
+        UUID row = store.insert("node-" + i, EmbeddedPostgresStore.document("node-" + i, "TLS"));
+        ids.add(EventIds.of(store.database(), "health_events", new BsonString(row.toString())));
       }
       await()
           .atMost(Duration.ofSeconds(30))
-          .untilAsserted(() -> assertThat(sink.distinct()).hasSize(5));
+          .untilAsserted(
+              () ->
+                  assertThat(sink.distinct())
+                      .extracting(ReferenceSink.Received::id)
+                      .containsAll(ids));
       assertThat(
               query(
                   "SELECT s.ssl || ' ' || s.client_dn FROM pg_stat_ssl s"
@@ -86,9 +96,38 @@ class LivePostgresTlsTest {
     }
   }
 
+  /**
+   * cert-manager writes an RSA key as PKCS#1 unless told otherwise, and the JDBC driver reads only
+   * PKCS#8: the exporter hands it the key in that form.
+   */
+  @Test
+  void aPkcs1KeyAsCertManagerWritesItIsRead() throws Exception {
+    Path pkcs1 = tls.clientDirectoryWithPkcs1Key();
+    assertThat(Files.readString(pkcs1.resolve("tls.key"))).startsWith("-----BEGIN RSA PRIVATE KEY");
+    try (ConfigurableApplicationContext app =
+        start(
+            Map.of(
+                "DATASTORE_SSLMODE",
+                "verify-full",
+                "POSTGRESQL_CLIENT_CERT_MOUNT_PATH",
+                pkcs1.toString()))) {
+      UUID row = store.insert("node-k", EmbeddedPostgresStore.document("node-k", "PKCS#1 key"));
+      await()
+          .atMost(Duration.ofSeconds(30))
+          .untilAsserted(
+              () ->
+                  assertThat(sink.distinct())
+                      .extracting(ReferenceSink.Received::id)
+                      .contains(
+                          EventIds.of(
+                              store.database(), "health_events", new BsonString(row.toString()))));
+    }
+  }
+
   @Test
   void aServerItsCaDidNotSignIsRefusedAndStartUpSaysWhy() throws Exception {
-    PostgresTls other = PostgresTls.create(tmp.resolve("other-ca"), "exporter");
+    // a certificate the server's does not chain to: the client's own
+    Path otherRoot = tls.clientDirectory().resolve("tls.crt");
     assertThatThrownBy(
             () ->
                 start(
@@ -96,7 +135,7 @@ class LivePostgresTlsTest {
                             "DATASTORE_SSLMODE",
                             "verify-full",
                             "DATASTORE_SSLROOTCERT",
-                            other.caCertificate().toString()))
+                            otherRoot.toString()))
                     .close())
         .hasStackTraceContaining("in PostgreSQL at localhost:" + store.port())
         .hasStackTraceContaining("PKIX path");

@@ -50,6 +50,7 @@ public final class PostgresConnections {
 
   private final PGSimpleDataSource dataSource = new PGSimpleDataSource();
   private final String location;
+  private final PostgresClientKey clientKey;
   private volatile boolean tablesReady;
 
   public PostgresConnections(ExporterProperties.Postgresql settings) {
@@ -64,6 +65,10 @@ public final class PostgresConnections {
     dataSource.setConnectTimeout(10);
     dataSource.setSocketTimeout(60);
     location = settings.host() + ":" + settings.port() + "/" + settings.database();
+    clientKey = settings.sslkey() == null ? null : PostgresClientKey.of(settings.sslkey());
+    if (clientKey != null) {
+      dataSource.setSslKey(clientKey.current().toString());
+    }
   }
 
   /** {@code host:port/database}, for log lines. */
@@ -76,8 +81,15 @@ public final class PostgresConnections {
     return dataSource;
   }
 
-  /** A new connection, auto-committing. */
+  /** A new connection, auto-committing, with the client key as it is mounted now. */
   public Connection open() throws SQLException {
+    if (clientKey != null) {
+      try {
+        dataSource.setSslKey(clientKey.current().toString());
+      } catch (RuntimeException e) {
+        throw new SQLException(e.getMessage(), "08000", e);
+      }
+    }
     return dataSource.getConnection();
   }
 
