@@ -102,7 +102,7 @@ public final class PostgresChangelogSource implements ChangeStreamSource {
     private final ChangelogReader reader;
     private final Predicate<ChangelogReader.Change> alreadyExported;
     private final Deque<ChangelogReader.Change> ready = new ArrayDeque<>();
-    private boolean polledOnce;
+    private boolean caughtUp;
 
     ChangelogCursor(BsonDocument resumeAfter, BsonTimestamp startAt) throws SQLException {
       reading = connections.open();
@@ -154,11 +154,13 @@ public final class PostgresChangelogSource implements ChangeStreamSource {
     public ChangeEvent tryNext() {
       try {
         if (ready.isEmpty()) {
-          if (polledOnce) {
+          if (caughtUp) {
             awaitNotification();
           }
-          polledOnce = true;
-          for (ChangelogReader.Change change : reader.poll(reading)) {
+          List<ChangelogReader.Change> polled = reader.poll(reading);
+          // after rows, read again at once: a backlog has no notifications left to wake anyone
+          caughtUp = polled.isEmpty();
+          for (ChangelogReader.Change change : polled) {
             if (!alreadyExported.test(change)) {
               ready.add(change);
             }

@@ -128,6 +128,34 @@ class PostgresChangelogSourceTest {
     }
   }
 
+  /**
+   * A backlog larger than one read, stored before the cursor listened: no notification will come,
+   * and each further read follows the last at once instead of after a poll wait.
+   */
+  @Test
+  void aBacklogIsReadWithoutWaitingForNotificationsThatWillNotCome() throws Exception {
+    BsonTimestamp start = startingNow();
+    try (Connection connection = store.connect()) {
+      connection.setAutoCommit(false);
+      for (int i = 0; i < 250; i++) {
+        EmbeddedPostgresStore.insert(connection, "n", EmbeddedPostgresStore.document("n", "m"));
+      }
+      connection.commit();
+    }
+    PostgresChangelogSource slow =
+        new PostgresChangelogSource(store::connect, List.of("insert"), Duration.ofMinutes(5), 100);
+    try (ChangeStreamSource.Cursor cursor = slow.open(null, start)) {
+      int read = 0;
+      long deadline = System.nanoTime() + Duration.ofSeconds(60).toNanos();
+      while (read < 250 && System.nanoTime() < deadline) {
+        if (cursor.tryNext() != null) {
+          read++;
+        }
+      }
+      assertThat(read).as("three reads of at most 100, none waiting the 5 minutes").isEqualTo(250);
+    }
+  }
+
   /** A first start skips what was stored before its start time: that is the backfill's. */
   @Test
   void aFirstStartBeginsAtItsStartTime() throws Exception {
