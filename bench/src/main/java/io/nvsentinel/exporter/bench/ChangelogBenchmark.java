@@ -1,0 +1,70 @@
+package io.nvsentinel.exporter.bench;
+
+import io.nvsentinel.exporter.devstack.EmbeddedPostgresStore;
+import io.nvsentinel.exporter.live.changestream.ChangeStreamRunner;
+import io.nvsentinel.exporter.live.changestream.ChangeStreamSource;
+import io.nvsentinel.exporter.live.changestream.PostgresChangelogSource;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.sql.Connection;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.List;
+import org.bson.BsonTimestamp;
+
+/**
+ * How fast the live exporter's change-log source reads a backlog of NVSentinel's PostgreSQL change
+ * log — what it does after a restart or a long pause — with the application's poll wait and batch
+ * size, against a real PostgreSQL. Reading only: no delivery.
+ */
+public final class ChangelogBenchmark {
+
+  /** The application's change-log batch ({@code LiveConfiguration.CHANGELOG_BATCH}). */
+  private static final int BATCH = 500;
+
+  private ChangelogBenchmark() {}
+
+  public static void main(String[] args) throws Exception {
+    int backlog = args.length > 0 ? Integer.parseInt(args[0]) : 20_000;
+    Path dir = Files.createTempDirectory("changelog-bench");
+    try (EmbeddedPostgresStore store = EmbeddedPostgresStore.start(dir.resolve("pg"))) {
+      BsonTimestamp before =
+          new BsonTimestamp((int) Instant.now().minusSeconds(2).getEpochSecond(), 0);
+      try (Connection connection = store.connect()) {
+        connection.setAutoCommit(false);
+        for (int i = 0; i < backlog; i++) {
+          EmbeddedPostgresStore.insert(
+              connection, "node-" + i % 288, EmbeddedPostgresStore.document("node-" + i, "m" + i));
+          if (i % 1000 == 999) {
+            connection.commit();
+          }
+        }
+        connection.commit();
+      }
+      PostgresChangelogSource source =
+          new PostgresChangelogSource(
+              store::connect,
+              List.of("insert"),
+              Duration.ofMillis(ChangeStreamRunner.POLL_MILLIS),
+              BATCH);
+      read(source, before, backlog); // warm-up
+      long start = System.nanoTime();
+      read(source, before, backlog);
+      double seconds = (System.nanoTime() - start) / 1e9;
+      System.out.printf(
+          "change-log backlog of %d rows, batch %d, poll wait %d ms: read in %.2f s, %.0f rows/s%n",
+          backlog, BATCH, ChangeStreamRunner.POLL_MILLIS, seconds, backlog / seconds);
+    }
+  }
+
+  private static void read(PostgresChangelogSource source, BsonTimestamp from, int rows) {
+    try (ChangeStreamSource.Cursor cursor = source.open(null, from)) {
+      int read = 0;
+      while (read < rows) {
+        if (cursor.tryNext() != null) {
+          read++;
+        }
+      }
+    }
+  }
+}
