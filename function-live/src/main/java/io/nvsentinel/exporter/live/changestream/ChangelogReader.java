@@ -7,10 +7,8 @@ import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.sql.Statement;
 import java.time.Instant;
-import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.Comparator;
-import java.util.Deque;
 import java.util.List;
 import java.util.UUID;
 
@@ -50,20 +48,14 @@ final class ChangelogReader {
       Instant changedAt,
       long resumeAt) {}
 
-  /** Ids up to {@code lastDrawn} are settled once no transaction older than {@code xid} runs. */
-  private record Horizon(long lastDrawn, long xid) {}
-
   /** Above this many holes, the whole range above the watermark is read again instead. */
   private static final int MAX_HOLES = 256;
-
-  /** Horizons kept while a long transaction holds the watermark; every other one is dropped. */
-  private static final int MAX_HORIZONS = 1024;
 
   private final String sequence;
   private final List<String> operations;
   private final int batchSize;
   private final ReadIds read = new ReadIds();
-  private final Deque<Horizon> horizons = new ArrayDeque<>();
+  private final Horizons horizons = new Horizons();
   private final long resumedAbove;
   private long watermark;
   private long knownRow;
@@ -98,18 +90,17 @@ final class ChangelogReader {
   List<Change> poll(Connection connection) throws SQLException {
     connection.setAutoCommit(true);
     long lastDrawn = lastDrawn(connection);
-    long noted = horizons.isEmpty() ? watermark : horizons.peekLast().lastDrawn();
-    if (lastDrawn > noted) {
-      horizons.addLast(new Horizon(lastDrawn, newTransactionId(connection)));
+    if (lastDrawn > horizons.lastNoted(watermark)) {
+      horizons.add(lastDrawn, newTransactionId(connection));
     }
     connection.setAutoCommit(false);
     List<Change> changes = new ArrayList<>();
-    long oldestRunning;
+    long settled;
     boolean full;
     long highestRead;
     try {
-      oldestRunning = oldestRunning(connection);
-      requireHistory(connection, oldestRunning);
+      settled = horizons.settled(oldestRunning(connection));
+      requireHistory(connection, settled);
       long above = read.highest(watermark);
       holes(connection, above, changes);
       full = fresh(connection, above, changes);
@@ -122,7 +113,8 @@ final class ChangelogReader {
       connection.setAutoCommit(true);
     }
     changes.sort(Comparator.comparingLong(Change::id));
-    advance(oldestRunning, full ? highestRead : Long.MAX_VALUE);
+    // settled ids are accounted for once read: all of them, or up to the last of a full batch
+    watermark = Math.max(watermark, Math.min(settled, full ? highestRead : Long.MAX_VALUE));
     for (Change change : changes) {
       read.add(change.id(), watermark);
       knownRow = Math.max(knownRow, change.id());
@@ -130,6 +122,7 @@ final class ChangelogReader {
     // ids read one after another right above the watermark are accounted for, settled or not
     watermark = read.contiguousTop(watermark);
     read.dropThrough(watermark);
+    horizons.dropThrough(watermark);
     List<Change> positioned = new ArrayList<>(changes.size());
     for (int i = 0; i < changes.size(); i++) {
       Change c = changes.get(i);
@@ -144,37 +137,13 @@ final class ChangelogReader {
     return positioned;
   }
 
-  private void advance(long oldestRunning, long readThrough) {
-    Horizon settled = null;
-    for (Horizon h : horizons) {
-      if (h.xid() <= oldestRunning) {
-        settled = h; // horizons are in transaction-id order: every earlier one is settled too
-      }
-    }
-    if (settled == null) {
-      while (horizons.size() > MAX_HORIZONS) {
-        thin();
-      }
-      return;
-    }
-    long target = Math.min(settled.lastDrawn(), readThrough);
-    if (target > watermark) {
-      watermark = target;
-    }
-    while (!horizons.isEmpty() && horizons.peekFirst().lastDrawn() <= watermark) {
-      horizons.pollFirst();
-    }
-  }
-
   /**
    * Throws when the rows after this reader's position were pruned: a row it knows existed is gone,
    * and so is the next id, drawn by a transaction that has finished.
    */
-  private void requireHistory(Connection connection, long oldestRunning) throws SQLException {
+  private void requireHistory(Connection connection, long settled) throws SQLException {
     long position = read.contiguousTop(Math.max(watermark, resumedAbove));
-    boolean nextIdSettled =
-        horizons.stream().anyMatch(h -> h.xid() <= oldestRunning && h.lastDrawn() > position);
-    if (knownRow <= 0 || !nextIdSettled) {
+    if (knownRow <= 0 || settled <= position) {
       return;
     }
     Long first;
@@ -195,19 +164,6 @@ final class ChangelogReader {
               + (first == null ? "the table is empty" : "the oldest row left is " + first)
               + "; NVSentinel's cleanup_changelog deletes processed rows after its retention");
     }
-  }
-
-  /** Drops every other horizon: the watermark then moves in larger steps, never past a row. */
-  private void thin() {
-    List<Horizon> kept = new ArrayList<>();
-    int i = 0;
-    for (Horizon h : horizons) {
-      if (i++ % 2 == 1 || i == horizons.size()) {
-        kept.add(h);
-      }
-    }
-    horizons.clear();
-    horizons.addAll(kept);
   }
 
   /** Late rows: those between the watermark and the highest id read that were not read yet. */
