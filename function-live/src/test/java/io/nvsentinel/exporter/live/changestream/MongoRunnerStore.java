@@ -115,13 +115,14 @@ final class MongoRunnerStore implements RunnerStore {
     if (checkpoint.resumeToken() == null) {
       return Set.of();
     }
-    int at = tokenIndex(checkpoint.resumeToken());
+    observeEveryInsert();
+    int at = tokens.indexOf(checkpoint.resumeToken());
     assertThat(at).as("the checkpoint names a token of this stream").isNotNegative();
     return new LinkedHashSet<>(tokenIds.subList(0, at + 1));
   }
 
-  /** Where the token stands among the inserts' tokens; -1 when it is none of them. */
-  private int tokenIndex(BsonDocument token) {
+  /** Reads the observing stream until it has seen every insert so far. */
+  private void observeEveryInsert() {
     Set<BsonValue> wanted = new HashSet<>(inserted);
     long deadline = System.nanoTime() + Duration.ofSeconds(60).toNanos();
     while (!new HashSet<>(tokenIds).containsAll(wanted) && System.nanoTime() < deadline) {
@@ -131,7 +132,6 @@ final class MongoRunnerStore implements RunnerStore {
         tokenIds.add(change.getDocumentKey().get("_id"));
       }
     }
-    return tokens.indexOf(token);
   }
 
   @Override
@@ -140,13 +140,9 @@ final class MongoRunnerStore implements RunnerStore {
   }
 
   @Override
-  public void replacedExporterStoredPositionAfter(String client, BsonDocument doc) {
-    storeReplacedExporterPosition(client, tokens().get(tokenIds.indexOf(doc.get("_id"))));
-  }
-
-  private synchronized List<BsonDocument> tokens() {
-    tokenIndex(new BsonDocument());
-    return tokens;
+  public synchronized void replacedExporterStoredPositionAfter(String client, BsonDocument doc) {
+    observeEveryInsert();
+    storeReplacedExporterPosition(client, tokens.get(tokenIds.indexOf(doc.get("_id"))));
   }
 
   /** The replaced exporter's position as it stores it: {clientName, resumeToken}. */
