@@ -192,7 +192,8 @@ public final class EventDeliverer {
                   new IllegalStateException(String.valueOf(e.getLastException())));
       if (last.kind() == DeliveryFailure.Kind.REFUSED
           || (last.retryable() && availability.acceptedSince(attempts.previousStartNanos))) {
-        // the sink refused this event, or took others while this one kept failing: its own fault
+        // the sink refused this event, or took others sent while this one kept failing: its own
+        // fault
         return deadLettered(event, last, attempts, first);
       }
       availability.unavailable(last);
@@ -278,7 +279,7 @@ public final class EventDeliverer {
       response = sink.post(event, attempts);
     }
     if (response.accepted()) {
-      availability.accepted();
+      availability.accepted(attempts.lastStartNanos);
       return response.status();
     }
     DeliveryFailure failure =

@@ -26,9 +26,17 @@ public final class SinkAvailability {
   private volatile Problem problem;
   private volatile long lastAcceptedNanos = System.nanoTime() - TimeUnit.DAYS.toNanos(1);
 
-  /** The sink accepted an event. */
-  void accepted() {
-    lastAcceptedNanos = System.nanoTime();
+  /**
+   * The sink accepted an event sent at {@code sentNanos} ({@link System#nanoTime()}). The time it
+   * was sent counts, not the time the answer came: an answer that comes late says nothing of how
+   * the sink treats what was sent after it.
+   */
+  void accepted(long sentNanos) {
+    synchronized (changed) {
+      if (sentNanos - lastAcceptedNanos > 0) {
+        lastAcceptedNanos = sentNanos;
+      }
+    }
     Problem was = problem;
     if (was == null) {
       return;
@@ -73,7 +81,7 @@ public final class SinkAvailability {
     }
   }
 
-  /** Whether the sink accepted any event after {@code nanos} ({@link System#nanoTime()}). */
+  /** Whether the sink accepted any event sent after {@code nanos} ({@link System#nanoTime()}). */
   boolean acceptedSince(long nanos) {
     return lastAcceptedNanos - nanos > 0;
   }

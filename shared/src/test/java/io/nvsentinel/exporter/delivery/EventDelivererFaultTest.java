@@ -251,6 +251,47 @@ class EventDelivererFaultTest {
     assertThat(deliverer.availability().problem()).isNull();
   }
 
+  /**
+   * The sink goes down just after taking another event, whose answer comes late: that answer
+   * arrives while this event is still failing, but the event it answers was sent before this one's
+   * attempts, so it is no sign that the sink takes events now. An outage, not a dead letter.
+   */
+  @Test
+  void aLateAnswerToAnEventSentBeforeTheOutageDoesNotDeadLetterAnEventFailingSince()
+      throws Exception {
+    fixture.config.maxRetries = 3;
+    fixture.config.initialBackoff = Duration.ofMillis(400);
+    fixture.config.maxBackoff = Duration.ofMillis(400);
+    OutgoingEvent early = fixture.eventWithId("early");
+    OutgoingEvent troubled = fixture.eventWithId("troubled");
+    // attempts of the troubled event at about 0, 400, 800 and 1,200 ms; the early event's answer
+    // comes at about 1,000 ms, after the third began and before the last failed
+    wm.stubFor(
+        post(urlEqualTo(SINK))
+            .withRequestBody(containing(early.id()))
+            .willReturn(aResponse().withStatus(202).withFixedDelay(1_000)));
+    wm.stubFor(
+        post(urlEqualTo(SINK))
+            .withRequestBody(containing(troubled.id()))
+            .willReturn(aResponse().withStatus(503)));
+    EventDeliverer deliverer = fixture.deliverer();
+    ExecutorService pool = Executors.newSingleThreadExecutor();
+    try {
+      Future<DeliveryOutcome> first = pool.submit(() -> deliverer.deliver(early));
+      await()
+          .atMost(Duration.ofSeconds(5))
+          .until(() -> !wm.findAll(postRequestedFor(urlEqualTo(SINK))).isEmpty());
+
+      assertThatThrownBy(() -> deliverer.deliver(troubled, EventDeliverer.WhenSinkUnavailable.FAIL))
+          .isInstanceOf(DeliveryExhaustedException.class)
+          .hasMessageContaining("not delivered after 4 attempts");
+      assertThat(first.get(5, TimeUnit.SECONDS)).isInstanceOf(DeliveryOutcome.Delivered.class);
+    } finally {
+      pool.shutdownNow();
+    }
+    assertThat(fixture.deadLetters().count()).isZero();
+  }
+
   @Test
   void anOutageForEveryEventIsHeldNotDeadLetteredAndEndsWhenTheSinkAnswersAgain() throws Exception {
     fixture.config.maxRetries = 2;
