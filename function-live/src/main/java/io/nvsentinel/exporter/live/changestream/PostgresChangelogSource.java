@@ -158,8 +158,9 @@ public final class PostgresChangelogSource implements ChangeStreamSource {
             awaitNotification();
           }
           List<ChangelogReader.Change> polled = reader.poll(reading);
-          // after rows, read again at once: a backlog has no notifications left to wake anyone
-          caughtUp = polled.isEmpty();
+          // after a full read, read again at once: a backlog has no notifications left to wake
+          // anyone; after less, what comes next notifies
+          caughtUp = polled.size() < batchSize;
           for (ChangelogReader.Change change : polled) {
             if (!alreadyExported.test(change)) {
               ready.add(change);
