@@ -221,6 +221,14 @@ public final class EmbeddedPostgresStore implements AutoCloseable {
     }
   }
 
+  /**
+   * Whether the store can hold the document: PostgreSQL refuses the NUL character in JSONB, so
+   * NVSentinel can never have stored such a one.
+   */
+  public static boolean canHold(BsonDocument doc) {
+    return !doc.toJson().contains("\\u0000");
+  }
+
   /** The row id {@link #insertDocuments} stores a document with this {@code _id} under. */
   public static UUID rowId(BsonValue documentId) {
     return UUID.nameUUIDFromBytes(

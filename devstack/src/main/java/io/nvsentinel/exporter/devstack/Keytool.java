@@ -24,6 +24,45 @@ public final class Keytool {
     }
   }
 
+  /** Runs {@code command} on {@code alias} of the key store {@code store}, then {@code more}. */
+  public static void onStore(
+      String command, Path store, String password, String alias, String... more)
+      throws IOException, InterruptedException {
+    List<String> args =
+        new ArrayList<>(
+            List.of(
+                command, "-alias", alias, "-keystore", store.toString(), "-storepass", password));
+    args.addAll(List.of(more));
+    run(args.toArray(String[]::new));
+  }
+
+  /**
+   * A 2048-bit RSA key pair under {@code alias} in the PKCS#12 store {@code store}, with a
+   * certificate for {@code subject} valid two days, signed by itself; {@code more} adds options
+   * such as {@code -ext}.
+   */
+  public static void genkeypair(
+      Path store, String password, String alias, String subject, String... more)
+      throws IOException, InterruptedException {
+    List<String> args =
+        new ArrayList<>(
+            List.of(
+                "-keyalg",
+                "RSA",
+                "-keysize",
+                "2048",
+                "-validity",
+                "2",
+                "-dname",
+                subject,
+                "-storetype",
+                "PKCS12",
+                "-keypass",
+                password));
+    args.addAll(List.of(more));
+    onStore("-genkeypair", store, password, alias, args.toArray(String[]::new));
+  }
+
   /** {@code der} as PEM text of {@code type} ({@code PRIVATE KEY}, {@code RSA PRIVATE KEY}, …). */
   public static String pem(String type, byte[] der) {
     return "-----BEGIN "

@@ -29,18 +29,9 @@ public record PostgresTls(Path directory) {
     PostgresTls tls = new PostgresTls(directory);
     Files.createDirectories(tls.clientDirectory());
     Path ca = directory.resolve("ca.p12");
-    genkeypair(ca, "ca", "CN=nvsentinel-test-ca", "-ext", "bc:c");
-    Keytool.run(
-        "-exportcert",
-        "-rfc",
-        "-alias",
-        "ca",
-        "-keystore",
-        ca.toString(),
-        "-storepass",
-        PASSWORD,
-        "-file",
-        tls.caCertificate().toString());
+    Keytool.genkeypair(ca, PASSWORD, "ca", "CN=nvsentinel-test-ca", "-ext", "bc:c");
+    Keytool.onStore(
+        "-exportcert", ca, PASSWORD, "ca", "-rfc", "-file", tls.caCertificate().toString());
     tls.issue(ca, "server", "CN=localhost", "SAN=dns:localhost,ip:127.0.0.1", "serverAuth");
     tls.issue(ca, "client", "CN=" + clientUser, null, "clientAuth");
     Files.copy(tls.caCertificate(), tls.clientDirectory().resolve("ca.crt"));
@@ -135,28 +126,12 @@ public record PostgresTls(Path directory) {
     Path store = directory.resolve(name + ".p12");
     Path request = directory.resolve(name + ".csr");
     Path certificate = directory.resolve(name + ".crt");
-    genkeypair(store, name, subject);
-    Keytool.run(
-        "-certreq",
-        "-alias",
-        name,
-        "-keystore",
-        store.toString(),
-        "-storepass",
-        PASSWORD,
-        "-file",
-        request.toString());
+    Keytool.genkeypair(store, PASSWORD, name, subject);
+    Keytool.onStore("-certreq", store, PASSWORD, name, "-file", request.toString());
     List<String> sign =
         new ArrayList<>(
             List.of(
-                "-gencert",
                 "-rfc",
-                "-alias",
-                "ca",
-                "-keystore",
-                ca.toString(),
-                "-storepass",
-                PASSWORD,
                 "-validity",
                 "2",
                 "-infile",
@@ -168,36 +143,8 @@ public record PostgresTls(Path directory) {
     if (san != null) {
       sign.addAll(List.of("-ext", san));
     }
-    Keytool.run(sign.toArray(String[]::new));
+    Keytool.onStore("-gencert", ca, PASSWORD, "ca", sign.toArray(String[]::new));
     writeKey(store, name, directory.resolve(name + ".key"));
-  }
-
-  private static void genkeypair(Path store, String alias, String subject, String... more)
-      throws IOException, InterruptedException {
-    List<String> args =
-        new ArrayList<>(
-            List.of(
-                "-genkeypair",
-                "-alias",
-                alias,
-                "-keyalg",
-                "RSA",
-                "-keysize",
-                "2048",
-                "-validity",
-                "2",
-                "-dname",
-                subject,
-                "-storetype",
-                "PKCS12",
-                "-keystore",
-                store.toString(),
-                "-storepass",
-                PASSWORD,
-                "-keypass",
-                PASSWORD));
-    args.addAll(List.of(more));
-    Keytool.run(args.toArray(String[]::new));
   }
 
   /** The private key as unencrypted PKCS#8 PEM, readable by its owner only, as libpq demands. */

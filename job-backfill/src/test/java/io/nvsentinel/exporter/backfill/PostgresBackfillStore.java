@@ -67,10 +67,9 @@ public final class PostgresBackfillStore implements BackfillStore {
     }
   }
 
-  /** PostgreSQL refuses the NUL character in JSONB: NVSentinel can never have stored such a one. */
   @Override
   public boolean holds(BsonDocument doc) {
-    return !doc.toJson().contains("\\u0000");
+    return EmbeddedPostgresStore.canHold(doc);
   }
 
   @Override

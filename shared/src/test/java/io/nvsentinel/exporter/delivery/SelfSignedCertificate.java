@@ -13,39 +13,9 @@ public record SelfSignedCertificate(Path keystore, String password, Path pem) {
     Path keystore = dir.resolve("sink.p12");
     Path pem = dir.resolve("sink-ca.pem");
     String password = "changeit";
-    Keytool.run(
-        "-genkeypair",
-        "-alias",
-        "sink",
-        "-keyalg",
-        "RSA",
-        "-keysize",
-        "2048",
-        "-validity",
-        "2",
-        "-dname",
-        "CN=localhost",
-        "-ext",
-        "SAN=dns:localhost,ip:127.0.0.1",
-        "-storetype",
-        "PKCS12",
-        "-keystore",
-        keystore.toString(),
-        "-storepass",
-        password,
-        "-keypass",
-        password);
-    Keytool.run(
-        "-exportcert",
-        "-rfc",
-        "-alias",
-        "sink",
-        "-keystore",
-        keystore.toString(),
-        "-storepass",
-        password,
-        "-file",
-        pem.toString());
+    Keytool.genkeypair(
+        keystore, password, "sink", "CN=localhost", "-ext", "SAN=dns:localhost,ip:127.0.0.1");
+    Keytool.onStore("-exportcert", keystore, password, "sink", "-rfc", "-file", pem.toString());
     return new SelfSignedCertificate(keystore, password, pem);
   }
 

@@ -91,10 +91,9 @@ final class PostgresRunnerStore implements RunnerStore {
     }
   }
 
-  /** PostgreSQL refuses the NUL character in JSONB: NVSentinel can never have stored such a one. */
   @Override
   public boolean holds(BsonDocument doc) {
-    return !doc.toJson().contains("\\u0000");
+    return EmbeddedPostgresStore.canHold(doc);
   }
 
   @Override
