@@ -87,8 +87,12 @@ class DemoTest {
           .hasSize(summary.backfilled() + summary.live())
           .allMatch(
               r ->
-                  r.event().path("data").path("healthEvent").path("recommendedAction").asInt()
-                      != 0);
+                  !r.event()
+                      .path("data")
+                      .path("healthEvent")
+                      .path("recommendedAction")
+                      .asString()
+                      .equals("NONE"));
       assertThat(summary.render())
           .contains("filtered by the backfill  %6d events".formatted(summary.backfillFiltered()))
           .contains("nothing lost.");

@@ -102,6 +102,10 @@ public final class DemoHistory {
             .append("errorCode", new BsonArray(List.of(new BsonString(check[4]))))
             .append("entitiesImpacted", entities)
             .append("nodeName", new BsonString(String.format("gpu-node-%03d", node)))
+            // as the platform connector stores it: an unset strategy becomes EXECUTE_REMEDIATION
+            .append(
+                "processingStrategy",
+                new BsonString(node % 10 == 0 ? "STORE_ONLY" : "EXECUTE_REMEDIATION"))
             .append(
                 "generatedTimestamp",
                 new BsonDateTime(createdAt.minusMillis(random.nextInt(500)).toEpochMilli()));

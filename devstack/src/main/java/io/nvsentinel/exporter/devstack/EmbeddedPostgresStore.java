@@ -245,7 +245,8 @@ public final class EmbeddedPostgresStore implements AutoCloseable {
         + "\"GPU_UUID\",\"entityValue\":\"GPU-d786ae6e-f40e-a120-0670-8fe97674dae8\"}],"
         + "\"nodeName\":\""
         + nodeName
-        + "\",\"generatedTimestamp\":{\"seconds\":1763639999,\"nanos\":123000000}},"
+        + "\",\"generatedTimestamp\":{\"seconds\":1763639999,\"nanos\":123000000},"
+        + "\"processingStrategy\":1},"
         + "\"healtheventstatus\":{\"userpodsevictionstatus\":{\"status\":\"\"}}}";
   }
 

@@ -39,8 +39,10 @@ import tools.jackson.databind.json.JsonMapper;
 /**
  * An event sink that behaves as the operator documentation requires of one, and checks more
  * strictly than most: the bearer token's signature (via the issuer's JWKS), issuer, expiry and
- * scope; the exact {@code Content-Type}; the CloudEvents {@code specversion}. It keeps what it
- * accepted, recognises duplicates by {@code source}+{@code id}, and can be told to fail.
+ * scope; the exact {@code Content-Type}; the CloudEvents {@code specversion}; the event as
+ * NVSentinel's own end-to-end test checks it ({@link NVSentinelShape}), refused with a 400 naming
+ * what is wrong. It keeps what it accepted, recognises duplicates by {@code source}+{@code id}, and
+ * can be told to fail.
  */
 public final class ReferenceSink implements AutoCloseable {
 
@@ -268,6 +270,10 @@ public final class ReferenceSink implements AutoCloseable {
     }
     if (!"1.0".equals(event.path("specversion").asString(""))) {
       return new Answer(400, "{\"error\":\"Unsupported CloudEvents version\"}");
+    }
+    String unlike = NVSentinelShape.violation(event).orElse(null);
+    if (unlike != null) {
+      return new Answer(400, JSON.writeValueAsString(Map.of("error", unlike)));
     }
     if (scriptedFailures.getAndUpdate(n -> Math.max(0, n - 1)) > 0) {
       if (retryAfterSeconds.get() >= 0) {

@@ -92,7 +92,7 @@ final class SinkPage {
             .put("id", r.id())
             .put("nodeName", he.path("nodeName").asString(""))
             .put("checkName", he.path("checkName").asString(""))
-            .put("recommendedAction", he.path("recommendedAction").asInt())
+            .put("recommendedAction", he.path("recommendedAction").asString(""))
             .put("time", r.event().path("time").asString(""));
       }
       exchange.getResponseHeaders().set("Cache-Control", "no-store");

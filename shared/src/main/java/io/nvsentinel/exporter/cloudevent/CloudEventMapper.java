@@ -1,9 +1,7 @@
 package io.nvsentinel.exporter.cloudevent;
 
-import com.fasterxml.jackson.core.JsonProcessingException;
-import com.fasterxml.jackson.databind.ObjectMapper;
-import com.fasterxml.jackson.databind.node.ArrayNode;
-import com.fasterxml.jackson.databind.node.ObjectNode;
+import com.fasterxml.jackson.core.JsonFactory;
+import com.fasterxml.jackson.core.JsonGenerator;
 import io.cloudevents.CloudEvent;
 import io.cloudevents.core.builder.CloudEventBuilder;
 import io.cloudevents.core.format.EventFormat;
@@ -15,26 +13,33 @@ import io.nvsentinel.exporter.event.HealthEvent;
 import io.nvsentinel.exporter.event.Overrides;
 import io.nvsentinel.exporter.event.StoredHealthEvent;
 import io.nvsentinel.exporter.tracing.EventTracing;
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.io.UncheckedIOException;
 import java.net.URI;
 import java.time.Clock;
 import java.time.Instant;
 import java.time.ZoneOffset;
+import java.time.format.DateTimeFormatter;
 import java.util.Map;
 import java.util.TreeMap;
 import org.bson.BsonValue;
 
 /**
- * Maps a stored health event to the CloudEvent the exporter we replace sends, byte for byte in its
- * fields, but with a deterministic {@code id} (see {@link EventIds}), the node as {@code subject}
- * ({@code exporter.sink.subject}) and, opt-in ({@code exporter.sink.traceContextExtension}), the
- * CloudEvents distributed-tracing extension carrying the context of the event's export.
+ * Maps a stored health event to the CloudEvent the exporter we replace sends: its five attributes
+ * and its {@code data} object key for key and value for value (NVSentinel's {@code
+ * event-exporter/pkg/transformer/cloudevents.go}, held to its own test cases by {@code
+ * ConformanceTest}), but with a deterministic {@code id} (see {@link EventIds}), the node as {@code
+ * subject} ({@code exporter.sink.subject}) and, opt-in ({@code
+ * exporter.sink.traceContextExtension}), the CloudEvents distributed-tracing extension carrying the
+ * context of the event's export.
  */
 public final class CloudEventMapper {
 
   public static final String TYPE = "com.nvidia.nvsentinel.health.v1";
   public static final String CONTENT_TYPE = "application/cloudevents+json";
 
-  private static final ObjectMapper JSON = new ObjectMapper();
+  private static final JsonFactory JSON = new JsonFactory();
   private static final EventFormat FORMAT = new JsonFormat();
 
   private final URI source;
@@ -78,10 +83,6 @@ public final class CloudEventMapper {
     if (time == null) {
       time = clock.instant();
     }
-    ObjectNode data = JSON.createObjectNode();
-    ObjectNode meta = data.putObject("metadata");
-    metadata.forEach(meta::put);
-    data.set("healthEvent", healthEvent(stored.event(), time));
     String id = eventId(stored.id());
     span.tag(EventTracing.EVENT_ID, id);
     CloudEventBuilder builder =
@@ -91,7 +92,7 @@ public final class CloudEventMapper {
             .withType(TYPE)
             .withTime(time.atOffset(ZoneOffset.UTC))
             .withDataContentType("application/json")
-            .withData(toBytes(data));
+            .withData(data(stored.event(), time));
     String node = stored.event().nodeName();
     if (subject && !node.isEmpty()) {
       // sinks route by node; the spec defines subject for exactly this (and forbids it empty)
@@ -105,49 +106,80 @@ public final class CloudEventMapper {
     return new OutgoingEvent(event, FORMAT.serialize(event), stored.id(), span);
   }
 
-  private static ObjectNode healthEvent(HealthEvent e, Instant fallbackTime) {
-    ObjectNode node = JSON.createObjectNode();
-    node.put("version", e.version());
-    node.put("agent", e.agent());
-    node.put("componentClass", e.componentClass());
-    node.put("checkName", e.checkName());
-    node.put("isFatal", e.isFatal());
-    node.put("isHealthy", e.isHealthy());
-    node.put("message", e.message());
-    node.put("recommendedAction", e.recommendedAction().code());
-    ArrayNode codes = node.putArray("errorCode");
-    e.errorCode().forEach(codes::add);
-    ArrayNode entities = node.putArray("entitiesImpacted");
-    for (Entity entity : e.entitiesImpacted()) {
-      entities
-          .addObject()
-          .put("entityType", entity.entityType())
-          .put("entityValue", entity.entityValue());
+  /**
+   * {@code data} as the Go exporter's {@code ToCloudEvent} builds it, keys in the order Go's {@code
+   * encoding/json} writes a map (sorted), so the object is the same key for key and value for
+   * value.
+   */
+  private byte[] data(HealthEvent e, Instant fallbackTime) {
+    ByteArrayOutputStream out = new ByteArrayOutputStream(768);
+    try (JsonGenerator json = JSON.createGenerator(out)) {
+      json.writeStartObject();
+      json.writeObjectFieldStart("healthEvent");
+      json.writeStringField("agent", e.agent());
+      json.writeStringField("checkName", e.checkName());
+      json.writeStringField("componentClass", e.componentClass());
+      if (!e.customRecommendedAction().isEmpty()) {
+        json.writeStringField("customRecommendedAction", e.customRecommendedAction());
+      }
+      writeOverrides(json, "drainOverrides", e.drainOverrides());
+      json.writeArrayFieldStart("entitiesImpacted");
+      for (Entity entity : e.entitiesImpacted()) {
+        json.writeStartObject();
+        json.writeStringField("entityType", entity.entityType());
+        json.writeStringField("entityValue", entity.entityValue());
+        json.writeEndObject();
+      }
+      json.writeEndArray();
+      json.writeArrayFieldStart("errorCode");
+      for (String code : e.errorCode()) {
+        json.writeString(code);
+      }
+      json.writeEndArray();
+      Instant generated = e.generatedTimestamp() != null ? e.generatedTimestamp() : fallbackTime;
+      json.writeStringField("generatedTimestamp", rfc3339Nano(generated));
+      json.writeBooleanField("isFatal", e.isFatal());
+      json.writeBooleanField("isHealthy", e.isHealthy());
+      json.writeStringField("message", e.message());
+      if (e.metadata() != null && !e.metadata().isEmpty()) {
+        writeMap(json, "metadata", e.metadata());
+      }
+      json.writeStringField("nodeName", e.nodeName());
+      json.writeStringField("processingStrategy", e.processingStrategy());
+      writeOverrides(json, "quarantineOverrides", e.quarantineOverrides());
+      json.writeStringField("recommendedAction", e.recommendedAction());
+      json.writeNumberField("version", e.version());
+      json.writeEndObject();
+      writeMap(json, "metadata", metadata);
+      json.writeEndObject();
+    } catch (IOException impossible) {
+      throw new UncheckedIOException("writing to memory", impossible);
     }
-    Instant generated = e.generatedTimestamp() != null ? e.generatedTimestamp() : fallbackTime;
-    node.put("generatedTimestamp", generated.toString());
-    node.put("nodeName", e.nodeName());
-    if (e.metadata() != null) {
-      ObjectNode own = node.putObject("metadata");
-      new TreeMap<>(e.metadata()).forEach(own::put);
-    }
-    putOverrides(node, "quarantineOverrides", e.quarantineOverrides());
-    putOverrides(node, "drainOverrides", e.drainOverrides());
-    e.gpuUuid().ifPresent(uuid -> node.put("gpuUUID", uuid));
-    return node;
+    return out.toByteArray();
   }
 
-  private static void putOverrides(ObjectNode node, String name, Overrides overrides) {
+  /** As Go's {@code time.RFC3339Nano} in UTC: fractional seconds without trailing zeros. */
+  static String rfc3339Nano(Instant time) {
+    return DateTimeFormatter.ISO_OFFSET_DATE_TIME.format(time.atOffset(ZoneOffset.UTC));
+  }
+
+  private static void writeMap(JsonGenerator json, String name, Map<String, String> map)
+      throws IOException {
+    json.writeObjectFieldStart(name);
+    Map<String, String> sorted = map instanceof TreeMap ? map : new TreeMap<>(map);
+    for (Map.Entry<String, String> entry : sorted.entrySet()) {
+      json.writeStringField(entry.getKey(), entry.getValue());
+    }
+    json.writeEndObject();
+  }
+
+  private static void writeOverrides(JsonGenerator json, String name, Overrides overrides)
+      throws IOException {
     if (overrides != null) {
-      node.putObject(name).put("force", overrides.force()).put("skip", overrides.skip());
-    }
-  }
-
-  private static byte[] toBytes(ObjectNode node) {
-    try {
-      return JSON.writeValueAsBytes(node);
-    } catch (JsonProcessingException e) {
-      throw new IllegalStateException("a JSON tree always serializes", e);
+      json.writeObjectFieldStart(name);
+      json.writeBooleanField("force", overrides.force());
+      json.writeBooleanField("skip", overrides.skip());
+      json.writeEndObject();
     }
   }
 }

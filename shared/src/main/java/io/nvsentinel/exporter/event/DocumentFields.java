@@ -121,45 +121,47 @@ final class DocumentFields {
     return false;
   }
 
-  RecommendedAction recommendedAction() {
-    BsonValue value = get("recommendedAction");
+  /**
+   * The name of an enum value stored as its name (MongoDB) or its number (PostgreSQL, older
+   * writers): what the Go exporter would send, the digits for a number the enum does not declare,
+   * and {@link ProtoEnum#UNREADABLE} for what is no value of it at all.
+   */
+  String enumName(ProtoEnum type) {
+    String field = type.field();
+    BsonValue value = get(field);
     if (value == null) {
-      return RecommendedAction.NONE;
+      return type.unset();
     }
-    if (value.isInt32()) {
-      return new RecommendedAction(value.asInt32().getValue());
-    }
-    if (value.isInt64() || value.isDouble()) {
-      double number = value.asNumber().doubleValue();
-      if (fitsInt(number)) {
-        return new RecommendedAction((int) number);
+    String text = value.isString() ? value.asString().getValue().strip() : null;
+    if (value.isNumber() || (text != null && text.matches("-?\\d+"))) {
+      double number = text != null ? parseOrNaN(text) : value.asNumber().doubleValue();
+      if (!fitsInt(number)) {
+        warn(field, "the number " + abbreviate(text(value)) + " was exported as UNKNOWN");
+        return ProtoEnum.UNREADABLE;
       }
-      warn("recommendedAction", "the number " + text(value) + " was exported as UNKNOWN (99)");
-      return RecommendedAction.UNKNOWN;
-    }
-    if (value.isString()) {
-      String name = value.asString().getValue();
-      if (name.strip().matches("-?\\d+")) {
-        try {
-          return new RecommendedAction(Integer.parseInt(name.strip()));
-        } catch (NumberFormatException tooLarge) {
-          warn(
-              "recommendedAction",
-              "the number '" + abbreviate(name) + "' was exported as UNKNOWN (99)");
-          return RecommendedAction.UNKNOWN;
-        }
+      if (!type.declares((int) number)) {
+        warn(field, "the number " + (int) number + " is not declared; exported as its digits");
       }
-      return RecommendedAction.byName(name)
+      return type.nameOf((int) number);
+    }
+    if (text != null) {
+      return type.canonical(text)
           .orElseGet(
               () -> {
-                warn(
-                    "recommendedAction",
-                    "unknown action '" + abbreviate(name) + "' was exported as UNKNOWN (99)");
-                return RecommendedAction.UNKNOWN;
+                warn(field, "unknown name '" + abbreviate(text) + "' was exported as UNKNOWN");
+                return ProtoEnum.UNREADABLE;
               });
     }
-    warn("recommendedAction", "a " + typeName(value) + " was exported as UNKNOWN (99)");
-    return RecommendedAction.UNKNOWN;
+    warn(field, "a " + typeName(value) + " was exported as UNKNOWN");
+    return ProtoEnum.UNREADABLE;
+  }
+
+  private static double parseOrNaN(String digits) {
+    try {
+      return Double.parseDouble(digits);
+    } catch (NumberFormatException e) {
+      return Double.NaN;
+    }
   }
 
   List<String> errorCodes() {

@@ -11,8 +11,9 @@ import org.bson.BsonValue;
 /**
  * Turns a datastore document into a {@link StoredHealthEvent} without ever throwing for bad data.
  *
- * <p>Whatever can be exported is exported: wrong types are converted, unknown enum names become
- * {@code UNKNOWN}, and each such repair is listed in the result and counted in {@code
+ * <p>Whatever can be exported is exported: wrong types are converted, enum values the enum does not
+ * declare become their digits (or {@code UNKNOWN} when they are no number at all), and each such
+ * repair is listed in the result and counted in {@code
  * health_events_exporter_decode_repairs_total{field}}. A document without a usable {@code
  * healthevent} sub-document is {@link DecodeResult.Rejected rejected} with the reason and counted
  * in {@code health_events_exporter_transform_errors_total}, so the caller can set it aside.
@@ -64,7 +65,7 @@ public final class HealthEventDecoder {
             fields.bool("isFatal"),
             fields.bool("isHealthy"),
             fields.message(maxMessageLength),
-            fields.recommendedAction(),
+            fields.enumName(ProtoEnum.RECOMMENDED_ACTION),
             fields.errorCodes(),
             fields.entities(),
             fields.metadata(),
@@ -72,7 +73,8 @@ public final class HealthEventDecoder {
             fields.string("nodeName"),
             fields.overrides("quarantineOverrides"),
             fields.overrides("drainOverrides"),
-            fields.string("processingStrategy"));
+            fields.enumName(ProtoEnum.PROCESSING_STRATEGY),
+            fields.string("customRecommendedAction"));
     for (DecodeWarning warning : fields.warnings) {
       meters.counter(REPAIRS_METRIC, "field", warning.field()).increment();
     }

@@ -200,7 +200,7 @@ public final class EventFilter {
     fields.put("errorCode", event.errorCode());
     fields.put("isFatal", event.isFatal());
     fields.put("isHealthy", event.isHealthy());
-    fields.put("recommendedAction", event.recommendedAction().name());
+    fields.put("recommendedAction", event.recommendedAction());
     fields.put("nodeName", event.nodeName());
     fields.put("metadata", event.metadata() == null ? Map.of() : event.metadata());
     fields.put("message", event.message());

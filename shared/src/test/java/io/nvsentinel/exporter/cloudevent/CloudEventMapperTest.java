@@ -95,26 +95,27 @@ class CloudEventMapperTest {
                 "{\"cluster\":\"prod-us-west-2\",\"environment\":\"production\",\"region\":\"us-west-2\"}"));
     JsonNode he = data.get("healthEvent");
     assertThat(fieldNames(he))
+        .as("Go's encoding/json writes a map's keys sorted")
         .containsExactly(
-            "version",
             "agent",
-            "componentClass",
             "checkName",
+            "componentClass",
+            "entitiesImpacted",
+            "errorCode",
+            "generatedTimestamp",
             "isFatal",
             "isHealthy",
             "message",
-            "recommendedAction",
-            "errorCode",
-            "entitiesImpacted",
-            "generatedTimestamp",
-            "nodeName",
             "metadata",
+            "nodeName",
+            "processingStrategy",
             "quarantineOverrides",
-            "gpuUUID");
+            "recommendedAction",
+            "version");
     assertThat(he.get("version").asInt()).isEqualTo(1);
     assertThat(he.get("agent").asText()).isEqualTo("syslog-health-monitor");
-    assertThat(he.get("recommendedAction").isInt()).isTrue();
-    assertThat(he.get("recommendedAction").asInt()).as("RESTART_VM as its number").isEqualTo(15);
+    assertThat(he.get("recommendedAction").asText()).isEqualTo("RESTART_VM");
+    assertThat(he.get("processingStrategy").asText()).as("unset").isEqualTo("UNSPECIFIED");
     assertThat(he.get("errorCode")).isEqualTo(JSON.readTree("[\"92\"]"));
     assertThat(he.get("entitiesImpacted").get(1))
         .isEqualTo(JSON.readTree("{\"entityType\":\"PCI\",\"entityValue\":\"0000:20:00.0\"}"));
@@ -123,14 +124,18 @@ class CloudEventMapperTest {
     assertThat(he.get("metadata").get("instanceType").asText()).isEqualTo("p5.48xlarge");
     assertThat(he.get("quarantineOverrides"))
         .isEqualTo(JSON.readTree("{\"force\":false,\"skip\":true}"));
-    assertThat(he.get("gpuUUID").asText()).isEqualTo("GPU-c75ed660-ff92-3376-0ee0-3fdbbc78b9e9");
   }
 
   @Test
   void optionalFieldsAreLeftOutWhenAbsent() throws Exception {
     JsonNode he = wire(mapper.map(decode(Samples.good().get(1)))).get("data").get("healthEvent");
-    assertThat(fieldNames(he)).doesNotContain("metadata", "quarantineOverrides", "drainOverrides");
-    assertThat(fieldNames(he)).contains("gpuUUID");
+    assertThat(fieldNames(he))
+        .doesNotContain(
+            "metadata",
+            "quarantineOverrides",
+            "drainOverrides",
+            "customRecommendedAction",
+            "gpuUUID");
     JsonNode bare =
         wire(mapper.map(
                 decode(
@@ -140,20 +145,22 @@ class CloudEventMapperTest {
             .get("healthEvent");
     assertThat(fieldNames(bare))
         .containsExactly(
-            "version",
             "agent",
-            "componentClass",
             "checkName",
+            "componentClass",
+            "entitiesImpacted",
+            "errorCode",
+            "generatedTimestamp",
             "isFatal",
             "isHealthy",
             "message",
+            "nodeName",
+            "processingStrategy",
             "recommendedAction",
-            "errorCode",
-            "entitiesImpacted",
-            "generatedTimestamp",
-            "nodeName");
+            "version");
     assertThat(bare.get("errorCode").isArray()).isTrue();
-    assertThat(bare.get("recommendedAction").asInt()).isZero();
+    assertThat(bare.get("recommendedAction").asText()).isEqualTo("NONE");
+    assertThat(bare.get("processingStrategy").asText()).isEqualTo("UNSPECIFIED");
   }
 
   @Test
@@ -221,6 +228,30 @@ class CloudEventMapperTest {
     JsonNode nothing =
         wire(mapper.map(decode(BsonDocument.parse("{_id: 'no-time', healthevent: {}}"))));
     assertThat(nothing.get("time").asText()).isEqualTo(NOW.toString());
+  }
+
+  /** Go's time.RFC3339Nano: UTC, fractional seconds without trailing zeros, none when whole. */
+  @Test
+  void timesAreWrittenAsGoWritesThem() throws Exception {
+    for (String[] stored :
+        new String[][] {
+          {"2026-10-06T14:30:28.890Z", "2026-10-06T14:30:28.89Z"},
+          {"2026-10-06T14:30:28.000Z", "2026-10-06T14:30:28Z"},
+          {"2026-10-06T16:30:28.123+02:00", "2026-10-06T14:30:28.123Z"}
+        }) {
+      JsonNode ce =
+          wire(
+              mapper.map(
+                  decode(
+                      BsonDocument.parse(
+                          "{_id: 't', healthevent: {generatedTimestamp: {$date: '"
+                              + stored[0]
+                              + "'}}}"))));
+      assertThat(ce.get("time").asText()).as(stored[0]).isEqualTo(stored[1]);
+      assertThat(ce.at("/data/healthEvent/generatedTimestamp").asText()).isEqualTo(stored[1]);
+    }
+    assertThat(CloudEventMapper.rfc3339Nano(Instant.parse("2026-01-01T00:00:00.000000001Z")))
+        .isEqualTo("2026-01-01T00:00:00.000000001Z");
   }
 
   @Test

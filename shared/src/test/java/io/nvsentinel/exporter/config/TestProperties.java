@@ -4,7 +4,10 @@ import io.nvsentinel.exporter.devstack.EmbeddedPostgresStore;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
+import org.springframework.validation.BeanPropertyBindingResult;
+import org.springframework.validation.ObjectError;
 
 /** Builds {@link ExporterProperties} for tests, with tiny back-offs unless told otherwise. */
 public final class TestProperties {
@@ -46,6 +49,13 @@ public final class TestProperties {
         null,
         null,
         null);
+  }
+
+  /** What the start-up validation says of {@code properties}, one message per problem. */
+  public static List<String> problems(ExporterProperties properties) {
+    BeanPropertyBindingResult errors = new BeanPropertyBindingResult(properties, "exporter");
+    new ExporterPropertiesValidator(name -> null, null).validate(properties, errors);
+    return errors.getAllErrors().stream().map(ObjectError::getDefaultMessage).toList();
   }
 
   public ExporterProperties build() {

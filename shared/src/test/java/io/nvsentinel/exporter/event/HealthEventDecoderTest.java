@@ -6,8 +6,11 @@ import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import java.time.Instant;
 import java.util.List;
 import java.util.Map;
+import org.bson.BsonBoolean;
 import org.bson.BsonDocument;
+import org.bson.BsonDouble;
 import org.bson.BsonInt32;
+import org.bson.BsonInt64;
 import org.bson.BsonString;
 import org.bson.BsonValue;
 import org.junit.jupiter.api.Test;
@@ -42,17 +45,29 @@ class HealthEventDecoderTest {
   }
 
   @Test
-  void everySampleDocumentDecodesWithoutRepairs() {
+  void everySampleDocumentDecodesWithoutRepairsButOlderWritersUndeclaredActions() {
     List<BsonDocument> samples = Samples.good();
     assertThat(samples).hasSize(40);
+    int undeclared = 0;
     for (BsonDocument sample : samples) {
       StoredHealthEvent event = decoded(sample);
-      assertThat(event.warnings()).as(sample.toJson()).isEmpty();
+      if (sample.getDocument("healthevent").isNumber("recommendedAction")) {
+        // older writers stored numbers, some of which the enum has never declared (4, 13, 17, 20)
+        assertThat(event.warnings())
+            .as(sample.toJson())
+            .singleElement()
+            .satisfies(w -> assertThat(w.detail()).contains("is not declared"));
+        assertThat(event.event().recommendedAction()).matches("\\d+");
+        undeclared++;
+      } else {
+        assertThat(event.warnings()).as(sample.toJson()).isEmpty();
+      }
       assertThat(event.id()).isEqualTo(sample.get("_id"));
       assertThat(event.createdAt()).isNotNull();
       assertThat(event.event().generatedTimestamp()).isNotNull();
       assertThat(event.event().nodeName()).startsWith("gpu-node-");
     }
+    assertThat(undeclared).isEqualTo(6);
   }
 
   @Test
@@ -66,13 +81,14 @@ class HealthEventDecoderTest {
     assertThat(e.isFatal()).isFalse();
     assertThat(e.isHealthy()).isFalse();
     assertThat(e.message()).isEqualTo("Scheduled maintenance event");
-    assertThat(e.recommendedAction()).isEqualTo(new RecommendedAction(2));
+    assertThat(e.recommendedAction()).isEqualTo("COMPONENT_RESET");
+    assertThat(e.processingStrategy()).isEqualTo("EXECUTE_REMEDIATION");
+    assertThat(e.customRecommendedAction()).isEmpty();
     assertThat(e.errorCode()).containsExactly("13");
     assertThat(e.entitiesImpacted())
         .containsExactly(
             new Entity("GPU_UUID", "GPU-d786ae6e-f40e-a120-0670-8fe97674dae8"),
             new Entity("PCI", "0000:b3:00.0"));
-    assertThat(e.gpuUuid()).contains("GPU-d786ae6e-f40e-a120-0670-8fe97674dae8");
     assertThat(e.metadata())
         .containsEntry("providerID", "aws:///us-west-2a/i-de5c5486de9f")
         .containsEntry("instanceType", "p5.48xlarge");
@@ -83,22 +99,66 @@ class HealthEventDecoderTest {
   }
 
   @Test
-  void recommendedActionIsReadAsNameOrNumber() {
-    assertThat(decoded(withAction(new BsonString("RESTART_VM"))).event().recommendedAction().code())
-        .isEqualTo(15);
-    assertThat(decoded(withAction(new BsonString("replace_vm"))).event().recommendedAction().code())
-        .isEqualTo(25);
-    assertThat(decoded(withAction(new BsonInt32(24))).event().recommendedAction().code())
-        .isEqualTo(24);
-    assertThat(decoded(withAction(new BsonInt32(7))).event().recommendedAction().code())
-        .as("numbers we do not know are passed through")
-        .isEqualTo(7);
+  void enumsAreReadAsNameOrNumberAndGoOutByTheirNames() {
+    assertThat(action(new BsonString("RESTART_VM"))).isEqualTo("RESTART_VM");
+    assertThat(action(new BsonString("replace_vm"))).isEqualTo("REPLACE_VM");
+    assertThat(action(new BsonInt32(24))).isEqualTo("RESTART_BM");
+    assertThat(action(new BsonInt32(27))).isEqualTo("CUSTOM");
+    assertThat(action(new BsonString("15"))).isEqualTo("RESTART_VM");
+    assertThat(action(new BsonDouble(26))).isEqualTo("RUN_DCGMEUD");
+    assertThat(action(null)).as("unset is Go's zero value").isEqualTo("NONE");
     assertThat(repairs("recommendedAction")).isZero();
+    assertThat(strategy(new BsonInt32(2))).isEqualTo("STORE_ONLY");
+    assertThat(strategy(new BsonString("STORE_AND_ANALYSE"))).isEqualTo("STORE_AND_ANALYSE");
+    assertThat(strategy(null)).isEqualTo("UNSPECIFIED");
+    assertThat(repairs("processingStrategy")).isZero();
   }
 
-  private static BsonDocument withAction(BsonValue action) {
-    return new BsonDocument("_id", new BsonString("x"))
-        .append("healthevent", new BsonDocument("recommendedAction", action));
+  @Test
+  void aNumberTheEnumDoesNotDeclareGoesOutAsItsDigitsWithAWarning() {
+    assertThat(action(new BsonInt32(7))).isEqualTo("7");
+    assertThat(action(new BsonInt32(39))).as("RESTART_APP was never in the enum").isEqualTo("39");
+    assertThat(strategy(new BsonInt64(9))).isEqualTo("9");
+    assertThat(repairs("recommendedAction")).isEqualTo(2);
+    assertThat(repairs("processingStrategy")).isEqualTo(1);
+  }
+
+  @Test
+  void whatIsNoValueOfTheEnumGoesOutAsUnknownWithAWarning() {
+    assertThat(action(new BsonString("RESTART_APP"))).isEqualTo("UNKNOWN");
+    assertThat(action(new BsonInt64(12_345_678_901L))).isEqualTo("UNKNOWN");
+    assertThat(action(BsonBoolean.TRUE)).isEqualTo("UNKNOWN");
+    assertThat(strategy(new BsonString("PERSIST_ONLY"))).isEqualTo("UNKNOWN");
+    assertThat(strategy(new BsonDouble(1.5))).isEqualTo("UNKNOWN");
+    assertThat(repairs("recommendedAction")).isEqualTo(3);
+    assertThat(repairs("processingStrategy")).isEqualTo(2);
+  }
+
+  @Test
+  void theCustomActionIsReadWhenStored() {
+    BsonDocument doc =
+        BsonDocument.parse(
+            "{_id: 'c', healthevent: {recommendedAction: 'CUSTOM',"
+                + " customRecommendedAction: 'REPLACE_DISK'}}");
+    HealthEvent e = decoded(doc).event();
+    assertThat(e.recommendedAction()).isEqualTo("CUSTOM");
+    assertThat(e.customRecommendedAction()).isEqualTo("REPLACE_DISK");
+  }
+
+  private String action(BsonValue value) {
+    return decoded(withField("recommendedAction", value)).event().recommendedAction();
+  }
+
+  private String strategy(BsonValue value) {
+    return decoded(withField("processingStrategy", value)).event().processingStrategy();
+  }
+
+  private static BsonDocument withField(String name, BsonValue value) {
+    BsonDocument event = new BsonDocument("agent", new BsonString("a"));
+    if (value != null) {
+      event.append(name, value);
+    }
+    return new BsonDocument("_id", new BsonString("x")).append("healthevent", event);
   }
 
   @Test
@@ -147,8 +207,7 @@ class HealthEventDecoderTest {
   @Test
   void unknownRecommendedActionBecomesUnknownAndIsCounted() {
     StoredHealthEvent event = decodedCase("recommendedAction is an unknown name");
-    assertThat(event.event().recommendedAction()).isEqualTo(RecommendedAction.UNKNOWN);
-    assertThat(event.event().recommendedAction().code()).isEqualTo(99);
+    assertThat(event.event().recommendedAction()).isEqualTo("UNKNOWN");
     assertThat(event.warnings())
         .singleElement()
         .satisfies(w -> assertThat(w.detail()).contains("REBOOT_THE_UNIVERSE"));
@@ -172,11 +231,10 @@ class HealthEventDecoderTest {
   }
 
   @Test
-  void entitiesWithoutFieldsAreKeptWithEmptyValuesAndGiveNoGpuUuid() {
+  void entitiesWithoutFieldsAreKeptWithEmptyValues() {
     StoredHealthEvent event = decodedCase("entitiesImpacted entries lack fields");
     assertThat(event.event().entitiesImpacted())
         .containsExactly(new Entity("", ""), new Entity("GPU_UUID", ""));
-    assertThat(event.event().gpuUuid()).isEmpty();
     assertThat(event.warnings()).hasSize(3);
   }
 
@@ -242,6 +300,5 @@ class HealthEventDecoderTest {
     assertThat(e.quarantineOverrides()).isEqualTo(new Overrides(true, false));
     assertThat(e.drainOverrides()).isNull();
     assertThat(e.entitiesImpacted()).containsExactly(new Entity("GPU_UUID", "GPU-1"));
-    assertThat(e.gpuUuid()).contains("GPU-1");
   }
 }

@@ -62,7 +62,7 @@ class PostgresChangelogSourceTest {
       assertThat(decoded).isInstanceOf(DecodeResult.Decoded.class);
       var event = ((DecodeResult.Decoded) decoded).event().event();
       assertThat(event.nodeName()).isEqualTo("gpu-node-7");
-      assertThat(event.recommendedAction().code()).isEqualTo(15);
+      assertThat(event.recommendedAction()).isEqualTo("RESTART_VM");
       assertThat(event.generatedTimestamp()).isEqualTo(Instant.parse("2025-11-20T11:59:59.123Z"));
       assertThat(change.resumeToken().getInt64("watermark").getValue()).isPositive();
     }

@@ -5,6 +5,9 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
+import java.time.Instant;
+import java.time.OffsetDateTime;
+import java.time.format.DateTimeParseException;
 import java.util.UUID;
 import org.bson.BsonArray;
 import org.bson.BsonBoolean;
@@ -126,9 +129,27 @@ public final class StoredDocuments {
     document.forEach(
         (key, value) -> {
           if (!key.equals("_id")) {
-            withId.put(key, value);
+            withId.put(key, key.equals("createdAt") ? storedTime(value) : value);
           }
         });
     return withId;
+  }
+
+  /**
+   * Go writes {@code createdAt} as an RFC 3339 string: this store's normal form, given to the
+   * decoder as {@code {seconds, nanos}} (a form it reads as is, to the nanosecond) so that it is
+   * not counted as a repaired field. Anything else is left for the decoder to judge.
+   */
+  private static BsonValue storedTime(BsonValue value) {
+    if (value.isString()) {
+      try {
+        Instant time = OffsetDateTime.parse(value.asString().getValue()).toInstant();
+        return new BsonDocument("seconds", new BsonInt64(time.getEpochSecond()))
+            .append("nanos", new BsonInt32(time.getNano()));
+      } catch (DateTimeParseException notRfc3339) {
+        return value;
+      }
+    }
+    return value;
   }
 }

@@ -2,6 +2,10 @@ package io.nvsentinel.exporter.datastore.postgres;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
+import io.nvsentinel.exporter.event.DecodeResult;
+import io.nvsentinel.exporter.event.HealthEventDecoder;
+import java.time.Instant;
 import java.util.UUID;
 import org.bson.BsonDocument;
 import org.bson.BsonDouble;
@@ -18,7 +22,25 @@ class StoredDocumentsTest {
     BsonDocument doc =
         StoredDocuments.of(ROW, "{\"_id\": 7, \"createdAt\": \"2026-11-20T12:00:00Z\"}");
     assertThat(doc.get("_id")).isEqualTo(new BsonString(ROW.toString()));
-    assertThat(doc.getString("createdAt").getValue()).isEqualTo("2026-11-20T12:00:00Z");
+  }
+
+  /** Go writes createdAt as an RFC 3339 string: read to the nanosecond, not counted as a repair. */
+  @Test
+  void createdAtAsGoWritesItIsReadAsATimeToTheNanosecond() {
+    BsonDocument doc =
+        StoredDocuments.of(
+            ROW, "{\"createdAt\": \"2026-11-20T12:00:00.123456789Z\", \"healthevent\": {}}");
+    SimpleMeterRegistry meters = new SimpleMeterRegistry();
+    DecodeResult.Decoded decoded =
+        (DecodeResult.Decoded) new HealthEventDecoder(0, meters).decode(doc);
+    assertThat(decoded.event().createdAt())
+        .isEqualTo(Instant.parse("2026-11-20T12:00:00.123456789Z"));
+    assertThat(decoded.event().warnings()).isEmpty();
+
+    BsonDocument garbage = StoredDocuments.of(ROW, "{\"createdAt\": \"yesterday\"}");
+    assertThat(garbage.getString("createdAt").getValue())
+        .as("what is no time is left for the decoder to judge")
+        .isEqualTo("yesterday");
   }
 
   /**
