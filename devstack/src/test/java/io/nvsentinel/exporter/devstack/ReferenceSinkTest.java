@@ -66,10 +66,49 @@ class ReferenceSinkTest {
   }
 
   static String event(String id) {
+    return event(id, "\"recommendedAction\":\"RESTART_VM\",\"processingStrategy\":\"STORE_ONLY\"");
+  }
+
+  /** An event of NVSentinel's shape with {@code enums} as the enum fields of its health event. */
+  static String event(String id, String enums) {
     return "{\"specversion\":\"1.0\",\"id\":\""
         + id
         + "\",\"source\":\"nvsentinel://c/healthevents\","
-        + "\"type\":\"t\",\"data\":{}}";
+        + "\"type\":\"com.nvidia.nvsentinel.health.v1\",\"time\":\"2026-01-01T00:00:00Z\","
+        + "\"data\":{\"metadata\":{\"cluster\":\"c\"},\"healthEvent\":{\"checkName\":\"GpuXidError\","
+        + "\"nodeName\":\"n\",\"message\":\"m\",\"errorCode\":[\"79\"],"
+        + enums
+        + "}}}";
+  }
+
+  @Test
+  void refusesWhatNVSentinelsEndToEndTestWouldRejectNamingTheRule() throws Exception {
+    String bearer = "Bearer " + token("events:write");
+    assertThat(post(bearer, ReferenceSink.CONTENT_TYPE, event("shape-ok"))).isEqualTo(202);
+    assertThat(
+            NVSentinelShape.violation(
+                JsonMapper.builder()
+                    .build()
+                    .readTree(
+                        event(
+                            "x",
+                            "\"recommendedAction\":15,\"processingStrategy\":\"STORE_ONLY\""))))
+        .contains("data.healthEvent.recommendedAction is not a string");
+    assertThat(
+            NVSentinelShape.violation(
+                JsonMapper.builder()
+                    .build()
+                    .readTree(event("x", "\"recommendedAction\":\"NONE\""))))
+        .contains("data.healthEvent.processingStrategy is not a string");
+    assertThat(
+            post(
+                bearer,
+                ReferenceSink.CONTENT_TYPE,
+                event(
+                    "shape-number",
+                    "\"recommendedAction\":15,\"processingStrategy\":\"STORE_ONLY\"")))
+        .isEqualTo(400);
+    assertThat(sink.deliveriesOf("nvsentinel://c/healthevents", "shape-number")).isZero();
   }
 
   @Test

@@ -8,6 +8,7 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import io.nvsentinel.exporter.config.TestProperties;
 import io.nvsentinel.exporter.datastore.postgres.StoredDocuments;
+import io.nvsentinel.exporter.devstack.NVSentinelShape;
 import io.nvsentinel.exporter.event.DecodeResult;
 import io.nvsentinel.exporter.event.HealthEventDecoder;
 import java.io.IOException;
@@ -99,6 +100,49 @@ class ConformanceTest {
     }
   }
 
+  /**
+   * The event each of NVSentinel's end-to-end tests sends, checked as that test checks what its
+   * mock sink received ({@code ValidateCloudEvent}), and by the reference sink's rule derived from
+   * it.
+   */
+  @TestFactory
+  Stream<DynamicTest> whatNVSentinelsEndToEndTestsSendPassesTheirValidation() throws IOException {
+    List<DynamicTest> tests = new ArrayList<>();
+    for (JsonNode testCase : cases("conformance/e2e-cases.json")) {
+      tests.add(
+          DynamicTest.dynamicTest(
+              testCase.path("upstream").path("test").asText(),
+              () -> {
+                JsonNode event =
+                    map(
+                        metadataOf(testCase),
+                        BsonDocument.parse(testCase.get("stored").toString()));
+                JsonNode expected = testCase.get("validateCloudEvent");
+                assertThat(event.path("specversion").asText()).isEqualTo("1.0");
+                assertThat(event.path("type").asText())
+                    .isEqualTo("com.nvidia.nvsentinel.health.v1");
+                assertThat(event.path("source").asText()).contains("nvsentinel");
+                assertThat(event.path("id").asText()).isNotEmpty();
+                assertThat(event.path("time").asText()).isNotEmpty();
+                JsonNode healthEvent = event.path("data").path("healthEvent");
+                assertThat(healthEvent.isObject()).isTrue();
+                for (String field :
+                    List.of("checkName", "nodeName", "message", "processingStrategy")) {
+                  assertThat(healthEvent.get(field)).as(field).isEqualTo(expected.get(field));
+                }
+                assertThat(healthEvent.get("errorCode")).contains(expected.get("errorCode"));
+                assertThat(
+                        NVSentinelShape.violation(
+                            tools.jackson.databind.json.JsonMapper.builder()
+                                .build()
+                                .readTree(event.toString())))
+                    .isEmpty();
+              }));
+    }
+    assertThat(tests).hasSize(2);
+    return tests.stream();
+  }
+
   @TestFactory
   Stream<DynamicTest> metadataWithoutAClusterIsRefusedAsTheGoExporterRefusesIt()
       throws IOException {
@@ -155,7 +199,11 @@ class ConformanceTest {
   }
 
   static List<JsonNode> cases() throws IOException {
-    try (InputStream in = ConformanceTest.class.getClassLoader().getResourceAsStream(CASES)) {
+    return cases(CASES);
+  }
+
+  private static List<JsonNode> cases(String resource) throws IOException {
+    try (InputStream in = ConformanceTest.class.getClassLoader().getResourceAsStream(resource)) {
       List<JsonNode> cases = new ArrayList<>();
       JSON.readTree(in).get("cases").forEach(cases::add);
       return cases;
