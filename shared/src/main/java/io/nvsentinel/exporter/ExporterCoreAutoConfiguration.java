@@ -25,6 +25,7 @@ import io.nvsentinel.exporter.delivery.MongoDeadLetterStore;
 import io.nvsentinel.exporter.delivery.PostgresDeadLetterStore;
 import io.nvsentinel.exporter.event.HealthEventDecoder;
 import io.nvsentinel.exporter.filter.EventFilter;
+import io.nvsentinel.exporter.metrics.FeatureFlags;
 import io.nvsentinel.exporter.tracing.EventTracing;
 import io.nvsentinel.exporter.tracing.TracingEnvironment;
 import java.time.Clock;
@@ -146,6 +147,11 @@ public class ExporterCoreAutoConfiguration {
       EventFilter filter,
       EventTracing tracing) {
     return new EventConverter(decoder, mapper, filter, tracing);
+  }
+
+  @Bean
+  FeatureFlags featureFlags(ExporterProperties properties) {
+    return new FeatureFlags(properties);
   }
 
   @Bean

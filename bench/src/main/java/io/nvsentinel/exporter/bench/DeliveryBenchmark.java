@@ -261,6 +261,8 @@ public final class DeliveryBenchmark {
             null,
             null,
             null,
+            null,
+            "event-exporter",
             null),
         new ExporterProperties.DeadLetter("HealthEventsDatabase", "exporterdeadletters"),
         new ExporterProperties.Filter(""),

@@ -122,6 +122,8 @@ class DashboardTest {
           .contains(
               "health_events_exporter_events_published_total",
               "health_events_exporter_publish_duration_seconds_bucket",
+              "health_events_exporter_sink_request_duration_seconds_bucket",
+              "change_stream_lag_seconds",
               "health_events_exporter_export_lag_seconds",
               "health_events_exporter_events_in_flight",
               "health_events_exporter_dead_letters_total",

@@ -305,6 +305,8 @@ class FaultInjectionTest {
             null,
             null,
             null,
+            null,
+            "event-exporter",
             null);
     MongoChangeStreamSource real =
         new MongoChangeStreamSource(stack.client, datastore, List.of("insert"));

@@ -172,7 +172,12 @@ class LiveExporterApplicationTest {
         .contains("health_events_exporter_export_lag_seconds")
         .contains("health_events_exporter_events_in_flight")
         .contains("health_events_exporter_transform_errors_total")
-        .contains("change_stream_resume_token_recoveries_total");
+        .contains(
+            "change_stream_resume_token_recoveries_total{client=\"event-exporter\",phase=\"runtime\"} 0.0")
+        .contains("change_stream_lag_known{client=\"event-exporter\"} 1.0")
+        .contains("change_stream_lag_seconds{client=\"event-exporter\"}")
+        .contains(
+            "nvsentinel_feature_flag_enabled{flag=\"backfill_enabled\",service=\"event-exporter\"} 1.0");
   }
 
   @Test

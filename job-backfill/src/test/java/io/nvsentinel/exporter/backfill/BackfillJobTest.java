@@ -186,10 +186,14 @@ class BackfillJobTest extends BackfillContract {
   }
 
   @Test
-  void progressMetricsUseTheNamesOfTheExporterWeReplace() {
+  void progressMetricsUseTheNamesOfTheExporterWeReplaceWithItsMeaning() {
     stack.insertEvents("e", T, 7);
+    stack.sink.failNext(1, 400);
     Result result = stack.backfill("--window-start=" + T, "--window-end=" + T.plusSeconds(60));
-    assertThat(result.counter("health_events_exporter_backfill_events_processed")).isEqualTo(7);
+    assertThat(result.counter("health_events_exporter_backfill_events_processed"))
+        .as("delivered, as NVSentinel's backfill counts: the refused one is not")
+        .isEqualTo(6);
+    assertThat(result.counter("health_events_exporter_backfill_events_read")).isEqualTo(7);
     assertThat(result.meters().get("health_events_exporter_backfill_duration").timer().count())
         .isEqualTo(1);
     assertThat(result.meters().get("health_events_exporter_backfill_in_progress").gauge().value())

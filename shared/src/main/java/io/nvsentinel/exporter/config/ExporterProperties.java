@@ -161,8 +161,12 @@ public record ExporterProperties(
   /**
    * The NVSentinel datastore holding the health events, named as NVSentinel names it. Its
    * environment contract ({@code MONGODB_URI}, {@code MONGODB_DATABASE_NAME}, {@code
-   * MONGODB_COLLECTION_NAME}, {@code MONGODB_TOKEN_COLLECTION_NAME}, the certificate files) arrives
-   * as these settings, below any key set here.
+   * MONGODB_COLLECTION_NAME}, {@code MONGODB_TOKEN_COLLECTION_NAME}, the certificate files, {@code
+   * APP_NAME}, {@code MONGODB_TLS_ENABLED}) arrives as these settings, below any key set here.
+   *
+   * @param appName the name the MongoDB server sees the connections under, unless the URI gives one
+   * @param tls whether to connect to MongoDB over TLS; {@code null}: as the URI and the certificate
+   *     files say
    */
   public record Datastore(
       @NotBlank(message = "must be a MongoDB connection string")
@@ -177,7 +181,9 @@ public record ExporterProperties(
       Path certFile,
       Path keyFile,
       @DefaultValue("mongodb") Provider provider,
-      @Valid @DefaultValue Postgresql postgresql) {
+      @Valid @DefaultValue Postgresql postgresql,
+      @DefaultValue("event-exporter") String appName,
+      Boolean tls) {
 
     public Datastore {
       provider = provider == null ? Provider.MONGODB : provider;

@@ -90,6 +90,17 @@ final class ExporterPropertiesValidator implements Validator {
       return;
     }
     String uri = datastore.uri() == null ? "" : datastore.uri();
+    if (Boolean.FALSE.equals(datastore.tls())) {
+      if (uri.toLowerCase(Locale.ROOT).matches(".*[?&](tls|ssl)=true.*")) {
+        errors.rejectValue(
+            "datastore.tls",
+            "conflict",
+            "exporter.datastore.tls (MONGODB_TLS_ENABLED) is false but exporter.datastore.uri asks"
+                + " for TLS (tls=true): set one of the two to agree (NVSentinel's"
+                + " global.datastore.tls.enabled)");
+      }
+      return; // no certificate file is used
+    }
     if (uri.toUpperCase(Locale.ROOT).contains("AUTHMECHANISM=MONGODB-X509")
         && (datastore.certFile() == null || datastore.keyFile() == null)) {
       // the URI itself is not repeated: it may hold credentials

@@ -14,7 +14,9 @@ import javax.net.ssl.SSLContext;
  * files — a CA to trust and an optional client certificate and key — when configured. With a client
  * certificate, authentication is X.509 ({@code $external}) unless the URI names a credential of its
  * own, as NVSentinel's components authenticate to its MongoDB. NVSentinel's environment variables
- * for these files arrive as settings ({@link DatastoreEnvironment}).
+ * for these files arrive as settings ({@link DatastoreEnvironment}), as do {@code APP_NAME} (the
+ * name the server sees, unless the URI gives one) and {@code MONGODB_TLS_ENABLED} ({@code false}
+ * turns TLS off and the files unused; a URI asking for TLS then stops start-up).
  */
 public final class DatastoreClients {
 
@@ -28,6 +30,16 @@ public final class DatastoreClients {
   public static MongoClientSettings settings(ExporterProperties.Datastore datastore) {
     ConnectionString uri = new ConnectionString(datastore.uri());
     MongoClientSettings.Builder builder = MongoClientSettings.builder().applyConnectionString(uri);
+    if (uri.getApplicationName() == null && datastore.appName() != null) {
+      builder.applicationName(datastore.appName());
+    }
+    if (Boolean.FALSE.equals(datastore.tls())) {
+      // NVSentinel's global.datastore.tls.enabled: false, for a store without TLS: no files used
+      return builder.applyToSslSettings(ssl -> ssl.enabled(false)).build();
+    }
+    if (Boolean.TRUE.equals(datastore.tls())) {
+      builder.applyToSslSettings(ssl -> ssl.enabled(true));
+    }
     Path ca = datastore.caFile();
     Path cert = datastore.certFile();
     Path key = datastore.keyFile();

@@ -24,7 +24,9 @@ public final class DatastoreEnvironment {
           "MONGODB_TOKEN_COLLECTION_NAME", "exporter.datastore.tokenCollection",
           "MONGODB_CA_CERT_PATH", "exporter.datastore.caFile",
           "MONGODB_CLIENT_CERT_PATH", "exporter.datastore.certFile",
-          "MONGODB_CLIENT_KEY_PATH", "exporter.datastore.keyFile");
+          "MONGODB_CLIENT_KEY_PATH", "exporter.datastore.keyFile",
+          "MONGODB_TLS_ENABLED", "exporter.datastore.tls",
+          "APP_NAME", "exporter.datastore.appName");
 
   /** The PostgreSQL store's variables, as NVSentinel's datastore ConfigMap and Secret give them. */
   static final Map<String, String> POSTGRESQL_VARIABLES =

@@ -6,49 +6,94 @@ import io.micrometer.core.instrument.Timer;
 import io.nvsentinel.exporter.metrics.ExporterMetric;
 import java.time.Duration;
 
-/** The delivery metrics, under the names of the exporter we replace so dashboards keep working. */
+/**
+ * The delivery metrics. Under the replaced exporter's names, with its meaning ({@code
+ * event-exporter/pkg/exporter/exporter.go}, {@code publishWithRetry}): an event is counted {@code
+ * success} once delivered, with the time from its first attempt to that success (back-offs
+ * included) in the same buckets; and {@code failure}, with one {@code
+ * publish_errors_total{error_type="max_retries_exceeded"}}, once when its retries end without
+ * success. Every single POST and every failed one are counted under names of their own.
+ */
 final class DeliveryMetrics {
 
   static final String PUBLISHED = ExporterMetric.EVENTS_PUBLISHED.meterName();
   static final String DURATION = ExporterMetric.PUBLISH_DURATION.meterName();
   static final String ERRORS = ExporterMetric.PUBLISH_ERRORS.meterName();
+  static final String REQUEST_DURATION = ExporterMetric.SINK_REQUEST_DURATION.meterName();
+  static final String REQUEST_ERRORS = ExporterMetric.SINK_REQUEST_ERRORS.meterName();
+
+  /** The Go exporter's only {@code error_type}. */
+  static final String MAX_RETRIES_EXCEEDED = "max_retries_exceeded";
+
+  /** The Go exporter's histogram buckets, so that dashboards computing quantiles agree. */
+  private static final Duration[] PUBLISH_BUCKETS = {
+    Duration.ofMillis(1),
+    Duration.ofMillis(5),
+    Duration.ofMillis(10),
+    Duration.ofMillis(25),
+    Duration.ofMillis(50),
+    Duration.ofMillis(100),
+    Duration.ofMillis(250),
+    Duration.ofMillis(500),
+    Duration.ofSeconds(1),
+    Duration.ofMillis(2500),
+    Duration.ofSeconds(5)
+  };
 
   private final MeterRegistry meters;
   private final Counter delivered;
-  private final Counter failed;
-  private final Timer duration;
+  private final Counter givenUp;
+  private final Counter maxRetriesExceeded;
+  private final Timer published;
+  private final Timer request;
 
   DeliveryMetrics(MeterRegistry meters) {
     this.meters = meters;
     this.delivered = published("success");
-    this.failed = published("failure");
-    this.duration =
+    this.givenUp = published("failure");
+    this.maxRetriesExceeded =
+        Counter.builder(ERRORS)
+            .description("Events whose retries ended without success")
+            .tag("error_type", MAX_RETRIES_EXCEEDED)
+            .register(meters);
+    this.published =
         Timer.builder(DURATION)
-            .description("Time of one POST to the sink, token included")
+            .description("From an event's first attempt to its acceptance, back-offs included")
+            .serviceLevelObjectives(PUBLISH_BUCKETS)
+            .register(meters);
+    this.request =
+        Timer.builder(REQUEST_DURATION)
+            .description("One POST to the sink, token included")
             .publishPercentileHistogram()
             .register(meters);
   }
 
   private Counter published(String status) {
     return Counter.builder(PUBLISHED)
-        .description("Events that ended delivered (success) or dead-lettered (failure)")
+        .description("Events delivered (success) or whose retries ended without success (failure)")
         .tag("status", status)
         .register(meters);
   }
 
-  void attempt(Duration took) {
-    duration.record(took);
+  /** One POST took this long, whatever its answer. */
+  void request(Duration took) {
+    request.record(took);
   }
 
-  void error(String errorType) {
-    meters.counter(ERRORS, "error_type", errorType).increment();
+  /** One POST failed, for this reason. */
+  void requestFailed(String errorType) {
+    meters.counter(REQUEST_ERRORS, "error_type", errorType).increment();
   }
 
-  void delivered() {
+  /** The sink took the event, {@code sinceFirstAttempt} after its first attempt began. */
+  void delivered(Duration sinceFirstAttempt) {
     delivered.increment();
+    published.record(sinceFirstAttempt);
   }
 
-  void failed() {
-    failed.increment();
+  /** The event's retries ended without success: the moment the Go exporter gives an event up. */
+  void givenUp() {
+    givenUp.increment();
+    maxRetriesExceeded.increment();
   }
 }

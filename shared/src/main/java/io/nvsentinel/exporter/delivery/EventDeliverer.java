@@ -162,6 +162,7 @@ public final class EventDeliverer {
   private DeliveryOutcome deliverWithRetries(
       OutgoingEvent event, WhenSinkUnavailable whenUnavailable, Attempts attempts) {
     Instant first = clock.instant();
+    long firstNanos = System.nanoTime();
     AtomicReference<Duration> retryAfter = new AtomicReference<>();
     RetryTemplate retries = new RetryTemplate(policy(retryAfter::get));
     try {
@@ -177,7 +178,7 @@ public final class EventDeliverer {
                   throw failure;
                 }
               });
-      return delivered(event, attempts, status);
+      return delivered(event, attempts, status, firstNanos);
     } catch (RetryException e) {
       if (Thread.currentThread().isInterrupted()) {
         throw new DeliveryInterruptedException(event.id(), e);
@@ -190,6 +191,8 @@ public final class EventDeliverer {
               ? failure
               : DeliveryFailure.unexpected(
                   new IllegalStateException(String.valueOf(e.getLastException())));
+      // where the Go exporter gives the event up (and exits): counted once, whatever comes next
+      metrics.givenUp();
       if (last.kind() == DeliveryFailure.Kind.REFUSED
           || (last.retryable() && availability.acceptedSince(attempts.previousStartNanos))) {
         // the sink refused this event, or took others sent while this one kept failing: its own
@@ -198,15 +201,15 @@ public final class EventDeliverer {
       }
       availability.unavailable(last);
       if (whenUnavailable == WhenSinkUnavailable.FAIL) {
-        metrics.failed();
         throw new DeliveryExhaustedException(event.id(), attempts.count, last);
       }
-      return hold(event, attempts, first);
+      return hold(event, attempts, first, firstNanos);
     }
   }
 
   /** Tries the event again until the sink takes it, refuses it, or the thread is interrupted. */
-  private DeliveryOutcome hold(OutgoingEvent event, Attempts attempts, Instant first) {
+  private DeliveryOutcome hold(
+      OutgoingEvent event, Attempts attempts, Instant first, long firstNanos) {
     while (true) {
       try {
         availability.awaitRecovery(holdInterval);
@@ -215,7 +218,7 @@ public final class EventDeliverer {
         throw new DeliveryInterruptedException(event.id(), e);
       }
       try {
-        return delivered(event, attempts, attempt(event, attempts));
+        return delivered(event, attempts, attempt(event, attempts), firstNanos);
       } catch (DeliveryFailure failure) {
         if (failure.kind() == DeliveryFailure.Kind.REFUSED) {
           return deadLettered(event, failure, attempts, first);
@@ -226,8 +229,9 @@ public final class EventDeliverer {
     }
   }
 
-  private DeliveryOutcome delivered(OutgoingEvent event, Attempts attempts, int status) {
-    metrics.delivered();
+  private DeliveryOutcome delivered(
+      OutgoingEvent event, Attempts attempts, int status, long firstNanos) {
+    metrics.delivered(Duration.ofNanos(System.nanoTime() - firstNanos));
     return new DeliveryOutcome.Delivered(event.id(), attempts.count, status);
   }
 
@@ -235,7 +239,6 @@ public final class EventDeliverer {
       OutgoingEvent event, DeliveryFailure last, Attempts attempts, Instant first) {
     DeadLetter.Kind kind = last.retryable() ? DeadLetter.Kind.EXHAUSTED : DeadLetter.Kind.REJECTED;
     deadLetters.deliveryFailed(event, kind, last, attempts.count, first);
-    metrics.failed();
     String reason =
         (last.retryable() ? "gave up after " + attempts.count + " attempts: " : "refused: ")
             + last.getMessage();
@@ -271,7 +274,7 @@ public final class EventDeliverer {
   private int attempt(OutgoingEvent event, Attempts attempts) {
     SinkResponse response = sink.post(event, attempts);
     if (response.status() == 401) {
-      metrics.error("unauthorized");
+      metrics.requestFailed("unauthorized");
       log.info(
           "event {}: the sink refused the token (401); retrying once with a fresh token",
           event.id());
@@ -284,7 +287,7 @@ public final class EventDeliverer {
     }
     DeliveryFailure failure =
         DeliveryFailure.status(response.status(), response.retryAfter(), response.body());
-    metrics.error(failure.errorType());
+    metrics.requestFailed(failure.errorType());
     throw failure;
   }
 }

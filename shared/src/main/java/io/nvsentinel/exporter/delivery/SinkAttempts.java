@@ -96,12 +96,12 @@ final class SinkAttempts {
     } finally {
       span.end();
       inProgress.remove(self);
-      metrics.attempt(Duration.ofNanos(System.nanoTime() - start));
+      metrics.request(Duration.ofNanos(System.nanoTime() - start));
     }
   }
 
   private DeliveryFailure counted(DeliveryFailure failure, Span span) {
-    metrics.error(failure.errorType());
+    metrics.requestFailed(failure.errorType());
     span.error(failure);
     return failure;
   }

@@ -63,6 +63,8 @@ class CloudEventMapperTest {
             null,
             null,
             null,
+            null,
+            "event-exporter",
             null),
         new ExporterProperties.DeadLetter("HealthEventsDatabase", "dead"),
         new ExporterProperties.Filter(""),

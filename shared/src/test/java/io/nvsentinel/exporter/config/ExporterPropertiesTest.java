@@ -429,7 +429,9 @@ class ExporterPropertiesTest {
             null,
             ExporterProperties.Provider.POSTGRESQL,
             new ExporterProperties.Postgresql(
-                "db", 5432, "nvsentinel", " ", "pw", "require", null, null, null));
+                "db", 5432, "nvsentinel", " ", "pw", "require", null, null, null),
+            "event-exporter",
+            null);
     ExporterProperties p = withDatastore(postgres);
     BeanPropertyBindingResult errors = new BeanPropertyBindingResult(p, "exporter");
 
@@ -460,6 +462,8 @@ class ExporterPropertiesTest {
                 null,
                 null,
                 null,
+                null,
+                "event-exporter",
                 null));
     BeanPropertyBindingResult errors = new BeanPropertyBindingResult(p, "exporter");
 
@@ -472,6 +476,38 @@ class ExporterPropertiesTest {
               assertThat(e.getField()).isEqualTo("datastore.certFile");
               assertThat(e.getDefaultMessage())
                   .contains("MONGODB_CLIENT_CERT_MOUNT_PATH")
+                  .doesNotContain("pw");
+            });
+  }
+
+  @Test
+  void tlsOffWithAUriAskingForTlsIsRefusedNamingBoth() {
+    ExporterProperties p =
+        withDatastore(
+            new ExporterProperties.Datastore(
+                "mongodb://user:pw@db/?replicaSet=rs0&tls=true",
+                "HealthEventsDatabase",
+                "HealthEvents",
+                "ResumeTokens",
+                null,
+                null,
+                null,
+                null,
+                null,
+                "event-exporter",
+                false));
+    BeanPropertyBindingResult errors = new BeanPropertyBindingResult(p, "exporter");
+
+    new ExporterPropertiesValidator(name -> null, null).validate(p, errors);
+
+    assertThat(errors.getFieldErrors())
+        .singleElement()
+        .satisfies(
+            e -> {
+              assertThat(e.getField()).isEqualTo("datastore.tls");
+              assertThat(e.getDefaultMessage())
+                  .contains("MONGODB_TLS_ENABLED")
+                  .contains("exporter.datastore.uri")
                   .doesNotContain("pw");
             });
   }
@@ -514,7 +550,17 @@ class ExporterPropertiesTest {
         new ExporterProperties.FailureHandling(1, Duration.ofSeconds(1), Duration.ofSeconds(2), 2),
         new ExporterProperties.ResumeToken("db", "tokens", "gaps", "event-exporter"),
         new ExporterProperties.Datastore(
-            "mongodb://localhost", "db", "events", "ResumeTokens", null, null, null, null, null),
+            "mongodb://localhost",
+            "db",
+            "events",
+            "ResumeTokens",
+            null,
+            null,
+            null,
+            null,
+            null,
+            "event-exporter",
+            null),
         new ExporterProperties.DeadLetter("db", "dead"),
         new ExporterProperties.Filter(""),
         0);

@@ -78,7 +78,9 @@ public final class TestProperties {
             postgresql == null
                 ? ExporterProperties.Provider.MONGODB
                 : ExporterProperties.Provider.POSTGRESQL,
-            postgresql),
+            postgresql,
+            "event-exporter",
+            null),
         new ExporterProperties.DeadLetter(database, "exporterdeadletters"),
         new ExporterProperties.Filter(filter),
         65_536);

@@ -56,7 +56,17 @@ class DatastoreClientsTest {
 
   static ExporterProperties.Datastore datastore(String uri, Path ca, Path cert, Path key) {
     return new ExporterProperties.Datastore(
-        uri, "HealthEventsDatabase", "HealthEvents", "ResumeTokens", ca, cert, key, null, null);
+        uri,
+        "HealthEventsDatabase",
+        "HealthEvents",
+        "ResumeTokens",
+        ca,
+        cert,
+        key,
+        null,
+        null,
+        "event-exporter",
+        null);
   }
 
   @Test
@@ -164,5 +174,48 @@ class DatastoreClientsTest {
   void withoutAClientCertificateThereIsNoCredential() {
     assertThat(DatastoreClients.settings(datastore(certificate.pem(), null, null)).getCredential())
         .isNull();
+  }
+
+  static ExporterProperties.Datastore withTls(String uri, String appName, Boolean tls, Path ca) {
+    return new ExporterProperties.Datastore(
+        uri,
+        "HealthEventsDatabase",
+        "HealthEvents",
+        "ResumeTokens",
+        ca,
+        null,
+        null,
+        null,
+        null,
+        appName,
+        tls);
+  }
+
+  /** NVSentinel's APP_NAME names the connections, as its store client does; the URI's wins. */
+  @Test
+  void theAppNameFromTheEnvironmentNamesTheConnectionsUnlessTheUriDoes() {
+    assertThat(
+            DatastoreClients.settings(withTls("mongodb://db/", "event-exporter", null, null))
+                .getApplicationName())
+        .isEqualTo("event-exporter");
+    assertThat(
+            DatastoreClients.settings(
+                    withTls("mongodb://db/?appName=mine", "event-exporter", null, null))
+                .getApplicationName())
+        .isEqualTo("mine");
+  }
+
+  /** MONGODB_TLS_ENABLED as NVSentinel's umbrella sets it from global.datastore.tls.enabled. */
+  @Test
+  void tlsEnabledFalseTurnsTlsOffAndLeavesTheMountedFilesUnused() {
+    MongoClientSettings off =
+        DatastoreClients.settings(withTls("mongodb://db/", null, false, certificate.pem()));
+    assertThat(off.getSslSettings().isEnabled()).isFalse();
+    assertThat(off.getSslSettings().getContext()).isNull();
+    MongoClientSettings on = DatastoreClients.settings(withTls("mongodb://db/", null, true, null));
+    assertThat(on.getSslSettings().isEnabled()).as("on without any file").isTrue();
+    MongoClientSettings unset =
+        DatastoreClients.settings(withTls("mongodb://db/", null, null, null));
+    assertThat(unset.getSslSettings().isEnabled()).isFalse();
   }
 }

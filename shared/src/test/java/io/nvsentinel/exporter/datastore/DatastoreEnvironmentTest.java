@@ -25,9 +25,13 @@ class DatastoreEnvironmentTest {
                 "mongodb://mongodb-headless.nvsentinel.svc.cluster.local:27017/?tls=true",
             "MONGODB_DATABASE_NAME", "HealthEventsDatabase",
             "MONGODB_COLLECTION_NAME", "HealthEvents",
-            "MONGODB_TOKEN_COLLECTION_NAME", "ResumeTokens");
+            "MONGODB_TOKEN_COLLECTION_NAME", "ResumeTokens",
+            "MONGODB_TLS_ENABLED", "true",
+            "APP_NAME", "event-exporter");
 
     assertThat(DatastoreEnvironment.settings(env::get))
+        .containsEntry("exporter.datastore.tls", "true")
+        .containsEntry("exporter.datastore.appName", "event-exporter")
         .containsEntry(
             "exporter.datastore.uri",
             "mongodb://mongodb-headless.nvsentinel.svc.cluster.local:27017/?tls=true")

@@ -125,7 +125,8 @@ class EventDelivererFaultTest {
     assertThat(outcome).isInstanceOf(DeliveryOutcome.Delivered.class);
     assertThat(outcome.attempts()).isEqualTo(4);
     wm.verify(exactly(4), postRequestedFor(urlEqualTo(SINK)));
-    assertThat(fixture.count("health_events_exporter_publish_errors", "error_type", "http_5xx"))
+    assertThat(
+            fixture.count("health_events_exporter_sink_request_errors", "error_type", "http_5xx"))
         .isEqualTo(3);
     assertThat(fixture.deadLetters().count()).isZero();
   }
@@ -152,7 +153,9 @@ class EventDelivererFaultTest {
     assertThat(outcome.attempts()).isEqualTo(2);
     // the computed back-off would have been about 1 ms; only Retry-After explains a full second
     assertThat(took).isGreaterThanOrEqualTo(Duration.ofMillis(990));
-    assertThat(fixture.count("health_events_exporter_publish_errors", "error_type", "rate_limited"))
+    assertThat(
+            fixture.count(
+                "health_events_exporter_sink_request_errors", "error_type", "rate_limited"))
         .isEqualTo(1);
   }
 
@@ -467,7 +470,8 @@ class EventDelivererFaultTest {
           .hasMessageContaining("did not complete its answer within");
       assertThat(Duration.ofNanos(System.nanoTime() - start)).isLessThan(Duration.ofSeconds(10));
       assertThat(stalling.requests()).isEqualTo(2);
-      assertThat(fixture.count("health_events_exporter_publish_errors", "error_type", "timeout"))
+      assertThat(
+              fixture.count("health_events_exporter_sink_request_errors", "error_type", "timeout"))
           .isEqualTo(2);
     }
   }
@@ -563,7 +567,7 @@ class EventDelivererFaultTest {
     assertThat(outcome.attempts()).isEqualTo(3);
     wm.verify(exactly(1), postRequestedFor(urlEqualTo(SINK)));
     assertThat(fixture.count("health_events_exporter_token_refresh_errors")).isEqualTo(2);
-    assertThat(fixture.count("health_events_exporter_publish_errors", "error_type", "token"))
+    assertThat(fixture.count("health_events_exporter_sink_request_errors", "error_type", "token"))
         .isEqualTo(2);
   }
 
@@ -609,7 +613,7 @@ class EventDelivererFaultTest {
     // the slow answer was abandoned after sink.timeout and the event sent again (on a loaded
     // machine the fast answer may time out too, so at least one timeout, not exactly one)
     assertThat(outcome.attempts()).isGreaterThanOrEqualTo(2);
-    assertThat(fixture.count("health_events_exporter_publish_errors", "error_type", "timeout"))
+    assertThat(fixture.count("health_events_exporter_sink_request_errors", "error_type", "timeout"))
         .isEqualTo(outcome.attempts() - 1);
   }
 

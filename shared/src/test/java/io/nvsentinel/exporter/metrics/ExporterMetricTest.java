@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
@@ -17,7 +18,7 @@ import org.junit.jupiter.api.Test;
 class ExporterMetricTest {
 
   static final Pattern ROW = Pattern.compile("^\\| `([a-z_]+)` \\| (.*?) \\|");
-  static final Pattern LABEL = Pattern.compile("^`([a-z_]+)`");
+  static final Pattern LABEL = Pattern.compile("`([a-z_]+)`");
 
   @Test
   void readmeListsEveryMetricWithItsLabelsAndNothingElse() throws Exception {
@@ -30,8 +31,13 @@ class ExporterMetricTest {
     for (String line : table.lines().toList()) {
       Matcher row = ROW.matcher(line);
       if (row.find()) {
-        Matcher label = LABEL.matcher(row.group(2));
-        documented.put(row.group(1), label.find() ? List.of(label.group(1)) : List.of());
+        // the label names, before any " = " that lists their values
+        Matcher label = LABEL.matcher(row.group(2).split(" = ")[0]);
+        List<String> labels = new ArrayList<>();
+        while (label.find()) {
+          labels.add(label.group(1));
+        }
+        documented.put(row.group(1), labels);
       }
     }
 

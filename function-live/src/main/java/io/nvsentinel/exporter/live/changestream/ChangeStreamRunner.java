@@ -44,6 +44,10 @@ public final class ChangeStreamRunner implements SmartLifecycle {
   private final Object wakeUp = new Object();
   private volatile boolean running;
   private volatile Position lastRead;
+
+  /** Whether a read succeeded since start; a position unusable before is an initialization's. */
+  private boolean readSinceStart;
+
   private Thread reader;
   private ExecutorService workers;
   private ScheduledExecutorService housekeeping;
@@ -99,8 +103,11 @@ public final class ChangeStreamRunner implements SmartLifecycle {
             continue;
           }
           ChangeEvent change = cursor.tryNext();
+          readSinceStart = true;
           if (change != null) {
             dispatch(change);
+          } else {
+            metrics.caughtUp();
           }
         }
       } catch (MongoException | DatastoreUnavailableException | ChangeHistoryLostException e) {
@@ -148,6 +155,7 @@ public final class ChangeStreamRunner implements SmartLifecycle {
 
   private void dispatch(ChangeEvent change) throws InterruptedException {
     metrics.received();
+    metrics.read(change.clusterTime());
     Position position = new Position(change.resumeToken(), change.clusterTime());
     CommitWindow<Position> current = checkpointing.window();
     long sequence;
@@ -187,7 +195,7 @@ public final class ChangeStreamRunner implements SmartLifecycle {
 
   private long recoverFromLostHistory(ChangeHistoryLostException e, long reconnectMillis) {
     try {
-      recovery.recover(e);
+      recovery.recover(e, readSinceStart ? LiveMetrics.RUNTIME : LiveMetrics.INITIALIZATION);
       lastRead = null;
       return POLL_MILLIS;
     } catch (RuntimeException failed) {

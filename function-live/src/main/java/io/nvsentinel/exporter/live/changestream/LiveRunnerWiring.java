@@ -41,7 +41,7 @@ public final class LiveRunnerWiring {
     Checkpointing checkpointing = new Checkpointing(checkpoints, takeover, client, live, clock);
     SinkAvailability sink = deliverer.availability();
     LiveMetrics metrics =
-        new LiveMetrics(meters, checkpointing, () -> sink.problem() != null, clock);
+        new LiveMetrics(meters, checkpointing, () -> sink.problem() != null, clock, client);
     TokenRecovery recovery =
         new TokenRecovery(
             gaps,

@@ -51,9 +51,10 @@ final class TokenRecovery {
   /**
    * Records the gap, then restarts the checkpoint and its window from now.
    *
+   * @param phase {@link LiveMetrics#INITIALIZATION} or {@link LiveMetrics#RUNTIME}, for the meter
    * @throws RuntimeException when either write fails; nothing was restarted then
    */
-  GapWindow recover(ChangeHistoryLostException lost) {
+  GapWindow recover(ChangeHistoryLostException lost, String phase) {
     Position lastCommitted = checkpointing.window().committed();
     Instant now = serverTime.get();
     Checkpoint checkpoint = checkpointing.current();
@@ -76,7 +77,7 @@ final class TokenRecovery {
     }
     GapWindow gap = gaps.record(client, start, now, lost.getMessage(), now);
     checkpointing.restartAt(Checkpointing.timestamp(restartAt), now);
-    metrics.recovered();
+    metrics.recovered(phase);
     log.warn(
         "the stream cannot continue from its stored position ({}); restarted it from {} and"
             + " recorded the lost interval {} .. {} as gap window {} for the backfill",

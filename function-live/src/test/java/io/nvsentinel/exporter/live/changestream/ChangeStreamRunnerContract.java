@@ -50,6 +50,16 @@ abstract class ChangeStreamRunnerContract {
   /** A fresh datastore for one test. */
   abstract RunnerStore store() throws Exception;
 
+  /** {@code change_stream_resume_token_recoveries_total} of this client in {@code phase}. */
+  double recoveries(String phase) {
+    return harness
+        .meters
+        .get("change_stream_resume_token_recoveries")
+        .tags("client", CLIENT, "phase", phase)
+        .counter()
+        .count();
+  }
+
   @BeforeAll
   static void startIssuer() {
     issuer = TokenIssuer.start(TokenIssuer.Settings.defaults());

@@ -45,6 +45,8 @@ class MongoChangeStreamSourceTest {
             null,
             null,
             null,
+            null,
+            "event-exporter",
             null);
     try (EmbeddedMongo mongo = EmbeddedMongo.start();
         MongoClient client =

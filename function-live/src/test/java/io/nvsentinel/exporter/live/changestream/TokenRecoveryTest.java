@@ -64,14 +64,16 @@ class TokenRecoveryTest {
             Clock.fixed(NOW, ZoneOffset.UTC));
     checkpointing.load();
     LiveMetrics metrics =
-        new LiveMetrics(new SimpleMeterRegistry(), checkpointing, () -> false, Clock.systemUTC());
+        new LiveMetrics(
+            new SimpleMeterRegistry(), checkpointing, () -> false, Clock.systemUTC(), "c");
     TokenRecovery recovery =
         new TokenRecovery(gaps, checkpointing, "c", Duration.ofSeconds(5), () -> NOW, metrics);
     return recovery.recover(
         ChangeHistoryLostException.of(
             new MongoCommandException(
                 new BsonDocument("ok", new BsonInt32(0)).append("code", new BsonInt32(286)),
-                new ServerAddress())));
+                new ServerAddress())),
+        LiveMetrics.RUNTIME);
   }
 
   @Test

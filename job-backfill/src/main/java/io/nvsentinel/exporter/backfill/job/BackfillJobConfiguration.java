@@ -137,13 +137,14 @@ public class BackfillJobConfiguration {
       EventDeliverer deliverer,
       RateLimiter rateLimiter,
       ExecutorService deliveryPool,
-      ExporterProperties properties) {
+      ExporterProperties properties,
+      MeterRegistry meters) {
     // every event of a chunk may wait its turn at the limiter, then take its whole retry budget
     Duration bound =
         new RetrySchedule(properties.failureHandling())
             .worstCase(properties.sink().timeout())
             .plus(Duration.ofMinutes(1));
-    return new DeliveringWriter(deliverer, rateLimiter, deliveryPool, bound);
+    return new DeliveringWriter(deliverer, rateLimiter, deliveryPool, bound, meters);
   }
 
   @Bean

@@ -9,8 +9,10 @@ import io.nvsentinel.exporter.metrics.ExporterMetric;
 import java.time.Clock;
 import java.time.Duration;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.stream.LongStream;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
+import org.springframework.batch.core.BatchStatus;
 import org.springframework.batch.core.ExitStatus;
 import org.springframework.batch.core.job.JobExecution;
 import org.springframework.batch.core.listener.ChunkListener;
@@ -27,6 +29,12 @@ public class BackfillProgress
     implements StepExecutionListener, ChunkListener<Object, OutgoingEvent> {
 
   private static final Logger log = LoggerFactory.getLogger(BackfillProgress.class);
+
+  /** The replaced exporter's buckets for the backfill's duration. */
+  private static final Duration[] DURATION_BUCKETS =
+      LongStream.of(1, 5, 10, 30, 60, 300, 600, 1800, 3600)
+          .mapToObj(Duration::ofSeconds)
+          .toArray(Duration[]::new);
 
   /** Step execution-context key of the innermost cause of a failed run. */
   static final String FAILURE_REASON = "backfill.failureReason";
@@ -57,12 +65,13 @@ public class BackfillProgress
     this.window = window;
     this.inProgress = inProgress;
     this.processed =
-        Counter.builder(ExporterMetric.BACKFILL_EVENTS_PROCESSED.meterName())
-            .description("Events the backfill read and exported or set aside")
+        Counter.builder(ExporterMetric.BACKFILL_EVENTS_READ.meterName())
+            .description("Events the backfill read, whatever became of them")
             .register(meters);
     this.duration =
         Timer.builder(ExporterMetric.BACKFILL_DURATION.meterName())
-            .description("Duration of backfill runs")
+            .description("Duration of backfill windows that completed")
+            .serviceLevelObjectives(DURATION_BUCKETS)
             .register(meters);
   }
 
@@ -111,7 +120,10 @@ public class BackfillProgress
     processed.increment(Math.max(0, read - counted));
     counted = read;
     inProgress.set(0);
-    duration.record(Duration.ofMillis(clock.millis() - startedMillis));
+    if (stepExecution.getStatus() == BatchStatus.COMPLETED) {
+      // as the replaced exporter observes it: once per backfill that ran to its end
+      duration.record(Duration.ofMillis(clock.millis() - startedMillis));
+    }
     long filtered = DecodeAndMap.filtered(stepExecution.getExecutionContext());
     log.info(
         "backfill of {} {}: {} read, {} delivered or dead-lettered, {} filtered, {} undecodable"

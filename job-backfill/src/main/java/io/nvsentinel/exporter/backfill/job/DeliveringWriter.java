@@ -1,8 +1,11 @@
 package io.nvsentinel.exporter.backfill.job;
 
+import io.micrometer.core.instrument.Counter;
+import io.micrometer.core.instrument.MeterRegistry;
 import io.nvsentinel.exporter.cloudevent.OutgoingEvent;
 import io.nvsentinel.exporter.delivery.DeliveryOutcome;
 import io.nvsentinel.exporter.delivery.EventDeliverer;
+import io.nvsentinel.exporter.metrics.ExporterMetric;
 import io.nvsentinel.exporter.tracing.EventTracing;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -28,19 +31,32 @@ final class DeliveringWriter implements ItemWriter<OutgoingEvent> {
   private final RateLimiter limiter;
   private final ExecutorService pool;
   private final Duration deliveryBound;
+  private final Counter delivered;
 
   DeliveringWriter(
-      EventDeliverer deliverer, RateLimiter limiter, ExecutorService pool, Duration deliveryBound) {
+      EventDeliverer deliverer,
+      RateLimiter limiter,
+      ExecutorService pool,
+      Duration deliveryBound,
+      MeterRegistry meters) {
     this.deliverer = deliverer;
     this.limiter = limiter;
     this.pool = pool;
     this.deliveryBound = deliveryBound;
+    // the replaced exporter's meaning: events its backfill published
+    this.delivered =
+        Counter.builder(ExporterMetric.BACKFILL_EVENTS_PROCESSED.meterName())
+            .description("Events the backfill delivered")
+            .register(meters);
   }
 
   /** Delivers {@code event} and ends its span with how it ended. */
   private DeliveryOutcome deliver(OutgoingEvent event) {
     try {
       DeliveryOutcome outcome = deliverer.deliver(event, EventDeliverer.WhenSinkUnavailable.FAIL);
+      if (outcome instanceof DeliveryOutcome.Delivered) {
+        delivered.increment();
+      }
       EventTracing.finish(event.span(), outcome.label());
       return outcome;
     } catch (RuntimeException | Error e) {

@@ -50,7 +50,11 @@ class DeliveringWriterTest {
       ExecutorService pool = Executors.newFixedThreadPool(4);
       try {
         new DeliveringWriter(
-                deliverer, new RateLimiter(10, time, time), pool, Duration.ofMinutes(1))
+                deliverer,
+                new RateLimiter(10, time, time),
+                pool,
+                Duration.ofMinutes(1),
+                new SimpleMeterRegistry())
             .write(new Chunk<>(events));
       } finally {
         pool.shutdownNow();
@@ -75,7 +79,11 @@ class DeliveringWriterTest {
       try {
         DeliveringWriter writer =
             new DeliveringWriter(
-                delivery.deliverer, new RateLimiter(0), pool, Duration.ofMillis(500));
+                delivery.deliverer,
+                new RateLimiter(0),
+                pool,
+                Duration.ofMillis(500),
+                new SimpleMeterRegistry());
         assertThatThrownBy(() -> writer.write(new Chunk<>(delivery.events.subList(0, 1))))
             .hasMessageContaining("did not end within");
       } finally {
