@@ -9,9 +9,15 @@
 {{- default .Chart.Name .Values.nameOverride | trunc 63 | trimSuffix "-" -}}
 {{- end -}}
 
+{{/*
+Objects are named as NVSentinel names its exporter's: "event-exporter" inside an umbrella chart
+(its e2e test finds the Deployment by that name), release-prefixed when installed on their own.
+*/}}
 {{- define "event-exporter.fullname" -}}
 {{- if .Values.fullnameOverride -}}
 {{- .Values.fullnameOverride | trunc 63 | trimSuffix "-" -}}
+{{- else if contains "/charts/" .Template.BasePath -}}
+{{- include "event-exporter.name" . -}}
 {{- else if contains (include "event-exporter.name" .) .Release.Name -}}
 {{- .Release.Name | trunc 63 | trimSuffix "-" -}}
 {{- else -}}
@@ -55,14 +61,15 @@ app.kubernetes.io/instance: {{ .Release.Name }}
 {{- end -}}
 {{- end -}}
 
-{{/* An image: its own tag, else the umbrella's global.image.tag, else the chart's appVersion. */}}
+{{/*
+An image: its own tag, else the chart's appVersion. Not the umbrella's global.image.tag: that names
+an NVSentinel release, which this image's repository has no tag for.
+*/}}
 {{- define "event-exporter.image" -}}
-{{- $global := default dict .global -}}
-{{- $globalImage := default dict $global.image -}}
 {{- if .image.digest -}}
 {{- printf "%s@%s" .image.repository .image.digest -}}
 {{- else -}}
-{{- printf "%s:%s" .image.repository (.image.tag | default $globalImage.tag | default .chart.AppVersion) -}}
+{{- printf "%s:%s" .image.repository (.image.tag | default .chart.AppVersion) -}}
 {{- end -}}
 {{- end -}}
 
@@ -161,6 +168,51 @@ NVSentinel subchart, else metrics.port. */}}
 {{- toYaml .Values.containerSecurityContext }}
 {{- end -}}
 
+{{/*
+The MongoDB certificates as NVSentinel's umbrella gives them to its components (its
+nvsentinel.mongodb.certVolume, hasCertVolume and certMountPathFromMongoStore helpers), as JSON:
+{secret, items, optional, mountPath}; no secret or no mountPath: nothing is mounted.
+- external MongoDB (global.datastore names mongodb, global.mongodbStore.enabled false): with
+  global.datastore.auth.mechanism x509, the Secret auth.clientCertSecretName; else a CA alone from
+  global.datastore.tls.caSecretName, at /etc/ssl/mongo-ca unless a mount path is set; else none;
+- in-cluster: global.datastore.auth.clientCertSecretName, else global.datastore.certificates
+  .secretName, else mongodb.clientCertSecretName (optional);
+- keys as global.datastore.certificates.{certKey,keyKey,caKey} name them, as tls.crt, tls.key,
+  ca.crt;
+- at mongodbStore.clientCertMountPath ("" turns the mount off), or the older
+  mongodb.clientCertMountPath when that is set.
+*/}}
+{{- define "event-exporter.mongoCert" -}}
+{{- $global := default dict .Values.global -}}
+{{- $datastore := default dict $global.datastore -}}
+{{- $store := default dict $global.mongodbStore -}}
+{{- $auth := default dict $datastore.auth -}}
+{{- $tls := default dict $datastore.tls -}}
+{{- $certificates := default dict $datastore.certificates -}}
+{{- $external := and $global.datastore (eq (toString (default "mongodb" $datastore.provider)) "mongodb") (not $store.enabled) -}}
+{{- $items := list (dict "key" (default "tls.crt" $certificates.certKey) "path" "tls.crt") (dict "key" (default "tls.key" $certificates.keyKey) "path" "tls.key") (dict "key" (default "ca.crt" $certificates.caKey) "path" "ca.crt") -}}
+{{- $secret := "" -}}
+{{- $optional := true -}}
+{{- $mount := .Values.mongodb.clientCertMountPath | default ((default dict .Values.mongodbStore).clientCertMountPath) | default "" -}}
+{{- if $external -}}
+  {{- $optional = false -}}
+  {{- if and (eq (toString (default "scram" $auth.mechanism)) "x509") $auth.clientCertSecretName -}}
+    {{- $secret = $auth.clientCertSecretName -}}
+  {{- else if $tls.caSecretName -}}
+    {{- $secret = $tls.caSecretName -}}
+    {{- $items = list (dict "key" "ca.crt" "path" "ca.crt") -}}
+    {{- $mount = $mount | default "/etc/ssl/mongo-ca" -}}
+  {{- end -}}
+{{- else -}}
+  {{- $secret = $auth.clientCertSecretName | default $certificates.secretName | default .Values.mongodb.clientCertSecretName -}}
+{{- end -}}
+{{- if and $secret $mount -}}
+{{- toJson (dict "secret" $secret "items" $items "optional" $optional "mountPath" $mount) -}}
+{{- else -}}
+{}
+{{- end -}}
+{{- end -}}
+
 {{/* Volumes both applications mount: configuration, OIDC secret, /tmp, MongoDB TLS. */}}
 {{- define "event-exporter.volumes" -}}
 - name: config
@@ -183,10 +235,16 @@ NVSentinel subchart, else metrics.port. */}}
     # group's (fsGroup) to read, nobody else's
     defaultMode: 0440
 {{- else }}
+{{- with (include "event-exporter.mongoCert" . | fromJson) }}
+{{- if .secret }}
 - name: mongo-app-client-cert
   secret:
-    secretName: {{ .Values.mongodb.clientCertSecretName }}
-    optional: true
+    secretName: {{ .secret }}
+    items:
+      {{- toYaml .items | nindent 6 }}
+    optional: {{ .optional }}
+{{- end }}
+{{- end }}
 {{- end }}
 {{- with .Values.extraVolumes }}
 {{ toYaml . }}
@@ -207,9 +265,13 @@ NVSentinel subchart, else metrics.port. */}}
   mountPath: {{ .Values.postgresql.clientCertMountPath }}
   readOnly: true
 {{- else }}
+{{- with (include "event-exporter.mongoCert" . | fromJson) }}
+{{- if .secret }}
 - name: mongo-app-client-cert
-  mountPath: {{ .Values.mongodb.clientCertMountPath }}
+  mountPath: {{ .mountPath }}
   readOnly: true
+{{- end }}
+{{- end }}
 {{- end }}
 {{- with .Values.extraVolumeMounts }}
 {{ toYaml . }}
@@ -226,9 +288,16 @@ it, and the umbrella's tracing. */}}
 - name: POSTGRESQL_CLIENT_CERT_MOUNT_PATH
   value: {{ .Values.postgresql.clientCertMountPath | quote }}
 {{- else }}
+{{- with (include "event-exporter.mongoCert" . | fromJson) }}
+{{- if .secret }}
 - name: MONGODB_CLIENT_CERT_MOUNT_PATH
-  value: {{ .Values.mongodb.clientCertMountPath | quote }}
+  value: {{ .mountPath | quote }}
 {{- end }}
+{{- end }}
+{{- end }}
+# the name the datastore sees the connections under, as NVSentinel's components give it
+- name: APP_NAME
+  value: {{ .Chart.Name | quote }}
 {{- $global := default dict .Values.global -}}
 {{- $tracing := default dict $global.tracing }}
 {{- if $tracing.enabled }}

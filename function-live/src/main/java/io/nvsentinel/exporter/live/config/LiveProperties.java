@@ -35,7 +35,7 @@ import org.springframework.validation.annotation.Validated;
 @Validated
 @ConfigurationProperties("exporter.live")
 public record LiveProperties(
-    @Min(value = 1, message = "must be at least 1, got ${validatedValue}") @DefaultValue("8")
+    @Min(value = 1, message = "must be at least 1, got ${validatedValue}") @DefaultValue("10")
         int workers,
     @Min(value = 1, message = "must be at least 1, got ${validatedValue}") @DefaultValue("64")
         int maxInFlight,

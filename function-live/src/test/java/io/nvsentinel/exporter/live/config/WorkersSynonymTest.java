@@ -24,12 +24,12 @@ class WorkersSynonymTest {
 
   @Test
   void theReplacedExportersKeySetsTheLiveConcurrency() {
-    assertThat(workers(environment(Map.of("exporter.workers", "10")))).isEqualTo(10);
+    assertThat(workers(environment(Map.of("exporter.workers", "7")))).isEqualTo(7);
   }
 
   @Test
   void withoutEitherKeyTheDefaultHolds() {
-    assertThat(workers(environment(Map.of()))).isEqualTo(8);
+    assertThat(workers(environment(Map.of()))).as("NVSentinel's default").isEqualTo(10);
   }
 
   @Test
