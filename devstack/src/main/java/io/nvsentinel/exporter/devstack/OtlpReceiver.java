@@ -11,7 +11,6 @@ import io.grpc.stub.ServerCalls;
 import io.opentelemetry.proto.collector.trace.v1.ExportTraceServiceRequest;
 import io.opentelemetry.proto.collector.trace.v1.ExportTraceServiceResponse;
 import io.opentelemetry.proto.common.v1.AnyValue;
-import io.opentelemetry.proto.common.v1.KeyValue;
 import io.opentelemetry.proto.trace.v1.ResourceSpans;
 import io.opentelemetry.proto.trace.v1.ScopeSpans;
 import java.io.IOException;
@@ -38,6 +37,10 @@ public final class OtlpReceiver implements AutoCloseable {
   /**
    * One span as the collector received it; ids in lower-case hex, the parent id empty for a root.
    */
+  /**
+   * @param resource the attributes of the resource that sent it ({@code service.name}, ...)
+   * @param links the spans it links to, each as {@code traceId-spanId}
+   */
   public record ReceivedSpan(
       String service,
       String name,
@@ -46,7 +49,9 @@ public final class OtlpReceiver implements AutoCloseable {
       String spanId,
       String parentSpanId,
       Map<String, String> attributes,
-      boolean error) {
+      boolean error,
+      Map<String, String> resource,
+      List<String> links) {
 
     public String attribute(String key) {
       return attributes.get(key);
@@ -133,12 +138,12 @@ public final class OtlpReceiver implements AutoCloseable {
 
   private void keep(ExportTraceServiceRequest request) {
     for (ResourceSpans resource : request.getResourceSpansList()) {
-      String service = "";
-      for (KeyValue attribute : resource.getResource().getAttributesList()) {
-        if (attribute.getKey().equals("service.name")) {
-          service = text(attribute.getValue());
-        }
-      }
+      Map<String, String> sender = new LinkedHashMap<>();
+      resource
+          .getResource()
+          .getAttributesList()
+          .forEach(a -> sender.put(a.getKey(), text(a.getValue())));
+      String service = sender.getOrDefault("service.name", "");
       for (ScopeSpans scope : resource.getScopeSpansList()) {
         for (var span : scope.getSpansList()) {
           Map<String, String> attributes = new LinkedHashMap<>();
@@ -152,7 +157,11 @@ public final class OtlpReceiver implements AutoCloseable {
                   hex(span.getSpanId()),
                   hex(span.getParentSpanId()),
                   Map.copyOf(attributes),
-                  span.getStatus().getCodeValue() == 2));
+                  span.getStatus().getCodeValue() == 2,
+                  Map.copyOf(sender),
+                  span.getLinksList().stream()
+                      .map(l -> hex(l.getTraceId()) + "-" + hex(l.getSpanId()))
+                      .toList()));
         }
       }
     }

@@ -503,9 +503,14 @@ class LiveExporterApplicationTest {
 
       OtlpReceiver.ReceivedSpan process = named(spans, "event_exporter.process_event");
       assertThat(process.parentSpanId())
-          .as("a child of the platform connector's span")
-          .isEqualTo(CONNECTOR_SPAN);
-      assertThat(process.service()).isEqualTo("event-exporter-live");
+          .as("not a child of the platform connector's span, as NVSentinel's modules are not")
+          .isNotEqualTo(CONNECTOR_SPAN);
+      assertThat(process.links())
+          .as("but linked to it (StartSpanWithLinkFromTraceContext)")
+          .containsExactly(TRACE + "-" + CONNECTOR_SPAN);
+      assertThat(process.service()).as("NVSentinel's service name").isEqualTo("event-exporter");
+      assertThat(process.resource())
+          .containsEntry("event_exporter.application", "event-exporter-live");
       assertThat(process.attribute("cloudevents.event_id")).isEqualTo(eventId(doc));
       assertThat(process.attribute("event_exporter.outcome")).isEqualTo("delivered");
       assertThat(named(spans, "event_exporter.transform").parentSpanId())

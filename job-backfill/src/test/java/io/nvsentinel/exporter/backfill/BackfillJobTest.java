@@ -67,7 +67,12 @@ class BackfillJobTest extends BackfillContract {
       List<OtlpReceiver.ReceivedSpan> spans = collector.spans();
       List<OtlpReceiver.ReceivedSpan> events =
           spans.stream().filter(s -> s.name().equals("event_exporter.process_event")).toList();
-      assertThat(events).hasSize(2).allMatch(s -> s.service().equals("event-exporter-backfill"));
+      assertThat(events)
+          .hasSize(2)
+          .allMatch(s -> s.service().equals("event-exporter"))
+          .allMatch(
+              s ->
+                  "event-exporter-backfill".equals(s.resource().get("event_exporter.application")));
       assertThat(events)
           .extracting(s -> s.attribute("event_exporter.outcome"))
           .containsOnly("delivered");

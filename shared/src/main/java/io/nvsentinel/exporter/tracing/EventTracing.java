@@ -1,5 +1,6 @@
 package io.nvsentinel.exporter.tracing;
 
+import io.micrometer.tracing.Link;
 import io.micrometer.tracing.Span;
 import io.micrometer.tracing.TraceContext;
 import io.micrometer.tracing.Tracer;
@@ -16,12 +17,14 @@ import org.bson.BsonValue;
  * The spans of one event's export, through Micrometer Tracing (OpenTelemetry underneath, exported
  * over OTLP when {@code OTEL_EXPORTER_OTLP_ENDPOINT} is set; see {@link TracingEnvironment}).
  *
- * <p>Each event gets {@value #PROCESS_EVENT}, continuing the trace NVSentinel's platform connector
- * started for it — its trace id in {@code healthevent.metadata.trace_id}, its span id in {@code
- * healtheventstatus.spanids.platform-connector} — with the conversion, the filter and every
- * delivery attempt below it. Parents are passed explicitly, never through a thread-local, because
- * the backfill converts on one thread and delivers on another. With tracing off every span is the
- * no-op span and nothing about the document is read.
+ * <p>Each event gets {@value #PROCESS_EVENT}, in the trace NVSentinel's platform connector started
+ * for it (its trace id in {@code healthevent.metadata.trace_id}) and linked to that connector's
+ * span (its id in {@code healtheventstatus.spanids.platform-connector}) rather than below it, as
+ * NVSentinel's own modules join across the change stream ({@code
+ * StartSpanWithLinkFromTraceContext}, ADR-031), with the conversion, the filter and every delivery
+ * attempt below it. Parents are passed explicitly, never through a thread-local, because the
+ * backfill converts on one thread and delivers on another. With tracing off every span is the no-op
+ * span and nothing about the document is read.
  */
 public final class EventTracing {
 
@@ -72,9 +75,13 @@ public final class EventTracing {
       return Span.NOOP;
     }
     Span.Builder builder = tracer.spanBuilder().name(PROCESS_EVENT).kind(Span.Kind.CONSUMER);
-    TraceContext upstream = upstream(document);
-    if (upstream != null) {
-      builder.setParent(upstream);
+    String traceId = traceId(document);
+    if (traceId != null) {
+      builder.setParent(context(traceId, rootOf(traceId)));
+      String connector = text(path(document, "healtheventstatus", "spanids"), PARENT_SERVICE);
+      if (connector != null && SPAN_ID.matcher(connector).matches() && !zero(connector)) {
+        builder.addLink(new Link(context(traceId, connector)));
+      }
     } else {
       builder.setNoParent();
     }
@@ -133,24 +140,25 @@ public final class EventTracing {
     return headers;
   }
 
-  /**
-   * The platform connector's span as a remote parent. OpenTelemetry admits a span into an existing
-   * trace only below a parent span; a document that holds a trace id but no span id gets a parent
-   * id derived from its trace id, so its spans still join that trace (as a root whose parent is not
-   * recorded), as the replaced exporter's do.
-   */
-  private TraceContext upstream(BsonDocument document) {
+  /** The platform connector's trace id, if the document holds a usable one. */
+  private static String traceId(BsonDocument document) {
     String traceId = text(path(document, "healthevent", "metadata"), TRACE_ID_KEY);
-    if (traceId == null || !TRACE_ID.matcher(traceId).matches() || zero(traceId)) {
-      return null;
-    }
-    String spanId = text(path(document, "healtheventstatus", "spanids"), PARENT_SERVICE);
-    if (spanId == null || !SPAN_ID.matcher(spanId).matches() || zero(spanId)) {
-      spanId = traceId.substring(16);
-      if (zero(spanId)) {
-        spanId = traceId.substring(0, 16);
-      }
-    }
+    return traceId == null || !TRACE_ID.matcher(traceId).matches() || zero(traceId)
+        ? null
+        : traceId;
+  }
+
+  /**
+   * OpenTelemetry places a span in an existing trace only below a parent span id, where Go's can
+   * start a root in it: the parent named is one derived from the trace id that no span has, so
+   * viewers show this span as a root of the trace, beside the connector's, as NVSentinel's are.
+   */
+  private static String rootOf(String traceId) {
+    String spanId = traceId.substring(16);
+    return zero(spanId) ? traceId.substring(0, 16) : spanId;
+  }
+
+  private TraceContext context(String traceId, String spanId) {
     return tracer.traceContextBuilder().traceId(traceId).spanId(spanId).sampled(true).build();
   }
 

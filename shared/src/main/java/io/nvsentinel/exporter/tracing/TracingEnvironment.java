@@ -21,7 +21,10 @@ import java.util.function.Function;
  * </ul>
  *
  * Every span is sampled, as the replaced exporter samples them; {@code
- * management.tracing.sampling.probability} lowers that.
+ * management.tracing.sampling.probability} lowers that. Spans are those of service {@code
+ * event-exporter}, as the replaced exporter's ({@code OTEL_SERVICE_NAME} or a {@code service.name}
+ * in {@code OTEL_RESOURCE_ATTRIBUTES} says otherwise), with the application ({@code
+ * event-exporter-live} or {@code -backfill}) in {@code event_exporter.application}.
  */
 public final class TracingEnvironment {
 
@@ -31,6 +34,10 @@ public final class TracingEnvironment {
   static final String ENDPOINT = "management.opentelemetry.tracing.export.otlp.endpoint";
   static final String TRANSPORT = "management.opentelemetry.tracing.export.otlp.transport";
   static final String SAMPLING = "management.tracing.sampling.probability";
+  static final String RESOURCE = "management.opentelemetry.resource-attributes";
+
+  /** The {@code service.name} of NVSentinel's exporter, both applications' unless set otherwise. */
+  public static final String SERVICE_NAME = "event-exporter";
 
   private TracingEnvironment() {}
 
@@ -74,6 +81,16 @@ public final class TracingEnvironment {
     settings.put(EXPORT_ENABLED, "true");
     settings.put(ENDPOINT, url);
     settings.put(TRANSPORT, http ? "http" : "grpc");
+    String resource = value(env, "OTEL_RESOURCE_ATTRIBUTES");
+    if (value(env, "OTEL_SERVICE_NAME") == null
+        && (resource == null || !resource.contains("service.name="))) {
+      // NVSentinel's exporter's service; which application of the two it was says an attribute
+      settings.put(RESOURCE + "[service.name]", SERVICE_NAME);
+    }
+    String application = value(env, "spring.application.name");
+    if (application != null) {
+      settings.put(RESOURCE + "[event_exporter.application]", application);
+    }
     return settings;
   }
 

@@ -40,13 +40,21 @@ class EventTracingTest {
     return test.named(EventTracing.PROCESS_EVENT);
   }
 
+  /** As NVSentinel's modules join across the change stream: same trace, a link, not a child. */
   @Test
-  void theEventsSpanIsAChildOfThePlatformConnectorsSpan() {
+  void theEventsSpanJoinsThePlatformConnectorsTraceLinkedToItsSpan() {
     SpanData span =
         ended(test.tracing.startEvent(stored(new BsonString(TRACE), new BsonString(CONNECTOR))));
 
     assertThat(span.getTraceId()).isEqualTo(TRACE);
-    assertThat(span.getParentSpanId()).isEqualTo(CONNECTOR);
+    assertThat(span.getParentSpanId()).as("not the connector's child").isNotEqualTo(CONNECTOR);
+    assertThat(span.getLinks())
+        .singleElement()
+        .satisfies(
+            link -> {
+              assertThat(link.getSpanContext().getTraceId()).isEqualTo(TRACE);
+              assertThat(link.getSpanContext().getSpanId()).isEqualTo(CONNECTOR);
+            });
     assertThat(span.getKind()).isEqualTo(io.opentelemetry.api.trace.SpanKind.CONSUMER);
   }
 
@@ -57,6 +65,7 @@ class EventTracingTest {
 
     assertThat(span.getTraceId()).isEqualTo(TRACE);
     assertThat(span.getParentSpanId()).isEqualTo(TRACE.substring(16));
+    assertThat(span.getLinks()).as("nothing to link to").isEmpty();
   }
 
   @ParameterizedTest

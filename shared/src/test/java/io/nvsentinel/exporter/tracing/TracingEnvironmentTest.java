@@ -3,6 +3,7 @@ package io.nvsentinel.exporter.tracing;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
@@ -72,5 +73,31 @@ class TracingEnvironmentTest {
                     Map.of("OTEL_EXPORTER_OTLP_ENDPOINT", "http://bad host:4317")::get))
         .hasMessageContaining("OTEL_EXPORTER_OTLP_ENDPOINT")
         .hasMessageContaining("bad host");
+  }
+
+  @Test
+  void theServiceIsNVSentinelsExportersUnlessTheEnvironmentNamesAnother() {
+    assertThat(
+            TracingEnvironment.settings(
+                Map.of(
+                        "OTEL_EXPORTER_OTLP_ENDPOINT",
+                        "collector:4317",
+                        "spring.application.name",
+                        "event-exporter-live")
+                    ::get))
+        .containsEntry(TracingEnvironment.RESOURCE + "[service.name]", "event-exporter")
+        .containsEntry(
+            TracingEnvironment.RESOURCE + "[event_exporter.application]", "event-exporter-live");
+    for (Map<String, String> named :
+        List.of(
+            Map.of("OTEL_EXPORTER_OTLP_ENDPOINT", "collector:4317", "OTEL_SERVICE_NAME", "mine"),
+            Map.of(
+                "OTEL_EXPORTER_OTLP_ENDPOINT",
+                "collector:4317",
+                "OTEL_RESOURCE_ATTRIBUTES",
+                "team=gpu,service.name=mine"))) {
+      assertThat(TracingEnvironment.settings(named::get))
+          .doesNotContainKey(TracingEnvironment.RESOURCE + "[service.name]");
+    }
   }
 }
