@@ -78,7 +78,8 @@ class BackfillJobTest extends BackfillContract {
           .containsOnly("delivered");
       OtlpReceiver.ReceivedSpan first =
           events.stream().filter(s -> s.traceId().equals(trace)).findFirst().orElseThrow();
-      assertThat(first.parentSpanId()).isEqualTo("b7ad6b7169203331");
+      assertThat(first.parentSpanId()).isNotEqualTo("b7ad6b7169203331");
+      assertThat(first.links()).containsExactly(trace + "-b7ad6b7169203331");
       assertThat(first.attribute("cloudevents.event_id"))
           .isEqualTo(stack.eventId(traced.get("_id")));
       OtlpReceiver.ReceivedSpan attempt =
