@@ -206,13 +206,13 @@ public final class Demo {
       pacer.schedule(
           () -> {
             say("sink outage begins");
-            sink.failShare(1.0);
+            sink.faults().failShare(1.0);
           },
           options.seconds() / 2,
           TimeUnit.SECONDS);
       pacer.schedule(
           () -> {
-            sink.failShare(0.0);
+            sink.faults().failShare(0.0);
             say("sink outage ends");
           },
           options.seconds() / 2 + options.outageSeconds(),
@@ -221,7 +221,7 @@ public final class Demo {
     done.await();
     pacer.shutdown();
     pacer.awaitTermination(options.outageSeconds() + 10L, TimeUnit.SECONDS);
-    sink.failShare(0.0);
+    sink.faults().failShare(0.0);
     return insertedAt;
   }
 

@@ -81,7 +81,7 @@ class DashboardTest {
       await().atMost(Duration.ofSeconds(30)).until(stack::checkpointStored);
       // a failed attempt, an undecodable document and a repaired one, so that the meters made on
       // first use (by error type, dead-letter kind, repaired field) exist too
-      stack.sink.failNext(1, 503);
+      stack.sink.faults().failNext(1, 503);
       stack.insert(20);
       stack.insert(
           List.of(

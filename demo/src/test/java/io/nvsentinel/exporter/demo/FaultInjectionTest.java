@@ -119,7 +119,7 @@ class FaultInjectionTest {
   @Test
   void sinkAnswers30PercentWith5xx() {
     stack.startInProcess();
-    stack.sink.failShare(0.3);
+    stack.sink.faults().failShare(0.3);
     stack.insert(300);
     reconcile("sink: 30% of answers 503");
     assertThat(stack.sink.answered(503)).isPositive();
@@ -129,11 +129,11 @@ class FaultInjectionTest {
   void sinkDownLongerThanTheRetryBudget() {
     stack.startInProcess();
     await().atMost(Duration.ofSeconds(30)).until(stack::checkpointStored);
-    stack.sink.failShare(1.0);
+    stack.sink.faults().failShare(1.0);
     stack.insert(200);
     // five times the retry budget
     await().pollDelay(Duration.ofSeconds(5)).until(() -> true);
-    stack.sink.failShare(0.0);
+    stack.sink.faults().failShare(0.0);
     faultEnds();
     reconcile("sink: down 5 s, 5x the retry budget");
     assertThat(stack.deadLetters()).as("an outage is no event's fault").isEmpty();
@@ -142,9 +142,9 @@ class FaultInjectionTest {
   @Test
   void sinkRateLimitsInBurstsWithRetryAfter() {
     stack.startInProcess();
-    stack.sink.retryAfter(1);
+    stack.sink.faults().retryAfter(1);
     for (int burst = 0; burst < 3; burst++) {
-      stack.sink.failNext(40, 429);
+      stack.sink.faults().failNext(40, 429);
       stack.insert(100);
       int seen = 40 * (burst + 1);
       await().atMost(Duration.ofSeconds(30)).until(() -> stack.sink.answered(429) >= seen);
@@ -157,7 +157,7 @@ class FaultInjectionTest {
   @Test
   void sinkStallsAfterItsHeaders() {
     stack.startInProcess();
-    stack.sink.stallShare(0.05);
+    stack.sink.faults().stallShare(0.05);
     stack.insert(200);
     reconcile("sink: 5% of answers stall after the headers");
     assertThat(stack.sink.answered(1)).as("stalled answers").isPositive();
@@ -166,7 +166,7 @@ class FaultInjectionTest {
   @Test
   void sinkResetsConnections() {
     stack.startInProcess();
-    stack.sink.resetShare(0.2);
+    stack.sink.faults().resetShare(0.2);
     stack.insert(300);
     reconcile("sink: 20% of connections reset");
     assertThat(stack.sink.answered(0)).as("connections reset").isPositive();
@@ -211,12 +211,12 @@ class FaultInjectionTest {
     await().atMost(Duration.ofSeconds(60)).until(stack::allAccounted);
     // revoked: the identity provider refuses the client, and the sink its old tokens
     issuer.refuse(401, "invalid_client");
-    stack.sink.failNext(Integer.MAX_VALUE, 401);
+    stack.sink.faults().failNext(Integer.MAX_VALUE, 401);
     stack.insert(100);
     await().atMost(Duration.ofSeconds(30)).until(() -> stack.status("/readyz") == 503);
     assertThat(stack.status("/livez")).isEqualTo(200);
     issuer.restore();
-    stack.sink.failNext(0, 401);
+    stack.sink.faults().failNext(0, 401);
     faultEnds();
     reconcile("identity provider: client revoked, restored after pause");
     assertThat(stack.deadLetters()).as("a wrong setting is no event's fault").isEmpty();
@@ -226,7 +226,7 @@ class FaultInjectionTest {
   @Test
   void exporterKilledAtFiveRandomPoints() throws Exception {
     Random random = new Random(42);
-    stack.sink.delay(Duration.ofMillis(5));
+    stack.sink.faults().delay(Duration.ofMillis(5));
     stack.startProcess("killed.log");
     await().atMost(Duration.ofSeconds(60)).until(stack::checkpointStored);
     for (int kill = 0; kill < 5; kill++) {
@@ -245,7 +245,7 @@ class FaultInjectionTest {
 
   @Test
   void exporterTerminatedInABurst() throws Exception {
-    stack.sink.delay(Duration.ofMillis(10));
+    stack.sink.faults().delay(Duration.ofMillis(10));
     stack.startProcess("terminated.log");
     await().atMost(Duration.ofSeconds(60)).until(stack::checkpointStored);
     stack.insert(300);

@@ -86,7 +86,7 @@ class LiveExporterRestartTest {
             .getDatabase("HealthEventsDatabase")
             .getCollection("HealthEvents", BsonDocument.class);
     DemoHistory generator = new DemoHistory(7);
-    sink.delay(Duration.ofMillis(20));
+    sink.faults().delay(Duration.ofMillis(20));
 
     process = startLiveExporter(mongo, issuer, sink, secret, "first.log");
     await()
@@ -114,7 +114,7 @@ class LiveExporterRestartTest {
       events.insertOne(doc);
       inserted.add(doc);
     }
-    sink.delay(Duration.ZERO);
+    sink.faults().delay(Duration.ZERO);
     process = startLiveExporter(mongo, issuer, sink, secret, "second.log");
 
     Set<String> expected = inserted.stream().map(Demo::id).collect(Collectors.toSet());

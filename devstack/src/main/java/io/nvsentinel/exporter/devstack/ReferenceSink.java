@@ -24,8 +24,6 @@ import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
-import java.util.concurrent.atomic.AtomicReference;
-import java.util.function.Function;
 import org.springframework.security.oauth2.core.DelegatingOAuth2TokenValidator;
 import org.springframework.security.oauth2.jwt.Jwt;
 import org.springframework.security.oauth2.jwt.JwtDecoder;
@@ -42,7 +40,7 @@ import tools.jackson.databind.json.JsonMapper;
  * scope; the exact {@code Content-Type}; the CloudEvents {@code specversion}; the event as
  * NVSentinel's own end-to-end test checks it ({@link NVSentinelShape}), refused with a 400 naming
  * what is wrong. It keeps what it accepted, recognises duplicates by {@code source}+{@code id}, and
- * can be told to fail.
+ * can be told to fail ({@link #faults()}).
  */
 public final class ReferenceSink implements AutoCloseable {
 
@@ -50,7 +48,6 @@ public final class ReferenceSink implements AutoCloseable {
   static final int STALL_SECONDS = 20;
   public static final String CONTENT_TYPE = "application/cloudevents+json";
 
-  /** One accepted CloudEvent. */
   /**
    * One accepted event.
    *
@@ -71,16 +68,8 @@ public final class ReferenceSink implements AutoCloseable {
   private final ArrivalSeries series = new ArrivalSeries();
   private final Map<Integer, AtomicInteger> answered = new ConcurrentHashMap<>();
   private final AtomicLong duplicates = new AtomicLong();
-  private final AtomicInteger scriptedFailures = new AtomicInteger();
-  private final AtomicLong acceptBudget = new AtomicLong(Long.MAX_VALUE);
-  private final AtomicInteger scriptedStatus = new AtomicInteger(503);
-  private final AtomicReference<Double> failureShare = new AtomicReference<>(0.0);
-  private final AtomicReference<Double> resetShare = new AtomicReference<>(0.0);
-  private final AtomicReference<Double> stallShare = new AtomicReference<>(0.0);
-  private final AtomicInteger retryAfterSeconds = new AtomicInteger(-1);
   private final CountDownLatch closed = new CountDownLatch(1);
-  private final AtomicReference<Function<JsonNode, Duration>> delay =
-      new AtomicReference<>(event -> Duration.ZERO);
+  private final SinkFaults faults = new SinkFaults();
 
   private ReferenceSink(
       HttpServer server, ExecutorService executor, JwtDecoder decoder, String scope) {
@@ -121,53 +110,9 @@ public final class ReferenceSink implements AutoCloseable {
     return "http://127.0.0.1:" + server.getAddress().getPort() + PATH;
   }
 
-  /**
-   * Answers the next {@code count} valid requests with {@code status} instead of accepting them.
-   */
-  public void failNext(int count, int status) {
-    scriptedStatus.set(status);
-    scriptedFailures.set(count);
-  }
-
-  /**
-   * Accepts at most {@code limit} more events, then answers every valid request with a 503 until
-   * told otherwise ({@code Long.MAX_VALUE} lifts the limit).
-   */
-  public void acceptAtMost(long limit) {
-    acceptBudget.set(limit);
-  }
-
-  /** Answers this share (0..1) of valid requests with a 503. */
-  public void failShare(double share) {
-    failureShare.set(share);
-  }
-
-  /** Closes the connection of this share (0..1) of valid requests without answering them. */
-  public void resetShare(double share) {
-    resetShare.set(share);
-  }
-
-  /**
-   * Answers this share (0..1) of valid requests with {@code 202} and a {@code Content-Length}, then
-   * sends no body for {@value #STALL_SECONDS} seconds: a peer that stalls after its headers.
-   */
-  public void stallShare(double share) {
-    stallShare.set(share);
-  }
-
-  /** Adds {@code Retry-After: seconds} to the scripted failures; negative for none. */
-  public void retryAfter(int seconds) {
-    retryAfterSeconds.set(seconds);
-  }
-
-  /** Waits this long before answering each request. */
-  public void delay(Duration wait) {
-    delay.set(event -> wait);
-  }
-
-  /** Waits as long as {@code wait} says for each request's event (null when not JSON). */
-  public void delay(Function<JsonNode, Duration> wait) {
-    delay.set(wait);
+  /** How it misbehaves, when told to. */
+  public SinkFaults faults() {
+    return faults;
   }
 
   /** Every accepted event, in order of arrival, duplicates included. */
@@ -213,11 +158,11 @@ public final class ReferenceSink implements AutoCloseable {
         parsed = null;
       }
       double dice = ThreadLocalRandom.current().nextDouble();
-      if (parsed != null && dice < resetShare.get()) {
+      if (parsed != null && faults.reset(dice)) {
         answered.computeIfAbsent(0, s -> new AtomicInteger()).incrementAndGet();
         return; // closing the exchange unanswered resets the connection
       }
-      if (parsed != null && dice < resetShare.get() + stallShare.get()) {
+      if (parsed != null && faults.stall(dice)) {
         answered.computeIfAbsent(1, s -> new AtomicInteger()).incrementAndGet();
         exchange.sendResponseHeaders(202, 64);
         try {
@@ -228,7 +173,7 @@ public final class ReferenceSink implements AutoCloseable {
         }
         return;
       }
-      Duration wait = delay.get().apply(parsed);
+      Duration wait = faults.delayFor(parsed);
       if (!wait.isZero()) {
         try {
           Thread.sleep(wait.toMillis());
@@ -275,17 +220,14 @@ public final class ReferenceSink implements AutoCloseable {
     if (unlike != null) {
       return new Answer(400, JSON.writeValueAsString(Map.of("error", unlike)));
     }
-    if (scriptedFailures.getAndUpdate(n -> Math.max(0, n - 1)) > 0) {
-      if (retryAfterSeconds.get() >= 0) {
-        exchange.getResponseHeaders().set("Retry-After", String.valueOf(retryAfterSeconds.get()));
+    SinkFaults.Scripted failure = faults.failure(event);
+    if (failure != null) {
+      if (failure.retryAfterSeconds() >= 0) {
+        exchange
+            .getResponseHeaders()
+            .set("Retry-After", String.valueOf(failure.retryAfterSeconds()));
       }
-      return new Answer(scriptedStatus.get(), "{\"error\":\"scripted failure\"}");
-    }
-    if (acceptBudget.getAndUpdate(n -> n == Long.MAX_VALUE ? n : Math.max(0, n - 1)) == 0) {
-      return new Answer(503, "{\"error\":\"accept budget used up\"}");
-    }
-    if (ThreadLocalRandom.current().nextDouble() < failureShare.get()) {
-      return new Answer(503, "{\"error\":\"random failure\"}");
+      return new Answer(failure.status(), "{\"error\":\"" + failure.reason() + "\"}");
     }
     String source = event.path("source").asString("");
     String id = event.path("id").asString("");
@@ -339,9 +281,9 @@ public final class ReferenceSink implements AutoCloseable {
       for (String pair : query.split("&")) {
         String[] kv = pair.split("=", 2);
         if (kv.length == 2 && kv[0].equals("failShare")) {
-          failShare(Double.parseDouble(kv[1]));
+          faults.failShare(Double.parseDouble(kv[1]));
         } else if (kv.length == 2 && kv[0].equals("delayMs")) {
-          delay(Duration.ofMillis(Long.parseLong(kv[1])));
+          faults.delay(Duration.ofMillis(Long.parseLong(kv[1])));
         }
       }
       exchange.sendResponseHeaders(204, -1);

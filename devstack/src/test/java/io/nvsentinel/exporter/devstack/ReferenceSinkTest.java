@@ -139,7 +139,7 @@ class ReferenceSinkTest {
   @Test
   void canBeToldToFail() throws Exception {
     String bearer = "Bearer " + token("events:write");
-    sink.failNext(2, 503);
+    sink.faults().failNext(2, 503);
     assertThat(post(bearer, ReferenceSink.CONTENT_TYPE, event("f"))).isEqualTo(503);
     assertThat(post(bearer, ReferenceSink.CONTENT_TYPE, event("f"))).isEqualTo(503);
     assertThat(post(bearer, ReferenceSink.CONTENT_TYPE, event("f"))).isEqualTo(202);

@@ -322,7 +322,7 @@ class LiveExporterApplicationTest {
         .getDatabase("HealthEventsDatabase")
         .getCollection("HealthEvents", BsonDocument.class)
         .insertOne(doc);
-    sink.delay(Duration.ofMillis(500));
+    sink.faults().delay(Duration.ofMillis(500));
 
     long start = System.nanoTime();
     HttpResponse<String> accepted = trigger("s3cret-trigger-token", doc.toJson());
@@ -493,7 +493,7 @@ class LiveExporterApplicationTest {
       await()
           .atMost(Duration.ofSeconds(20))
           .until(() -> get(url(app, "/actuator/health/readiness")).statusCode() == 200);
-      sink.failNext(1, 503);
+      sink.faults().failNext(1, 503);
       BsonDocument doc = insert(traced(Samples.good().get(0), TRACE, CONNECTOR_SPAN));
       await().atMost(Duration.ofSeconds(20)).until(() -> sink.distinct().size() == 1);
       await()

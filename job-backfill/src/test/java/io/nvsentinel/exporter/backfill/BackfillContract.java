@@ -201,7 +201,7 @@ abstract class BackfillContract {
   void aSinkThatRefusesEveryEventFailsTheWindowWithTheSettingAndDeadLettersNothing() {
     List<BsonDocument> docs = stack.insertEvents("e", T, 30);
     stack.properties.put("exporter.backfill.batchSize", "10");
-    stack.sink.failNext(Integer.MAX_VALUE, 404);
+    stack.sink.faults().failNext(Integer.MAX_VALUE, 404);
     String[] window = {"--window-start=" + T, "--window-end=" + T.plusSeconds(60)};
 
     Result failed = stack.backfill(window);
@@ -213,7 +213,7 @@ abstract class BackfillContract {
     assertThat(failed.withStatus(BatchStatus.FAILED)).hasSize(1);
     assertThat(deadLetters()).isZero();
 
-    stack.sink.failNext(0, 404);
+    stack.sink.faults().failNext(0, 404);
     Result fixed = stack.backfill(window);
     assertThat(fixed.exitCode()).as(fixed.err()).isZero();
     assertThat(delivered()).isEqualTo(ids(docs));
@@ -252,7 +252,7 @@ abstract class BackfillContract {
   void aFailedWindowResumesAfterItsLastCommittedChunkAndSendsNothingTwice() {
     List<BsonDocument> docs = stack.insertEvents("e", T, 1000);
     stack.properties.put("exporter.backfill.batchSize", "50");
-    stack.sink.acceptAtMost(250);
+    stack.sink.faults().acceptAtMost(250);
 
     Result failed = stack.backfill();
 
@@ -264,7 +264,7 @@ abstract class BackfillContract {
     assertThat(failed.withStatus(BatchStatus.FAILED)).hasSize(1);
     assertThat(stack.sink.accepted()).hasSize(250);
 
-    stack.sink.acceptAtMost(Long.MAX_VALUE);
+    stack.sink.faults().acceptAtMost(Long.MAX_VALUE);
     Result resumed = stack.backfill();
 
     assertThat(resumed.exitCode()).as(resumed.err()).isZero();
@@ -292,11 +292,11 @@ abstract class BackfillContract {
             .toList();
     long dropped = docs.size() - actionable.size();
     assertThat(dropped).isPositive();
-    stack.sink.acceptAtMost(actionable.size() / 2);
+    stack.sink.faults().acceptAtMost(actionable.size() / 2);
     String[] window = {"--window-start=" + T, "--window-end=" + T.plusSeconds(400)};
 
     assertThat(stack.backfill(window).exitCode()).isEqualTo(1);
-    stack.sink.acceptAtMost(Long.MAX_VALUE);
+    stack.sink.faults().acceptAtMost(Long.MAX_VALUE);
     Result resumed = stack.backfill(window);
 
     assertThat(resumed.exitCode()).as(resumed.err()).isZero();
@@ -446,7 +446,7 @@ abstract class BackfillContract {
     stack.insertEvents("e", T, 20);
     assertThat(stack.backfill("--window-start=" + T, "--window-end=" + T.plusSeconds(5)).exitCode())
         .isZero();
-    stack.sink.acceptAtMost(0);
+    stack.sink.faults().acceptAtMost(0);
     assertThat(
             stack
                 .backfill("--window-start=" + T.plusSeconds(5), "--window-end=" + T.plusSeconds(20))
@@ -475,7 +475,7 @@ abstract class BackfillContract {
         .contains("not delivered after 3 attempts: the sink answered 503");
     assertThat(lines[1]).startsWith("COMPLETED");
 
-    stack.sink.acceptAtMost(Long.MAX_VALUE);
+    stack.sink.faults().acceptAtMost(Long.MAX_VALUE);
     Result rerun = stack.backfill("rerun-failed");
     assertThat(rerun.exitCode()).as(rerun.err()).isZero();
     assertThat(stack.sink.distinct()).hasSize(20);
@@ -492,7 +492,7 @@ abstract class BackfillContract {
   @Test
   void deadLettersCanBeRedriven() {
     stack.insertEvents("e", T, 4);
-    stack.sink.failNext(2, 422);
+    stack.sink.faults().failNext(2, 422);
     Result run = stack.backfill("--window-start=" + T, "--window-end=" + T.plusSeconds(60));
     assertThat(run.exitCode()).isZero();
     assertThat(stack.sink.distinct()).hasSize(2);

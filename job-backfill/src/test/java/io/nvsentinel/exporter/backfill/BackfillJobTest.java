@@ -194,7 +194,7 @@ class BackfillJobTest extends BackfillContract {
   @Test
   void progressMetricsUseTheNamesOfTheExporterWeReplaceWithItsMeaning() {
     stack.insertEvents("e", T, 7);
-    stack.sink.failNext(1, 400);
+    stack.sink.faults().failNext(1, 400);
     Result result = stack.backfill("--window-start=" + T, "--window-end=" + T.plusSeconds(60));
     assertThat(result.counter("health_events_exporter_backfill_events_processed"))
         .as("delivered, as NVSentinel's backfill counts: the refused one is not")

@@ -52,13 +52,13 @@ class PostgresJobRepositoryTest {
   void aFailedWindowResumesFromTheStateKeptInPostgres() throws Exception {
     stack.insertEvents("e", T, 200);
     stack.properties.put("exporter.backfill.batchSize", "20");
-    stack.sink.acceptAtMost(100);
+    stack.sink.faults().acceptAtMost(100);
     String[] window = {"--window-start=" + T, "--window-end=" + T.plusSeconds(3600)};
 
     Result failed = stack.backfill(window);
     assertThat(failed.exitCode()).isEqualTo(1);
 
-    stack.sink.acceptAtMost(Long.MAX_VALUE);
+    stack.sink.faults().acceptAtMost(Long.MAX_VALUE);
     Result resumed = stack.backfill(window);
     assertThat(resumed.exitCode()).as(resumed.err()).isZero();
     assertThat(stack.sink.distinct()).hasSize(200);

@@ -53,7 +53,7 @@ public final class DeadLetterRedrive {
       CloudEvent cloudEvent = FORMAT.deserialize(json);
       OutgoingEvent event = new OutgoingEvent(cloudEvent, json, letter.documentId());
       try {
-        DeliveryOutcome outcome = deliverer.deliver(event, EventDeliverer.WhenSinkUnavailable.FAIL);
+        DeliveryOutcome outcome = deliverer.deliver(event, WhenSinkUnavailable.FAIL);
         if (outcome instanceof DeliveryOutcome.Delivered) {
           deadLetters.remove(letter.id());
           delivered++;

@@ -12,23 +12,21 @@ import java.time.Duration;
 import java.time.Instant;
 import java.util.Locale;
 import java.util.concurrent.atomic.AtomicReference;
-import java.util.function.Supplier;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import org.slf4j.MDC;
 import org.springframework.core.retry.RetryException;
-import org.springframework.core.retry.RetryPolicy;
 import org.springframework.core.retry.RetryTemplate;
-import org.springframework.util.backoff.BackOff;
 
 /**
  * Delivers one CloudEvent until the sink acknowledges it or it is set aside as a dead letter:
  * Spring's {@link RetryTemplate} with the {@link RetrySchedule}, retrying only what {@link
  * DeliveryFailure} calls transient. A 401 drops the cached token and re-sends at once with a fresh
  * one before any back-off. Only what is the event's own fault makes a dead letter: a refusal by the
- * sink, or retries running out while other events got through. A misconfiguration or an outage for
- * every event is reported to {@link SinkAvailability} and, depending on the caller, held until it
- * is over or failed. Safe to call from many threads.
+ * sink, or retries running out while the sink takes other events ({@link FaultIsolation}: a payload
+ * it chokes on costs that one event, never the stream). A misconfiguration or an outage for every
+ * event is reported to {@link SinkAvailability} and, depending on the caller, held until it is over
+ * or failed. Safe to call from many threads.
  */
 public final class EventDeliverer {
 
@@ -36,6 +34,10 @@ public final class EventDeliverer {
 
   /** The log context key holding the CloudEvent id while an event is delivered. */
   public static final String EVENT_ID = "eventId";
+
+  private static final String UNDECIDED =
+      "event {} ran out of retries and nothing else was sent yet to tell a payload the sink refuses"
+          + " from an outage: it is held, others go on, and the next event decides";
 
   /** The longest wait between two attempts of a held event. */
   static final Duration MAX_HOLD_INTERVAL = Duration.ofSeconds(30);
@@ -46,6 +48,7 @@ public final class EventDeliverer {
   private final DeadLetterStore deadLetters;
   private final DeliveryMetrics metrics;
   private final SinkAvailability availability;
+  private final FaultIsolation isolation;
   private final Duration holdInterval;
   private final Clock clock;
   private final EventTracing tracing;
@@ -62,8 +65,9 @@ public final class EventDeliverer {
     this.schedule = schedule;
     this.deadLetters = deadLetters;
     this.metrics = new DeliveryMetrics(meters);
-    this.sink = new SinkAttempts(sink, authorization, metrics, tracing);
     this.availability = new SinkAvailability();
+    this.sink = new SinkAttempts(sink, authorization, availability, metrics, tracing);
+    this.isolation = new FaultIsolation(availability, this.sink);
     Duration cap = schedule.maxBackoff();
     this.holdInterval = cap.compareTo(MAX_HOLD_INTERVAL) < 0 ? cap : MAX_HOLD_INTERVAL;
     this.clock = clock;
@@ -102,20 +106,6 @@ public final class EventDeliverer {
         meters,
         clock,
         tracing);
-  }
-
-  /** What to do while the sink cannot take any event (an outage, a wrong setting). */
-  public enum WhenSinkUnavailable {
-    /**
-     * Keep the event and try it again every {@code min(maxBackoff, 30s)}, and at once when the sink
-     * recovers: the live stream pauses rather than turn an outage into dead letters.
-     */
-    HOLD,
-    /**
-     * Throw {@link DeliveryExhaustedException}: a backfill chunk fails and is rerun later, instead
-     * of dead-lettering a whole window while the sink is down.
-     */
-    FAIL
   }
 
   /** The sink's availability, as the deliveries found it. */
@@ -164,14 +154,14 @@ public final class EventDeliverer {
     Instant first = clock.instant();
     long firstNanos = System.nanoTime();
     AtomicReference<Duration> retryAfter = new AtomicReference<>();
-    RetryTemplate retries = new RetryTemplate(policy(retryAfter::get));
+    RetryTemplate retries = new RetryTemplate(schedule.retryPolicy(retryAfter::get));
     try {
       int status =
           retries.execute(
               () -> {
                 try {
                   retryAfter.set(null);
-                  return attempt(event, attempts);
+                  return sink.send(event, attempts);
                 } catch (DeliveryFailure failure) {
                   retryAfter.set(failure.retryAfter());
                   logFailure(event, attempts, failure);
@@ -193,39 +183,81 @@ public final class EventDeliverer {
                   new IllegalStateException(String.valueOf(e.getLastException())));
       // where the Go exporter gives the event up (and exits): counted once, whatever comes next
       metrics.givenUp();
-      if (last.kind() == DeliveryFailure.Kind.REFUSED
-          || (last.retryable() && availability.acceptedSince(attempts.previousStartNanos))) {
-        // the sink refused this event, or took others sent while this one kept failing: its own
-        // fault
-        return deadLettered(event, last, attempts, first);
+      DeliveryOutcome verdict = judge(event, attempts, last, first, firstNanos);
+      if (verdict != null) {
+        return verdict;
       }
-      availability.unavailable(last);
       if (whenUnavailable == WhenSinkUnavailable.FAIL) {
+        availability.settled(event.id());
         throw new DeliveryExhaustedException(event.id(), attempts.count, last);
       }
       return hold(event, attempts, first, firstNanos);
     }
   }
 
-  /** Tries the event again until the sink takes it, refuses it, or the thread is interrupted. */
+  /**
+   * After a final failure: a dead letter when it is the event's own fault, a delivery if the last
+   * try that decides it succeeds, or {@code null} while the sink takes no event or nothing tells
+   * yet ({@link FaultIsolation}).
+   */
+  private DeliveryOutcome judge(
+      OutgoingEvent event,
+      Attempts attempts,
+      DeliveryFailure last,
+      Instant first,
+      long firstNanos) {
+    if (last.kind() == DeliveryFailure.Kind.REFUSED) {
+      return deadLettered(event, last, attempts, first);
+    }
+    if (!last.retryable()) {
+      availability.unavailable(last);
+      return null;
+    }
+    switch (isolation.judge(event, attempts)) {
+      case PAYLOAD:
+        return deadLettered(event, last, attempts, first);
+      case CONFIRM:
+        try {
+          return delivered(event, attempts, sink.send(event, attempts), firstNanos);
+        } catch (DeliveryFailure again) {
+          // the probe was taken between this failure and the last one
+          return judge(event, attempts, again, first, firstNanos);
+        }
+      case OUTAGE:
+        availability.unavailable(last);
+        return null;
+      default:
+        log.warn(UNDECIDED, event.id());
+        return null;
+    }
+  }
+
+  /**
+   * Tries the event again until the sink takes it, or the evidence makes it a dead letter, or the
+   * thread is interrupted.
+   */
   private DeliveryOutcome hold(
       OutgoingEvent event, Attempts attempts, Instant first, long firstNanos) {
-    while (true) {
-      try {
-        availability.awaitRecovery(holdInterval);
-      } catch (InterruptedException e) {
-        Thread.currentThread().interrupt();
-        throw new DeliveryInterruptedException(event.id(), e);
-      }
-      try {
-        return delivered(event, attempts, attempt(event, attempts), firstNanos);
-      } catch (DeliveryFailure failure) {
-        if (failure.kind() == DeliveryFailure.Kind.REFUSED) {
-          return deadLettered(event, failure, attempts, first);
+    try {
+      while (true) {
+        try {
+          availability.awaitAcceptance(holdInterval, attempts.lastStartNanos);
+        } catch (InterruptedException e) {
+          Thread.currentThread().interrupt();
+          throw new DeliveryInterruptedException(event.id(), e);
         }
-        log.debug("event {}: still held ({})", event.id(), failure.getMessage());
-        availability.unavailable(failure);
+        try {
+          return delivered(event, attempts, sink.send(event, attempts), firstNanos);
+        } catch (DeliveryFailure failure) {
+          DeliveryOutcome verdict = judge(event, attempts, failure, first, firstNanos);
+          if (verdict != null) {
+            return verdict;
+          }
+          log.debug("event {}: still held ({})", event.id(), failure.getMessage());
+        }
       }
+    } finally {
+      availability.settled(event.id());
     }
   }
 
@@ -253,41 +285,5 @@ public final class EventDeliverer {
         attempts.count,
         failure.kind().name().toLowerCase(Locale.ROOT),
         failure.getMessage());
-  }
-
-  private RetryPolicy policy(Supplier<Duration> retryAfter) {
-    BackOff backOff = schedule.backOff(retryAfter);
-    return new RetryPolicy() {
-      @Override
-      public boolean shouldRetry(Throwable failure) {
-        return failure instanceof DeliveryFailure f && f.retryable();
-      }
-
-      @Override
-      public BackOff getBackOff() {
-        return backOff;
-      }
-    };
-  }
-
-  /** One POST, plus one immediate re-send with a fresh token if the sink answered 401. */
-  private int attempt(OutgoingEvent event, Attempts attempts) {
-    SinkResponse response = sink.post(event, attempts);
-    if (response.status() == 401) {
-      metrics.requestFailed("unauthorized");
-      log.info(
-          "event {}: the sink refused the token (401); retrying once with a fresh token",
-          event.id());
-      authorization.invalidate();
-      response = sink.post(event, attempts);
-    }
-    if (response.accepted()) {
-      availability.accepted(attempts.lastStartNanos);
-      return response.status();
-    }
-    DeliveryFailure failure =
-        DeliveryFailure.status(response.status(), response.retryAfter(), response.body());
-    metrics.requestFailed(failure.errorType());
-    throw failure;
   }
 }

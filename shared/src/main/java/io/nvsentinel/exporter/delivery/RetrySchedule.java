@@ -5,6 +5,7 @@ import java.time.Duration;
 import java.util.concurrent.ThreadLocalRandom;
 import java.util.function.DoubleSupplier;
 import java.util.function.Supplier;
+import org.springframework.core.retry.RetryPolicy;
 import org.springframework.util.backoff.BackOff;
 import org.springframework.util.backoff.BackOffExecution;
 
@@ -89,5 +90,24 @@ public final class RetrySchedule {
             return (asked != null ? honouring(asked) : delayBefore(retries)).toMillis();
           }
         };
+  }
+
+  /**
+   * Spring's retry policy for one delivery: retry what {@link DeliveryFailure} calls retryable,
+   * with this back-off ({@code retryAfter} read before each wait).
+   */
+  RetryPolicy retryPolicy(Supplier<Duration> retryAfter) {
+    BackOff backOff = backOff(retryAfter);
+    return new RetryPolicy() {
+      @Override
+      public boolean shouldRetry(Throwable failure) {
+        return failure instanceof DeliveryFailure f && f.retryable();
+      }
+
+      @Override
+      public BackOff getBackOff() {
+        return backOff;
+      }
+    };
   }
 }

@@ -7,6 +7,8 @@ import java.io.IOException;
 import java.time.Duration;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 import org.springframework.security.oauth2.core.OAuth2AuthorizationException;
 
 /**
@@ -16,6 +18,8 @@ import org.springframework.security.oauth2.core.OAuth2AuthorizationException;
  * becomes a {@link DeliveryFailure}. Safe to call from many threads.
  */
 final class SinkAttempts {
+
+  private static final Logger log = LoggerFactory.getLogger(SinkAttempts.class);
 
   /** The attempts of one delivery; touched by one thread at a time. */
   static final class Attempts {
@@ -40,6 +44,7 @@ final class SinkAttempts {
 
   private final SinkClient sink;
   private final SinkAuthorization authorization;
+  private final SinkAvailability availability;
   private final DeliveryMetrics metrics;
   private final EventTracing tracing;
   private final Map<Thread, Long> inProgress = new ConcurrentHashMap<>();
@@ -47,10 +52,12 @@ final class SinkAttempts {
   SinkAttempts(
       SinkClient sink,
       SinkAuthorization authorization,
+      SinkAvailability availability,
       DeliveryMetrics metrics,
       EventTracing tracing) {
     this.sink = sink;
     this.authorization = authorization;
+    this.availability = availability;
     this.metrics = metrics;
     this.tracing = tracing;
   }
@@ -63,6 +70,32 @@ final class SinkAttempts {
       longest = Math.max(longest, now - started);
     }
     return Duration.ofNanos(longest);
+  }
+
+  /**
+   * One attempt: a POST, plus one immediate re-send with a fresh token if the sink answered 401.
+   * Returns the accepting status (and reports the acceptance to {@link SinkAvailability}).
+   *
+   * @throws DeliveryFailure when the sink did not accept it, or no answer came
+   */
+  int send(OutgoingEvent event, Attempts attempts) {
+    SinkResponse response = post(event, attempts);
+    if (response.status() == 401) {
+      metrics.requestFailed("unauthorized");
+      log.info(
+          "event {}: the sink refused the token (401); retrying once with a fresh token",
+          event.id());
+      authorization.invalidate();
+      response = post(event, attempts);
+    }
+    if (response.accepted()) {
+      availability.accepted(attempts.lastStartNanos, event);
+      return response.status();
+    }
+    DeliveryFailure failure =
+        DeliveryFailure.status(response.status(), response.retryAfter(), response.body());
+    metrics.requestFailed(failure.errorType());
+    throw failure;
   }
 
   /**

@@ -157,15 +157,16 @@ abstract class ChangeStreamRunnerContract {
     int total = 200;
     LiveProperties live = RunnerHarness.live(8, 32);
     // within each group of eight, later events are answered first
-    sink.delay(
-        json -> {
-          String message =
-              json == null
-                  ? ""
-                  : json.path("data").path("healthEvent").path("message").asString("");
-          int seq = message.startsWith("seq-") ? Integer.parseInt(message.substring(4)) : 0;
-          return Duration.ofMillis(6L * (7 - seq % 8));
-        });
+    sink.faults()
+        .delay(
+            json -> {
+              String message =
+                  json == null
+                      ? ""
+                      : json.path("data").path("healthEvent").path("message").asString("");
+              int seq = message.startsWith("seq-") ? Integer.parseInt(message.substring(4)) : 0;
+              return Duration.ofMillis(6L * (7 - seq % 8));
+            });
     ChangeStreamRunner first = started(live);
     List<BsonDocument> docs = events(total);
     insert(docs);
@@ -177,7 +178,7 @@ abstract class ChangeStreamRunnerContract {
         .as("every event before the checkpoint was delivered")
         .containsAll(accountedFor());
 
-    sink.delay(Duration.ZERO);
+    sink.faults().delay(Duration.ZERO);
     started(live);
     await().atMost(Duration.ofSeconds(60)).until(() -> sink.distinct().size() == total);
     assertThat(deliveredIds()).containsExactlyInAnyOrderElementsOf(eventIdsOf(docs));
@@ -190,11 +191,11 @@ abstract class ChangeStreamRunnerContract {
   @Test
   void aSinkThatIsDownForAWhileLosesNothing() {
     started(RunnerHarness.live(4, 32));
-    sink.failShare(1.0);
+    sink.faults().failShare(1.0);
     List<BsonDocument> docs = events(50);
     insert(docs);
     await().atMost(Duration.ofSeconds(30)).until(() -> sink.answered(503) >= 50);
-    sink.failShare(0.0);
+    sink.faults().failShare(0.0);
 
     await().atMost(Duration.ofSeconds(60)).until(() -> sink.distinct().size() == 50);
     assertThat(harness.deadLetters.count()).isZero();
@@ -258,7 +259,7 @@ abstract class ChangeStreamRunnerContract {
                 states.add(change.getState());
               }
             }));
-    sink.failNext(Integer.MAX_VALUE, 403);
+    sink.faults().failNext(Integer.MAX_VALUE, 403);
     List<BsonDocument> docs = events(100);
     insert(docs);
 
@@ -271,7 +272,7 @@ abstract class ChangeStreamRunnerContract {
         .isLessThanOrEqualTo(live.maxInFlight() + 1);
     assertThat(harness.deadLetters.count()).isZero();
 
-    sink.failNext(0, 403);
+    sink.faults().failNext(0, 403);
 
     await().atMost(Duration.ofSeconds(60)).until(() -> sink.distinct().size() == 100);
     assertThat(harness.deadLetters.count()).isZero();
@@ -284,12 +285,12 @@ abstract class ChangeStreamRunnerContract {
   void anOutageLongerThanTheRetryBudgetLosesNothingAndDeadLettersNothing() {
     harness.config.maxRetries = 2;
     started(RunnerHarness.live(4, 32));
-    sink.failShare(1.0);
+    sink.faults().failShare(1.0);
     List<BsonDocument> docs = events(50);
     insert(docs);
     // far longer than three attempts 5 to 50 ms apart
     await().atMost(Duration.ofSeconds(30)).until(() -> sink.answered(503) >= 60);
-    sink.failShare(0.0);
+    sink.faults().failShare(0.0);
 
     await().atMost(Duration.ofSeconds(60)).until(() -> sink.distinct().size() == 50);
     assertThat(harness.deadLetters.count()).isZero();
@@ -311,12 +312,12 @@ abstract class ChangeStreamRunnerContract {
   void anEventStoredRightAfterTheFirstStartIsNotLostWhenTheExporterDiesBeforeDeliveringIt()
       throws Exception {
     ChangeStreamRunner first = started(RunnerHarness.live(2, 8));
-    sink.failShare(1.0);
+    sink.faults().failShare(1.0);
     BsonDocument doc = event(1);
     insert(List.of(doc));
     await().atMost(Duration.ofSeconds(20)).until(() -> sink.answered(503) > 0);
     first.halt();
-    sink.failShare(0.0);
+    sink.faults().failShare(0.0);
 
     started(RunnerHarness.live(2, 8));
     await()

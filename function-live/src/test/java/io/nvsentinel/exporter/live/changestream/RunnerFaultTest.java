@@ -151,7 +151,7 @@ class RunnerFaultTest {
   void deliveriesOfAStreamGivenUpForAnUnusableTokenNeverMoveTheCheckpointBack() {
     // the first five events are slow at the sink, so they are still in flight when the stream
     // breaks and its position turns out to be unusable
-    sink.delay(json -> Duration.ofMillis(1_500));
+    sink.faults().delay(json -> Duration.ofMillis(1_500));
     List<BsonDocument> oldTokens = new CopyOnWriteArrayList<>();
     AtomicInteger opens = new AtomicInteger();
     runner =

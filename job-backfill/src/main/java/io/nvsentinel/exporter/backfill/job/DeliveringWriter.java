@@ -5,6 +5,7 @@ import io.micrometer.core.instrument.MeterRegistry;
 import io.nvsentinel.exporter.cloudevent.OutgoingEvent;
 import io.nvsentinel.exporter.delivery.DeliveryOutcome;
 import io.nvsentinel.exporter.delivery.EventDeliverer;
+import io.nvsentinel.exporter.delivery.WhenSinkUnavailable;
 import io.nvsentinel.exporter.metrics.ExporterMetric;
 import io.nvsentinel.exporter.tracing.EventTracing;
 import java.time.Duration;
@@ -53,7 +54,7 @@ final class DeliveringWriter implements ItemWriter<OutgoingEvent> {
   /** Delivers {@code event} and ends its span with how it ended. */
   private DeliveryOutcome deliver(OutgoingEvent event) {
     try {
-      DeliveryOutcome outcome = deliverer.deliver(event, EventDeliverer.WhenSinkUnavailable.FAIL);
+      DeliveryOutcome outcome = deliverer.deliver(event, WhenSinkUnavailable.FAIL);
       if (outcome instanceof DeliveryOutcome.Delivered) {
         delivered.increment();
       }

@@ -73,7 +73,7 @@ class DeliveringWriterTest {
         EmbeddedMongo mongo = EmbeddedMongo.start();
         var client = MongoClients.create(mongo.connectionString())) {
       Delivery delivery = new Delivery(issuer, sink, client);
-      sink.delay(Duration.ofSeconds(4));
+      sink.faults().delay(Duration.ofSeconds(4));
       ExecutorService pool = Executors.newFixedThreadPool(2);
       long start = System.nanoTime();
       try {
