@@ -151,7 +151,7 @@ public class ExporterCoreAutoConfiguration {
 
   @Bean
   FeatureFlags featureFlags(ExporterProperties properties) {
-    return new FeatureFlags(properties);
+    return new FeatureFlags(properties.backfill().enabled());
   }
 
   @Bean

@@ -351,6 +351,78 @@ class FaultInjectionTest {
     reconcile("datastore: resume token outside the history → gap window → backfill");
   }
 
+  /** A sink whose handler crashes on one payload: a 500 to it every time, a 202 to every other. */
+  BsonDocument chokingOn(Instant at) {
+    BsonDocument poison = stack.history.event(at);
+    String id = Demo.id(poison);
+    stack.sink.faults().chokeOn(event -> id.equals(event.path("id").asString()), 500);
+    return poison;
+  }
+
+  void onlyThePoisonIsADeadLetter(BsonDocument poison) {
+    assertThat(stack.deadLetters())
+        .singleElement()
+        .satisfies(
+            letter -> {
+              assertThat(letter.getString("kind")).isEqualTo("exhausted");
+              assertThat(letter.getString("_id")).isEqualTo(Demo.id(poison));
+            });
+  }
+
+  @Test
+  void sinkCrashesOnOnePayloadOnABusyStream() {
+    stack.startInProcess();
+    List<BsonDocument> docs = new ArrayList<>();
+    for (int i = 0; i < 300; i++) {
+      docs.add(i == 150 ? chokingOn(Instant.now()) : stack.history.event(Instant.now()));
+    }
+    stack.insert(docs);
+    reconcile("sink: crashes on one payload, busy stream");
+    onlyThePoisonIsADeadLetter(docs.get(150));
+  }
+
+  /**
+   * The payload comes alone: nothing else is sent during its retries, so the event the sink took
+   * last is sent again to tell; and the events after it are not held up.
+   */
+  @Test
+  void sinkCrashesOnOnePayloadOnAQuietStream() throws Exception {
+    stack.startInProcess();
+    stack.insert(1);
+    await().atMost(Duration.ofSeconds(30)).until(() -> stack.deliveredIds().size() == 1);
+    BsonDocument poison = chokingOn(Instant.now());
+    stack.insert(List.of(poison));
+    await().atMost(Duration.ofSeconds(30)).until(() -> !stack.deadLetters().isEmpty());
+    assertThat(stack.status("/readyz")).as("no outage: ready throughout").isEqualTo(200);
+    stack.insert(20);
+    reconcile("sink: crashes on one payload, quiet stream");
+    onlyThePoisonIsADeadLetter(poison);
+  }
+
+  /** A backfill chunk sends its events, then waits on the one the sink chokes on. */
+  @Test
+  void sinkCrashesOnOnePayloadInABackfillWindow() throws Exception {
+    Instant from = Instant.now().minus(30, ChronoUnit.MINUTES);
+    List<BsonDocument> docs = new ArrayList<>();
+    for (int i = 0; i < 120; i++) {
+      Instant at = from.plusSeconds(i);
+      docs.add(i == 60 ? chokingOn(at) : stack.history.event(at));
+    }
+    stack.insert(docs);
+    List<String> args = new ArrayList<>(List.of(StackSettings.arguments(stack.properties)));
+    args.add("--exporter.backfill.jobRepositoryPath=" + dir.resolve("jobs"));
+    args.add("--exporter.backfill.batchSize=50");
+    args.add("run");
+    args.add("--window-start=" + from.minusSeconds(1));
+    args.add("--window-end=" + from.plusSeconds(120));
+    int exit =
+        SpringApplication.exit(BackfillApplication.application().run(args.toArray(String[]::new)));
+
+    assertThat(exit).as("the window completes on its first run").isZero();
+    reconcile("sink: crashes on one payload, backfill window");
+    onlyThePoisonIsADeadLetter(docs.get(60));
+  }
+
   @Test
   void malformedDocumentsAtOnePercent() {
     stack.startInProcess();

@@ -14,6 +14,7 @@ import java.time.Duration;
 import java.time.Instant;
 import java.time.temporal.ChronoUnit;
 import java.util.ArrayList;
+import java.util.HashSet;
 import java.util.List;
 import java.util.Set;
 import java.util.concurrent.Executors;
@@ -217,6 +218,33 @@ abstract class BackfillContract {
     Result fixed = stack.backfill(window);
     assertThat(fixed.exitCode()).as(fixed.err()).isZero();
     assertThat(delivered()).isEqualTo(ids(docs));
+  }
+
+  /**
+   * A sink whose handler crashes on one payload (a 500 to it every time): the chunk sends its
+   * events, then waits on that one alone; it ends as a dead letter within its retry budget, the
+   * rest are delivered, the window completes, and the gap window queued behind it runs.
+   */
+  @Test
+  void aPayloadTheSinkChokesOnIsOneDeadLetterAndTheWindowAndThoseAfterItComplete() {
+    stack.properties.put("exporter.backfill.batchSize", "10");
+    storeCutoff(T.plusSeconds(3600));
+    List<BsonDocument> docs = stack.insertEvents("e", T, 30);
+    Instant gapStart = T.plus(Duration.ofDays(1));
+    List<BsonDocument> lost = stack.insertEvents("lost", gapStart, 5);
+    stack.store.gaps().record("event-exporter", gapStart, gapStart.plusSeconds(60), "lost", T);
+    String poison = stack.eventId(docs.get(14).get("_id"));
+    stack.sink.faults().chokeOn(event -> poison.equals(event.path("id").asString()), 500);
+
+    Result result = stack.backfill();
+
+    assertThat(result.exitCode()).as(result.err()).isZero();
+    Set<String> expected = new HashSet<>(ids(docs));
+    expected.addAll(ids(lost));
+    expected.remove(poison);
+    assertThat(delivered()).isEqualTo(expected);
+    assertThat(deadLetters()).isEqualTo(1);
+    assertThat(stack.store.gaps().pending()).isEmpty();
   }
 
   @Test

@@ -3,7 +3,6 @@ package io.nvsentinel.exporter.metrics;
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.binder.MeterBinder;
-import io.nvsentinel.exporter.config.ExporterProperties;
 
 /**
  * The toggles NVSentinel reports for every component as {@code
@@ -18,8 +17,11 @@ public final class FeatureFlags implements MeterBinder {
 
   private final boolean backfillEnabled;
 
-  public FeatureFlags(ExporterProperties properties) {
-    this.backfillEnabled = properties.backfill().enabled();
+  /**
+   * @param backfillEnabled {@code exporter.backfill.enabled}
+   */
+  public FeatureFlags(boolean backfillEnabled) {
+    this.backfillEnabled = backfillEnabled;
   }
 
   @Override

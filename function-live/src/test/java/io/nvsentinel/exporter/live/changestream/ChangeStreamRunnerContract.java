@@ -281,6 +281,91 @@ abstract class ChangeStreamRunnerContract {
         .until(() -> states.get(states.size() - 1) == ReadinessState.ACCEPTING_TRAFFIC);
   }
 
+  /** A sink whose handler crashes on {@code doc}'s payload: a 500 to it every time. */
+  void sinkChokesOn(BsonDocument doc) {
+    String id = harness.eventId(doc.get("_id"));
+    sink.faults().chokeOn(event -> id.equals(event.path("id").asString()), 500);
+  }
+
+  /**
+   * The case as an operator met it: a handler crashing on one payload, {@code maxRetries: 3},
+   * back-off 100–500 ms, the payload alone on the stream. It costs that event, as a dead letter,
+   * within its retry budget; reading never pauses and the events after it are delivered.
+   */
+  @Test
+  void aPayloadTheSinkChokesOnAloneOnTheStreamCostsThatEventAlone() {
+    harness.config.maxRetries = 3;
+    harness.config.initialBackoff = Duration.ofMillis(100);
+    harness.config.maxBackoff = Duration.ofMillis(500);
+    List<AvailabilityState> states = new CopyOnWriteArrayList<>();
+    started(
+        harness.runner(
+            RunnerHarness.live(4, 16),
+            source -> source,
+            event -> {
+              if (event instanceof AvailabilityChangeEvent<?> change) {
+                states.add(change.getState());
+              }
+            }));
+    insert(List.of(event(0)));
+    await().atMost(Duration.ofSeconds(20)).until(() -> sink.distinct().size() == 1);
+    BsonDocument poison = event(1);
+    sinkChokesOn(poison);
+    long start = System.nanoTime();
+    insert(List.of(poison));
+
+    await().atMost(Duration.ofSeconds(20)).until(() -> harness.deadLetters.count() == 1);
+    assertThat(Duration.ofNanos(System.nanoTime() - start))
+        .as("within its retry budget (about 1 s here), plus the probe and one deciding try")
+        .isLessThan(Duration.ofSeconds(10));
+    List<BsonDocument> after = new ArrayList<>();
+    for (int i = 2; i < 22; i++) {
+      after.add(event(i));
+    }
+    insert(after);
+    await().atMost(Duration.ofSeconds(30)).until(() -> sink.distinct().size() == 21);
+    assertThat(sink.answered(500)).as("its budget, and the deciding try").isEqualTo(5);
+    assertThat(states).doesNotContain(ReadinessState.REFUSING_TRAFFIC);
+    List<BsonDocument> all = new ArrayList<>(List.of(event(0), poison));
+    all.addAll(after);
+    await().atMost(Duration.ofSeconds(10)).until(() -> accountedFor().equals(eventIdsOf(all)));
+  }
+
+  /** The same payload among many events: the others flow around it. */
+  @Test
+  void aPayloadTheSinkChokesOnAmongManyCostsThatEventAlone() {
+    harness.config.maxRetries = 3;
+    started(RunnerHarness.live(4, 16));
+    List<BsonDocument> docs = events(200);
+    sinkChokesOn(docs.get(100));
+    insert(docs);
+
+    await().atMost(Duration.ofSeconds(60)).until(() -> sink.distinct().size() == 199);
+    await().atMost(Duration.ofSeconds(20)).until(() -> harness.deadLetters.count() == 1);
+    await().atMost(Duration.ofSeconds(10)).until(() -> accountedFor().equals(eventIdsOf(docs)));
+  }
+
+  /**
+   * After a restart the payload is the first event read, before the sink took any: nothing can be
+   * probed, so it waits without stopping the stream, and the next event the sink takes decides.
+   */
+  @Test
+  void aPayloadTheSinkChokesOnFirstAfterAStartWaitsForTheNextEventToDecide() {
+    harness.config.maxRetries = 3;
+    started(RunnerHarness.live(4, 16));
+    BsonDocument poison = event(0);
+    sinkChokesOn(poison);
+    insert(List.of(poison));
+    await().atMost(Duration.ofSeconds(20)).until(() -> sink.answered(500) >= 4);
+    assertThat(harness.deadLetters.count()).as("undecided: nothing told yet").isZero();
+
+    List<BsonDocument> after = events(10).subList(1, 10);
+    insert(after);
+
+    await().atMost(Duration.ofSeconds(30)).until(() -> sink.distinct().size() == 9);
+    await().atMost(Duration.ofSeconds(20)).until(() -> harness.deadLetters.count() == 1);
+  }
+
   @Test
   void anOutageLongerThanTheRetryBudgetLosesNothingAndDeadLettersNothing() {
     harness.config.maxRetries = 2;
