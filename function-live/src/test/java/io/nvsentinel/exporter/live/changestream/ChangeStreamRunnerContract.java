@@ -307,7 +307,8 @@ abstract class ChangeStreamRunnerContract {
                 states.add(change.getState());
               }
             }));
-    insert(List.of(event(0)));
+    BsonDocument first = event(0);
+    insert(List.of(first));
     await().atMost(Duration.ofSeconds(20)).until(() -> sink.distinct().size() == 1);
     BsonDocument poison = event(1);
     sinkChokesOn(poison);
@@ -326,7 +327,7 @@ abstract class ChangeStreamRunnerContract {
     await().atMost(Duration.ofSeconds(30)).until(() -> sink.distinct().size() == 21);
     assertThat(sink.answered(500)).as("its budget, and the deciding try").isEqualTo(5);
     assertThat(states).doesNotContain(ReadinessState.REFUSING_TRAFFIC);
-    List<BsonDocument> all = new ArrayList<>(List.of(event(0), poison));
+    List<BsonDocument> all = new ArrayList<>(List.of(first, poison));
     all.addAll(after);
     await().atMost(Duration.ofSeconds(10)).until(() -> accountedFor().equals(eventIdsOf(all)));
   }
