@@ -67,8 +67,11 @@ public final class RetrySchedule {
 
   /** The wait the sink asked for, bounded by {@code maxBackoff}. */
   public Duration honouring(Duration retryAfter) {
-    long nanos = Math.max(0, Math.min((long) maxNanos, retryAfter.toNanos()));
-    return Duration.ofNanos(nanos);
+    Duration cap = maxBackoff();
+    // compared, not converted: a wait of centuries has no nanoseconds in a long
+    return retryAfter.isNegative()
+        ? Duration.ZERO
+        : retryAfter.compareTo(cap) > 0 ? cap : retryAfter;
   }
 
   /**

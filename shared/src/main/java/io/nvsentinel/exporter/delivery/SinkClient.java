@@ -96,18 +96,26 @@ final class SinkClient {
         response.statusCode(), retryAfter(response.headers()), snippet(response.body()));
   }
 
+  /** The longest {@code Retry-After} taken as it is; longer ones, however many digits, are this. */
+  static final Duration LONGEST_RETRY_AFTER = Duration.ofDays(366);
+
   private Duration retryAfter(HttpHeaders headers) {
     String value = headers.firstValue("Retry-After").orElse("").strip();
     if (value.isEmpty()) {
       return null;
     }
     if (value.matches("\\d+")) {
-      return Duration.ofSeconds(Long.parseLong(value));
+      // any number of digits: a wait beyond a year is clamped (the schedule caps it further)
+      return value.length() > 9
+          ? LONGEST_RETRY_AFTER
+          : Duration.ofSeconds(Math.min(Long.parseLong(value), LONGEST_RETRY_AFTER.toSeconds()));
     }
     try {
       ZonedDateTime at = ZonedDateTime.parse(value, DateTimeFormatter.RFC_1123_DATE_TIME);
       Duration wait = Duration.between(clock.instant(), at.toInstant());
-      return wait.isNegative() ? Duration.ZERO : wait;
+      return wait.isNegative()
+          ? Duration.ZERO
+          : wait.compareTo(LONGEST_RETRY_AFTER) > 0 ? LONGEST_RETRY_AFTER : wait;
     } catch (DateTimeParseException e) {
       return null;
     }

@@ -159,14 +159,16 @@ class EventDelivererFaultTest {
         .isEqualTo(1);
   }
 
-  @Test
-  void retryAfterIsBoundedByMaxBackoff() {
+  /** However long the wait asked for, even beyond a long of seconds or of nanoseconds. */
+  @ParameterizedTest
+  @CsvSource({"3600", "99999999999999999999", "9999999999999", "Fri, 31 Dec 9999 23:59:59 GMT"})
+  void retryAfterIsBoundedByMaxBackoff(String retryAfter) {
     fixture.config.maxBackoff = Duration.ofMillis(50);
     wm.stubFor(
         post(urlEqualTo(SINK))
             .inScenario("503")
             .whenScenarioStateIs(STARTED)
-            .willReturn(aResponse().withStatus(503).withHeader("Retry-After", "3600"))
+            .willReturn(aResponse().withStatus(503).withHeader("Retry-After", retryAfter))
             .willSetStateTo("ok"));
     wm.stubFor(
         post(urlEqualTo(SINK))
@@ -176,8 +178,9 @@ class EventDelivererFaultTest {
 
     long start = System.nanoTime();
     assertThat(fixture.deliverer().deliver(fixture.event()))
-        .isInstanceOf(DeliveryOutcome.Delivered.class);
+        .isEqualTo(new DeliveryOutcome.Delivered(fixture.event().id(), 2, 202));
     assertThat(Duration.ofNanos(System.nanoTime() - start)).isLessThan(Duration.ofSeconds(30));
+    assertThat(fixture.deadLetters().count()).isZero();
   }
 
   @Test

@@ -93,5 +93,8 @@ class RetryScheduleTest {
     assertThat(asked.nextBackOff()).isEqualTo(7_000L);
     BackOffExecution tooLong = schedule.backOff(() -> Duration.ofHours(2)).start();
     assertThat(tooLong.nextBackOff()).isEqualTo(300_000L);
+    assertThat(schedule.honouring(Duration.ofSeconds(Long.MAX_VALUE)))
+        .as("beyond any long of nanoseconds")
+        .isEqualTo(Duration.ofMinutes(5));
   }
 }
