@@ -206,6 +206,24 @@ class OperatorValuesChartTest {
         .containsEntry("app", "remediation");
   }
 
+  /** The HTTP trigger reads a health_events row by its id on NVSentinel's PostgreSQL store too. */
+  @Test
+  void theHttpTriggerRendersWithThePostgresqlStore() {
+    NetworkPolicy policy =
+        Manifests.parse(
+                render(
+                    t ->
+                        t.set("exporter.live.httpTrigger", "true")
+                            .set("global.datastore.provider", "postgresql")
+                            .set("networkPolicy.enabled", "true")
+                            .set(
+                                "networkPolicy.httpTriggerFrom[0].podSelector.matchLabels.app",
+                                "remediation"),
+                    "required"))
+            .one(NetworkPolicy.class);
+    assertThat(policy.getSpec().getIngress()).hasSize(3);
+  }
+
   @Test
   void theAlertsReadOnlyMetricsTheExporterHasOrKubeStateMetricsProvides() {
     String rules =

@@ -126,5 +126,8 @@ class PlainManifestsTest {
     assertThat(spec.getPodFailurePolicy().getRules().get(0).getOnExitCodes().getValues())
         .containsExactly(BackfillApplication.CONFIGURATION_ERROR);
     assertThat(spec.getTemplate().getSpec().getTerminationGracePeriodSeconds()).isEqualTo(60L);
+    assertThat(spec.getTemplate().getSpec().getEnableServiceLinks())
+        .as("no EXPORTER_* variables from a Service named exporter-...")
+        .isFalse();
   }
 }

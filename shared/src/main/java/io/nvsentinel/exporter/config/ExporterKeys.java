@@ -54,10 +54,16 @@ public final class ExporterKeys {
   /** The replaced exporter's name for {@code exporter.live.workers}. */
   static final String WORKERS = "exporter.workers";
 
-  /** Variables Kubernetes gives every pod for a Service named {@code exporter}; not settings. */
+  /**
+   * Variables Kubernetes gives every pod for each Service of its namespace whose name starts with
+   * {@code exporter} ({@code exporter}, {@code exporter-sink}, …): not settings. {@code
+   * <NAME>_PORT} alone is told apart by its value, a URL such as {@code tcp://10.0.0.1:80}.
+   */
   private static final Pattern SERVICE_LINK =
       Pattern.compile(
-          "EXPORTER(_SERVICE_HOST|_SERVICE_PORT(_\\w+)?|_PORT(_\\d+_(TCP|UDP|SCTP)(_PROTO|_PORT|_ADDR)?)?)");
+          "EXPORTER(_\\w+)?(_SERVICE_HOST|_SERVICE_PORT(_\\w+)?|_PORT_\\d+_(TCP|UDP|SCTP)(_PROTO|_PORT|_ADDR)?)");
+
+  private static final Pattern SERVICE_PORT_URL = Pattern.compile("(tcp|udp|sctp)://.+");
 
   /** Known keys in their uniform form (lower case, no dashes), to their documented spelling. */
   private final Map<String, String> known = new LinkedHashMap<>();
@@ -71,6 +77,13 @@ public final class ExporterKeys {
     add(WORKERS);
   }
 
+  private static boolean serviceLink(String variable, Object value) {
+    return SERVICE_LINK.matcher(variable).matches()
+        || (variable.endsWith("_PORT")
+            && value != null
+            && SERVICE_PORT_URL.matcher(value.toString()).matches());
+  }
+
   /** One line per key set under {@code exporter.} that no application reads, naming its source. */
   List<String> unknown(ConfigurableEnvironment environment) {
     List<String> problems = new ArrayList<>();
@@ -78,7 +91,9 @@ public final class ExporterKeys {
       if (source instanceof SystemEnvironmentPropertySource variables) {
         for (String variable : variables.getPropertyNames()) {
           String key = variableKey(variable);
-          if (key != null && !isKnown(uniform(key)) && !SERVICE_LINK.matcher(variable).matches()) {
+          if (key != null
+              && !isKnown(uniform(key))
+              && !serviceLink(variable, variables.getProperty(variable))) {
             problems.add(problem(variable + " (" + key + ")", source.getName(), key));
           }
         }

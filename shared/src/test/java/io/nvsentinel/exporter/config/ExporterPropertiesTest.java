@@ -168,7 +168,7 @@ class ExporterPropertiesTest {
   }
 
   @Test
-  void kubernetesServiceLinksOfAServiceNamedExporterAreNoSettings() {
+  void kubernetesServiceLinksOfServicesNamedExporterAnythingAreNoSettings() {
     var environment = new org.springframework.core.env.StandardEnvironment();
     environment
         .getPropertySources()
@@ -179,6 +179,10 @@ class ExporterPropertiesTest {
                     "EXPORTER_PORT", "tcp://10.0.0.1:80",
                     "EXPORTER_SERVICE_HOST", "10.0.0.1",
                     "EXPORTER_PORT_80_TCP_ADDR", "10.0.0.1",
+                    "EXPORTER_SINK_SERVICE_HOST", "10.0.0.2",
+                    "EXPORTER_SINK_SERVICE_PORT_HTTPS", "443",
+                    "EXPORTER_SINK_PORT", "tcp://10.0.0.2:443",
+                    "EXPORTER_SINK_PORT_443_TCP_PROTO", "tcp",
                     "EXPORTER_SINK_ENDPOINT", "https://events.example.com",
                     "EXPORTER_SINK_ENDPONT", "https://events.example.com")));
 
