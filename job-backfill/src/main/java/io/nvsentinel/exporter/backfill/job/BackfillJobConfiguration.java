@@ -28,6 +28,7 @@ import org.bson.BsonDocument;
 import org.springframework.batch.core.configuration.annotation.StepScope;
 import org.springframework.batch.core.job.Job;
 import org.springframework.batch.core.job.builder.JobBuilder;
+import org.springframework.batch.core.listener.ItemWriteListener;
 import org.springframework.batch.core.repository.JobRepository;
 import org.springframework.batch.core.step.Step;
 import org.springframework.batch.core.step.builder.StepBuilder;
@@ -72,7 +73,8 @@ public class BackfillJobConfiguration {
       DecodeAndMap processor,
       DeliveringWriter writer,
       BackfillProgress progress,
-      WindowCap cap) {
+      WindowCap cap,
+      WindowLease lease) {
     return new StepBuilder(STEP, jobs)
         .<BsonDocument, OutgoingEvent>chunk(properties.backfill().batchSize())
         .transactionManager(transactions)
@@ -81,6 +83,7 @@ public class BackfillJobConfiguration {
         .writer(writer)
         .listener(progress)
         .listener(cap)
+        .listener((ItemWriteListener<Object>) lease)
         .build();
   }
 

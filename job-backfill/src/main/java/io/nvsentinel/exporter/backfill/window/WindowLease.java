@@ -14,7 +14,9 @@ import org.slf4j.LoggerFactory;
 import org.springframework.batch.core.job.DefaultJobKeyGenerator;
 import org.springframework.batch.core.job.JobExecution;
 import org.springframework.batch.core.job.parameters.JobParameters;
+import org.springframework.batch.core.listener.ItemWriteListener;
 import org.springframework.batch.core.listener.JobExecutionListener;
+import org.springframework.batch.infrastructure.item.Chunk;
 import org.springframework.dao.DataAccessException;
 import org.springframework.dao.DuplicateKeyException;
 import org.springframework.jdbc.core.JdbcTemplate;
@@ -25,8 +27,14 @@ import org.springframework.jdbc.core.JdbcTemplate;
  * whose execution is still marked running counts as abandoned only once its lease has expired —
  * Spring Batch itself writes the execution's last update only at its start and end, so that alone
  * would let a second pod take over any window running longer than {@code abandonedAfter}.
+ *
+ * <p>A run writes a chunk only while it holds the lease: taken, and renewed within {@code
+ * abandonedAfter} (by its own clock, since the database may be out of reach). A renewal that finds
+ * the lease taken by another process, or renewals failing until it would have expired, make the
+ * next chunk fail before it is delivered, so the run stops and the window goes on in the one
+ * process that holds it.
  */
-public final class WindowLease implements JobExecutionListener {
+public final class WindowLease implements JobExecutionListener, ItemWriteListener<Object> {
 
   private static final Logger log = LoggerFactory.getLogger(WindowLease.class);
   private static final DefaultJobKeyGenerator KEYS = new DefaultJobKeyGenerator();
@@ -36,6 +44,12 @@ public final class WindowLease implements JobExecutionListener {
   private final Clock clock;
   private final String owner;
   private ScheduledExecutorService heartbeat;
+  private volatile String running;
+
+  /** Until when (this process's clock) the running window's lease is known to be held. */
+  private volatile long heldUntilMillis;
+
+  private volatile boolean taken;
 
   public WindowLease(DataSource dataSource, Duration ttl, Clock clock) {
     this.jdbc = new JdbcTemplate(dataSource);
@@ -61,24 +75,36 @@ public final class WindowLease implements JobExecutionListener {
   public boolean tryAcquire(String key) {
     long now = clock.millis();
     long expires = now + ttl.toMillis();
+    boolean acquired;
     try {
       jdbc.update(
           "INSERT INTO BACKFILL_WINDOW_LEASE (WINDOW_KEY, OWNER, EXPIRES_AT) VALUES (?, ?, ?)",
           key,
           owner,
           expires);
-      return true;
+      acquired = true;
     } catch (DuplicateKeyException held) {
-      return jdbc.update(
-              "UPDATE BACKFILL_WINDOW_LEASE SET OWNER = ?, EXPIRES_AT = ?"
-                  + " WHERE WINDOW_KEY = ? AND (OWNER = ? OR EXPIRES_AT < ?)",
-              owner,
-              expires,
-              key,
-              owner,
-              now)
-          == 1;
+      acquired =
+          jdbc.update(
+                  "UPDATE BACKFILL_WINDOW_LEASE SET OWNER = ?, EXPIRES_AT = ?"
+                      + " WHERE WINDOW_KEY = ? AND (OWNER = ? OR EXPIRES_AT < ?)",
+                  owner,
+                  expires,
+                  key,
+                  owner,
+                  now)
+              == 1;
     }
+    if (acquired) {
+      heldUntilMillis = expires;
+      taken = false;
+    }
+    return acquired;
+  }
+
+  /** Whether this process still holds the running window's lease, as far as it can know. */
+  public boolean held() {
+    return running != null && !taken && clock.millis() < heldUntilMillis;
   }
 
   /** Whether another process holds an unexpired lease on the window. */
@@ -98,19 +124,49 @@ public final class WindowLease implements JobExecutionListener {
     jdbc.update("DELETE FROM BACKFILL_WINDOW_LEASE WHERE WINDOW_KEY = ? AND OWNER = ?", key, owner);
   }
 
-  private void renew(String key) {
+  void renew(String key) {
     try {
+      long expires = clock.millis() + ttl.toMillis();
       int renewed =
           jdbc.update(
               "UPDATE BACKFILL_WINDOW_LEASE SET EXPIRES_AT = ? WHERE WINDOW_KEY = ? AND OWNER = ?",
-              clock.millis() + ttl.toMillis(),
+              expires,
               key,
               owner);
       if (renewed == 0) {
-        log.error("the lease on the running window {} was taken by another process", key);
+        taken = true;
+        log.error(
+            "the lease on the running window {} was taken by another process: this run stops"
+                + " before its next chunk",
+            key);
+      } else if (!taken) {
+        heldUntilMillis = expires;
       }
     } catch (DataAccessException e) {
       log.warn("could not renew the lease on the running window: {}", e.toString());
+    }
+  }
+
+  /** Fencing: no chunk is delivered, nor its position committed, without the lease. */
+  @Override
+  public void beforeWrite(Chunk<?> items) {
+    if (!held()) {
+      throw new LeaseLostException(
+          "the lease on window "
+              + running
+              + " is no longer this run's ("
+              + (taken
+                  ? "another process took it"
+                  : "it could not be renewed within exporter.backfill.abandonedAfter, " + ttl)
+              + "): this run stops so that one process exports the window; it continues in the"
+              + " process holding the lease, or in the next run");
+    }
+  }
+
+  /** The lease of the running window is another process's now. */
+  public static final class LeaseLostException extends IllegalStateException {
+    LeaseLostException(String message) {
+      super(message);
     }
   }
 
@@ -118,7 +174,10 @@ public final class WindowLease implements JobExecutionListener {
   @Override
   public synchronized void beforeJob(JobExecution execution) {
     String key = key(execution.getJobParameters());
-    tryAcquire(key);
+    running = key;
+    if (!tryAcquire(key)) {
+      taken = true; // the first chunk fails, naming it
+    }
     long every = Math.max(1, ttl.toMillis() / 3);
     heartbeat =
         Executors.newSingleThreadScheduledExecutor(
@@ -137,5 +196,6 @@ public final class WindowLease implements JobExecutionListener {
       heartbeat = null;
     }
     release(key(execution.getJobParameters()));
+    running = null;
   }
 }
