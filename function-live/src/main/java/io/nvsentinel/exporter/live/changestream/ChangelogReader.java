@@ -1,11 +1,8 @@
 package io.nvsentinel.exporter.live.changestream;
 
-import java.sql.Array;
+import io.nvsentinel.exporter.live.changestream.ChangelogQueries.Row;
 import java.sql.Connection;
-import java.sql.PreparedStatement;
-import java.sql.ResultSet;
 import java.sql.SQLException;
-import java.sql.Statement;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Comparator;
@@ -48,63 +45,94 @@ final class ChangelogReader {
       Instant changedAt,
       long resumeAt) {}
 
-  /** Above this many holes, the whole range above the watermark is read again instead. */
-  private static final int MAX_HOLES = 256;
+  /** The holes asked for in one poll, lowest first; the watermark stops below the rest. */
+  static final int MAX_HOLES = 256;
 
-  private final String sequence;
-  private final List<String> operations;
+  /**
+   * The ranges of ids read above the watermark kept at most: while a long transaction holds the
+   * watermark and more are needed, reading waits for it, so memory stays bounded.
+   */
+  static final int MAX_RANGES = 8_192;
+
+  private final ChangelogQueries queries;
   private final int batchSize;
   private final ReadIds read = new ReadIds();
   private final Horizons horizons = new Horizons();
   private final long resumedAbove;
+  private final long knownRowChangedAtMicros;
   private long watermark;
   private long knownRow;
+  private boolean identityChecked;
+  private long rowsFetched;
+  private boolean lastPollFull;
 
   /**
    * @param watermark every row with an id up to this one is accounted for
    * @param resumedAbove the position reading continues from, whose successors must still exist
    * @param knownRow the id of a row known to have existed at that position, 0 if none: its absence
    *     tells that the change log was pruned
+   * @param knownRowChangedAtMicros its {@code changed_at}, in microseconds since the epoch, or 0
+   *     when not known: another row under its id tells that another server's history replaced this
+   *     one (a failover to a replica that lacked the latest rows)
    * @param operations the change-log operations returned ({@code INSERT}, {@code UPDATE})
    */
   ChangelogReader(
       long watermark,
       long resumedAbove,
       long knownRow,
+      long knownRowChangedAtMicros,
       List<String> operations,
       int batchSize,
       String sequence) {
     this.watermark = watermark;
     this.resumedAbove = resumedAbove;
     this.knownRow = knownRow;
-    this.operations = List.copyOf(operations);
+    this.knownRowChangedAtMicros = knownRowChangedAtMicros;
+    this.queries = new ChangelogQueries(operations, sequence);
     this.batchSize = batchSize;
-    this.sequence = sequence;
   }
 
   long watermark() {
     return watermark;
   }
 
+  /**
+   * Whether the last poll read a full batch, returned or not (updates are read and not returned):
+   * more is waiting, read again at once.
+   */
+  boolean lastPollFull() {
+    return lastPollFull;
+  }
+
+  /** Rows the queries of this reader returned so far: the work its polls did. */
+  long rowsFetched() {
+    return rowsFetched;
+  }
+
   /** The changes not returned before, in id order; advances the watermark where it is safe. */
   List<Change> poll(Connection connection) throws SQLException {
     connection.setAutoCommit(true);
-    long lastDrawn = lastDrawn(connection);
+    long lastDrawn = queries.lastDrawn(connection);
+    requireSameServer(connection, lastDrawn);
     if (lastDrawn > horizons.lastNoted(watermark)) {
-      horizons.add(lastDrawn, newTransactionId(connection));
+      horizons.add(lastDrawn, ChangelogQueries.newTransactionId(connection));
     }
     connection.setAutoCommit(false);
-    List<Change> changes = new ArrayList<>();
+    List<Row> rows = new ArrayList<>();
     long settled;
+    long limit;
     boolean full;
     long highestRead;
     try {
-      settled = horizons.settled(oldestRunning(connection));
+      settled = horizons.settled(ChangelogQueries.oldestRunning(connection));
       requireHistory(connection, settled);
       long above = read.highest(watermark);
-      holes(connection, above, changes);
-      full = fresh(connection, above, changes);
-      highestRead = Math.max(above, changes.stream().mapToLong(Change::id).max().orElse(above));
+      limit = Math.min(settled, holes(connection, above, rows));
+      // a long transaction holds the watermark: read on only while what is held stays bounded
+      full =
+          read.ranges() < MAX_RANGES
+              && queries.above(connection, above, batchSize, rows::add) == batchSize;
+      highestRead = Math.max(above, rows.stream().mapToLong(Row::id).max().orElse(above));
       connection.commit();
     } catch (SQLException | RuntimeException e) {
       connection.rollback();
@@ -112,17 +140,20 @@ final class ChangelogReader {
     } finally {
       connection.setAutoCommit(true);
     }
-    changes.sort(Comparator.comparingLong(Change::id));
+    rows.sort(Comparator.comparingLong(Row::id));
+    rowsFetched += rows.size();
+    lastPollFull = full;
     // settled ids are accounted for once read: all of them, or up to the last of a full batch
-    watermark = Math.max(watermark, Math.min(settled, full ? highestRead : Long.MAX_VALUE));
-    for (Change change : changes) {
-      read.add(change.id(), watermark);
-      knownRow = Math.max(knownRow, change.id());
+    watermark = Math.max(watermark, Math.min(limit, full ? highestRead : Long.MAX_VALUE));
+    for (Row row : rows) {
+      read.add(row.id(), watermark);
+      knownRow = Math.max(knownRow, row.id());
     }
     // ids read one after another right above the watermark are accounted for, settled or not
     watermark = read.contiguousTop(watermark);
     read.dropThrough(watermark);
     horizons.dropThrough(watermark);
+    List<Change> changes = rows.stream().map(Row::change).filter(c -> c != null).toList();
     List<Change> positioned = new ArrayList<>(changes.size());
     for (int i = 0; i < changes.size(); i++) {
       Change c = changes.get(i);
@@ -138,6 +169,37 @@ final class ChangelogReader {
   }
 
   /**
+   * Throws when the server's change log is not the one this reader's position was taken from: its
+   * sequence is behind the watermark, or the row last read has another {@code changed_at} under its
+   * id. A failover to an asynchronous replica that lacked the latest rows does that, and then hands
+   * their ids out again to new events, which reading above the watermark would skip.
+   */
+  private void requireSameServer(Connection connection, long lastDrawn) throws SQLException {
+    if (lastDrawn < watermark) {
+      throw new ChangeHistoryLostException(
+          "the change log's sequence is at "
+              + lastDrawn
+              + ", below this exporter's position (id "
+              + watermark
+              + "): the server is not the one the position was read from (a failover to a"
+              + " replica that had not received the latest rows, or a restored backup)");
+    }
+    if (identityChecked || knownRow <= 0 || knownRowChangedAtMicros <= 0) {
+      return;
+    }
+    Long changedAt = ChangelogQueries.changedAtMicros(connection, knownRow);
+    if (changedAt != null && changedAt != knownRowChangedAtMicros) {
+      throw new ChangeHistoryLostException(
+          "row "
+              + knownRow
+              + " of the change log is another change than the one this exporter read under that"
+              + " id: the server is not the one the position was read from (a failover to a"
+              + " replica that had not received the latest rows, or a restored backup)");
+    }
+    identityChecked = true;
+  }
+
+  /**
    * Throws when the rows after this reader's position were pruned: a row it knows existed is gone,
    * and so is the next id, drawn by a transaction that has finished.
    */
@@ -146,12 +208,7 @@ final class ChangelogReader {
     if (knownRow <= 0 || settled <= position) {
       return;
     }
-    Long first;
-    try (Statement statement = connection.createStatement();
-        ResultSet row = statement.executeQuery("SELECT min(id) FROM datastore_changelog")) {
-      row.next();
-      first = (Long) row.getObject(1);
-    }
+    Long first = ChangelogQueries.lowestId(connection);
     boolean knownRowGone = first == null || first > knownRow;
     boolean nextIdGone = first == null || first > position + 1;
     if (knownRowGone && nextIdGone) {
@@ -166,102 +223,34 @@ final class ChangelogReader {
     }
   }
 
-  /** Late rows: those between the watermark and the highest id read that were not read yet. */
-  private void holes(Connection connection, long above, List<Change> into) throws SQLException {
-    if (above <= watermark) {
-      return;
-    }
-    List<long[]> holes = read.holes(watermark);
+  /**
+   * Late rows: those between the watermark and the highest id read that were not read yet, from at
+   * most {@value #MAX_HOLES} holes and a batch of rows. Returns the id the watermark may not pass
+   * now: below the first hole not asked for, or the last row of a full batch.
+   */
+  private long holes(Connection connection, long above, List<Row> into) throws SQLException {
+    List<long[]> holes = above <= watermark ? List.of() : read.holes(watermark);
     if (holes.isEmpty()) {
-      return;
+      return Long.MAX_VALUE;
     }
+    long limit = Long.MAX_VALUE;
     if (holes.size() > MAX_HOLES) {
-      holes = List.of(new long[] {watermark, above + 1});
+      limit = holes.get(MAX_HOLES)[0];
+      holes = holes.subList(0, MAX_HOLES);
     }
-    Long[] from = holes.stream().map(h -> h[0]).toArray(Long[]::new);
-    Long[] to = holes.stream().map(h -> h[1]).toArray(Long[]::new);
-    String sql =
-        "SELECT c.id, c.record_id, c.operation, c.new_values -> 'document', c.changed_at"
-            + " FROM datastore_changelog c"
-            + " JOIN unnest(?::bigint[], ?::bigint[]) AS hole(after_id, before_id)"
-            + " ON c.id > hole.after_id AND c.id < hole.before_id"
-            + " WHERE c.table_name = 'health_events' AND c.operation = ANY(?)";
-    try (PreparedStatement query = connection.prepareStatement(sql)) {
-      Array after = connection.createArrayOf("bigint", from);
-      Array before = connection.createArrayOf("bigint", to);
-      query.setArray(1, after);
-      query.setArray(2, before);
-      query.setArray(3, connection.createArrayOf("varchar", operations.toArray()));
-      try (ResultSet rows = query.executeQuery()) {
-        while (rows.next()) {
-          Change change = change(rows);
-          if (!read.contains(change.id(), watermark)) {
-            into.add(change);
-          }
-        }
-      }
-    }
-  }
-
-  /** Rows above everything read so far; whether the batch was full. */
-  private boolean fresh(Connection connection, long above, List<Change> into) throws SQLException {
-    String sql =
-        "SELECT id, record_id, operation, new_values -> 'document', changed_at"
-            + " FROM datastore_changelog"
-            + " WHERE table_name = 'health_events' AND operation = ANY(?) AND id > ?"
-            + " ORDER BY id LIMIT ?";
-    int count = 0;
-    try (PreparedStatement query = connection.prepareStatement(sql)) {
-      query.setArray(1, connection.createArrayOf("varchar", operations.toArray()));
-      query.setLong(2, above);
-      query.setInt(3, batchSize);
-      try (ResultSet rows = query.executeQuery()) {
-        while (rows.next()) {
-          into.add(change(rows));
-          count++;
-        }
-      }
-    }
-    return count == batchSize;
-  }
-
-  private static Change change(ResultSet rows) throws SQLException {
-    return new Change(
-        rows.getLong(1),
-        rows.getObject(2, UUID.class),
-        rows.getString(3),
-        rows.getString(4),
-        rows.getTimestamp(5).toInstant(),
-        0);
-  }
-
-  /** The last id the change log's sequence handed out, read before the snapshot is taken. */
-  private long lastDrawn(Connection connection) throws SQLException {
-    try (Statement statement = connection.createStatement();
-        ResultSet row =
-            statement.executeQuery(
-                "SELECT coalesce(pg_sequence_last_value('" + sequence + "'::regclass), 0)")) {
-      row.next();
-      return row.getLong(1);
-    }
-  }
-
-  /** A transaction id of this reader's own, newer than that of every transaction running now. */
-  private static long newTransactionId(Connection connection) throws SQLException {
-    try (Statement statement = connection.createStatement();
-        ResultSet row = statement.executeQuery("SELECT pg_current_xact_id()::text")) {
-      row.next();
-      return Long.parseLong(row.getString(1));
-    }
-  }
-
-  /** The oldest transaction id still running; every older one has committed or rolled back. */
-  private static long oldestRunning(Connection connection) throws SQLException {
-    try (Statement statement = connection.createStatement();
-        ResultSet row =
-            statement.executeQuery("SELECT pg_snapshot_xmin(pg_current_snapshot())::text")) {
-      row.next();
-      return Long.parseLong(row.getString(1));
-    }
+    long[] last = {0};
+    int count =
+        queries.inHoles(
+            connection,
+            holes.stream().map(h -> h[0]).toArray(Long[]::new),
+            holes.stream().map(h -> h[1]).toArray(Long[]::new),
+            batchSize,
+            row -> {
+              last[0] = row.id();
+              if (!read.contains(row.id(), watermark)) {
+                into.add(row);
+              }
+            });
+    return count == batchSize ? Math.min(limit, last[0]) : limit;
   }
 }

@@ -6,6 +6,7 @@ import io.nvsentinel.exporter.live.config.LiveProperties;
 import java.time.Clock;
 import java.time.Instant;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.function.Supplier;
 import org.bson.BsonTimestamp;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -24,19 +25,30 @@ final class Checkpointing {
   private final String client;
   private final LiveProperties live;
   private final Clock clock;
+  private final Supplier<Instant> serverTime;
   private final AtomicInteger unflushed = new AtomicInteger();
   private Checkpoint checkpoint;
   private Position lastWritten;
   private volatile CommitWindow<Position> window;
   private volatile long lastWriteEpochMillis;
 
+  /**
+   * @param serverTime the datastore's clock, where a first start begins: the change stream is read
+   *     by the server's time, which a pod's clock running ahead would otherwise skip
+   */
   Checkpointing(
-      CheckpointStore store, Takeover takeover, String client, LiveProperties live, Clock clock) {
+      CheckpointStore store,
+      Takeover takeover,
+      String client,
+      LiveProperties live,
+      Clock clock,
+      Supplier<Instant> serverTime) {
     this.store = store;
     this.takeover = takeover;
     this.client = client;
     this.live = live;
     this.clock = clock;
+    this.serverTime = serverTime;
     this.window = new CommitWindow<>(live.maxInFlight());
   }
 
@@ -55,7 +67,7 @@ final class Checkpointing {
   }
 
   private Checkpoint firstStart() {
-    Instant now = clock.instant();
+    Instant now = serverTime.get();
     Checkpoint first =
         Checkpoint.firstStart(client, timestamp(now.minus(live.startOverlap())), now, now);
     store.save(first);

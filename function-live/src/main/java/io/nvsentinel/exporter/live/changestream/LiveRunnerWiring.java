@@ -11,7 +11,9 @@ import io.nvsentinel.exporter.live.function.ChangeEvent;
 import io.nvsentinel.exporter.live.function.ExportResult;
 import java.time.Clock;
 import java.time.Duration;
+import java.time.Instant;
 import java.util.function.Function;
+import java.util.function.Supplier;
 import org.springframework.context.ApplicationEventPublisher;
 
 /**
@@ -38,18 +40,14 @@ public final class LiveRunnerWiring {
     Takeover takeover =
         new Takeover(
             checkpoints, gaps, client, properties.backfill().maxAge(), live.startOverlap(), clock);
-    Checkpointing checkpointing = new Checkpointing(checkpoints, takeover, client, live, clock);
+    Supplier<Instant> serverTime = () -> source.serverTime().orElseGet(clock::instant);
+    Checkpointing checkpointing =
+        new Checkpointing(checkpoints, takeover, client, live, clock, serverTime);
     SinkAvailability sink = deliverer.availability();
     LiveMetrics metrics =
         new LiveMetrics(meters, checkpointing, () -> sink.problem() != null, clock, client);
     TokenRecovery recovery =
-        new TokenRecovery(
-            gaps,
-            checkpointing,
-            client,
-            live.startOverlap(),
-            () -> source.serverTime().orElseGet(clock::instant),
-            metrics);
+        new TokenRecovery(gaps, checkpointing, client, live.startOverlap(), serverTime, metrics);
     // an attempt is a token request and a POST, each bounded by sink.timeout
     Duration longestAttempt = properties.sink().timeout().multipliedBy(2);
     LiveProbes probes =

@@ -16,7 +16,6 @@ import java.util.Deque;
 import java.util.List;
 import java.util.Locale;
 import java.util.Optional;
-import java.util.function.Predicate;
 import org.bson.BsonDateTime;
 import org.bson.BsonDocument;
 import org.bson.BsonInt64;
@@ -30,10 +29,17 @@ import org.postgresql.PGConnection;
  * its connection delays a change by at most that long.
  *
  * <p>A resume token is {@code {watermark, id, changedAt, changedAtMicros}}; reading resumes above
- * the watermark. The replaced exporter's position, taken over, is {@code {afterChangedAtMicros,
- * afterId}}: reading resumes after that {@code (changed_at, id)}, as that exporter would have.
+ * the watermark, and the row {@code id} must still be the change read then (else the server's
+ * history is another, {@link ChangelogReader}). The replaced exporter's position, taken over, is
+ * {@code {afterChangedAtMicros, afterId}}: reading resumes after that {@code (changed_at, id)}, as
+ * that exporter would have; the rows at or before it are its, and every token of the stream carries
+ * that bound on, so a reconnect skips them too. A first start bounds the stream the same way at its
+ * start time: what is older is the backfill's.
  */
 public final class PostgresChangelogSource implements ChangeStreamSource {
+
+  /** Full reads of rows not returned (updates) done in one call before it returns nothing. */
+  static final int MAX_READS_AT_ONCE = 10;
 
   /** The channel NVSentinel's change-log trigger notifies. */
   static final String CHANNEL = "nvsentinel_changes";
@@ -84,12 +90,41 @@ public final class PostgresChangelogSource implements ChangeStreamSource {
     }
   }
 
-  /** A token for a change: resume above {@code watermark}. */
-  static BsonDocument token(ChangelogReader.Change change) {
-    return new BsonDocument("watermark", new BsonInt64(change.resumeAt()))
-        .append("id", new BsonInt64(change.id()))
-        .append("changedAt", new BsonDateTime(change.changedAt().toEpochMilli()))
-        .append("changedAtMicros", new BsonInt64(micros(change.changedAt())));
+  /**
+   * A token for a change: resume above {@code watermark}, skipping what {@code exported} covers.
+   */
+  static BsonDocument token(ChangelogReader.Change change, Exported exported) {
+    BsonDocument token =
+        new BsonDocument("watermark", new BsonInt64(change.resumeAt()))
+            .append("id", new BsonInt64(change.id()))
+            .append("changedAt", new BsonDateTime(change.changedAt().toEpochMilli()))
+            .append("changedAtMicros", new BsonInt64(micros(change.changedAt())));
+    return exported == null ? token : exported.into(token);
+  }
+
+  /**
+   * The rows at or before {@code (changed_at, id)} = {@code (afterMicros, afterId)} were exported.
+   */
+  record Exported(long afterMicros, long afterId) {
+
+    static Exported of(BsonDocument token) {
+      return token != null && token.isNumber("afterChangedAtMicros") && token.isNumber("afterId")
+          ? new Exported(
+              token.getNumber("afterChangedAtMicros").longValue(),
+              token.getNumber("afterId").longValue())
+          : null;
+    }
+
+    boolean covers(ChangelogReader.Change change) {
+      long at = micros(change.changedAt());
+      return at < afterMicros || (at == afterMicros && change.id() <= afterId);
+    }
+
+    BsonDocument into(BsonDocument token) {
+      return token
+          .append("afterChangedAtMicros", new BsonInt64(afterMicros))
+          .append("afterId", new BsonInt64(afterId));
+    }
   }
 
   static long micros(Instant at) {
@@ -100,7 +135,7 @@ public final class PostgresChangelogSource implements ChangeStreamSource {
     private final Connection reading;
     private final Connection listening;
     private final ChangelogReader reader;
-    private final Predicate<ChangelogReader.Change> alreadyExported;
+    private final Exported exported;
     private final Deque<ChangelogReader.Change> ready = new ArrayDeque<>();
     private boolean caughtUp;
 
@@ -117,33 +152,32 @@ public final class PostgresChangelogSource implements ChangeStreamSource {
         long watermark;
         long resumedAbove;
         long knownRow;
+        long knownRowMicros = 0;
         if (resumeAfter != null && resumeAfter.isNumber("watermark")) {
           watermark = resumeAfter.getNumber("watermark").longValue();
           resumedAbove = watermark;
           knownRow = resumeAfter.isNumber("id") ? resumeAfter.getNumber("id").longValue() : 0;
-          alreadyExported = change -> false;
-        } else if (resumeAfter != null && resumeAfter.isNumber("afterChangedAtMicros")) {
-          long afterMicros = resumeAfter.getNumber("afterChangedAtMicros").longValue();
-          long afterId = resumeAfter.getNumber("afterId").longValue();
-          resumedAbove = afterId;
-          knownRow = afterId;
-          alreadyExported =
-              change -> {
-                long at = micros(change.changedAt());
-                return at < afterMicros || (at == afterMicros && change.id() <= afterId);
-              };
-          Instant after = Instant.EPOCH.plus(afterMicros, ChronoUnit.MICROS);
+          if (resumeAfter.isNumber("changedAtMicros")) {
+            knownRowMicros = resumeAfter.getNumber("changedAtMicros").longValue();
+          }
+          exported = Exported.of(resumeAfter);
+        } else if (Exported.of(resumeAfter) != null) {
+          exported = Exported.of(resumeAfter);
+          resumedAbove = exported.afterId();
+          knownRow = exported.afterId();
+          Instant after = Instant.EPOCH.plus(exported.afterMicros(), ChronoUnit.MICROS);
           watermark = below(reading, after.minus(LONGEST_TRANSACTION));
         } else {
           // a first start: what was stored before the start time is the backfill's
           Instant from = startAt == null ? Instant.EPOCH : Instant.ofEpochSecond(startAt.getTime());
-          alreadyExported = change -> change.changedAt().isBefore(from);
+          exported = new Exported(micros(from) - 1, Long.MAX_VALUE);
           watermark = below(reading, from.minus(LONGEST_TRANSACTION));
           resumedAbove = watermark;
           knownRow = watermark;
         }
         reader =
-            new ChangelogReader(watermark, resumedAbove, knownRow, operations, batchSize, sequence);
+            new ChangelogReader(
+                watermark, resumedAbove, knownRow, knownRowMicros, operations, batchSize, sequence);
       } catch (SQLException | RuntimeException e) {
         close();
         throw e;
@@ -153,18 +187,20 @@ public final class PostgresChangelogSource implements ChangeStreamSource {
     @Override
     public ChangeEvent tryNext() {
       try {
-        if (ready.isEmpty()) {
-          if (caughtUp) {
-            awaitNotification();
-          }
-          List<ChangelogReader.Change> polled = reader.poll(reading);
-          // after a full read, read again at once: a backlog has no notifications left to wake
-          // anyone; after less, what comes next notifies
-          caughtUp = polled.size() < batchSize;
-          for (ChangelogReader.Change change : polled) {
-            if (!alreadyExported.test(change)) {
+        if (ready.isEmpty() && caughtUp) {
+          awaitNotification();
+        }
+        // after a full read, read again at once: a backlog has no notifications left to wake
+        // anyone; after less, what comes next notifies. A full read of updates returns nothing.
+        for (int reads = 0; ready.isEmpty() && reads < MAX_READS_AT_ONCE; reads++) {
+          for (ChangelogReader.Change change : reader.poll(reading)) {
+            if (exported == null || !exported.covers(change)) {
               ready.add(change);
             }
+          }
+          caughtUp = !reader.lastPollFull();
+          if (caughtUp) {
+            break;
           }
         }
         ChangelogReader.Change change = ready.poll();
@@ -174,7 +210,7 @@ public final class PostgresChangelogSource implements ChangeStreamSource {
         return new ChangeEvent(
             StoredDocuments.of(change.recordId(), change.document()),
             change.operation().toLowerCase(Locale.ROOT),
-            token(change),
+            token(change, exported),
             change.changedAt());
       } catch (SQLException e) {
         throw new DatastoreUnavailableException("reading datastore_changelog failed", e);
@@ -209,7 +245,13 @@ public final class PostgresChangelogSource implements ChangeStreamSource {
     }
   }
 
+  /**
+   * The change log's id sequence, which must hand out ids in the order they are drawn: with a
+   * {@code CACHE} above 1 each session takes ids in blocks, so a later id can belong to an earlier
+   * row and no watermark is safe. That is refused, naming the fix, rather than read wrong.
+   */
   private static String sequence(Connection connection) throws SQLException {
+    String sequence;
     try (Statement statement = connection.createStatement();
         ResultSet row =
             statement.executeQuery("SELECT pg_get_serial_sequence('datastore_changelog', 'id')")) {
@@ -217,8 +259,29 @@ public final class PostgresChangelogSource implements ChangeStreamSource {
         throw new SQLException(
             "datastore_changelog has no id sequence: this is not NVSentinel's PostgreSQL schema");
       }
-      return row.getString(1);
+      sequence = row.getString(1);
     }
+    try (PreparedStatement query =
+        connection.prepareStatement(
+            "SELECT seqcache FROM pg_catalog.pg_sequence WHERE seqrelid = ?::regclass")) {
+      query.setString(1, sequence);
+      try (ResultSet row = query.executeQuery()) {
+        if (row.next() && row.getLong(1) > 1) {
+          throw new SQLException(
+              "datastore_changelog's id sequence "
+                  + sequence
+                  + " hands ids out "
+                  + row.getLong(1)
+                  + " at a time per session (CACHE "
+                  + row.getLong(1)
+                  + "), so ids do not follow the order they are drawn in and no position in the"
+                  + " change log is safe: run ALTER SEQUENCE "
+                  + sequence
+                  + " CACHE 1");
+        }
+      }
+    }
+    return sequence;
   }
 
   /** The highest change-log id of a transaction that began before {@code time}, or 0. */

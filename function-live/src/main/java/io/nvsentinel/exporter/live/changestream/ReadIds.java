@@ -15,6 +15,11 @@ final class ReadIds {
 
   private final NavigableMap<Long, Long> ranges = new TreeMap<>();
 
+  /** How many disjoint ranges are held: the memory this takes. */
+  int ranges() {
+    return ranges.size();
+  }
+
   /** The highest id read, or {@code floor} when none above it was. */
   long highest(long floor) {
     return ranges.isEmpty() ? floor : Math.max(floor, ranges.lastEntry().getValue());

@@ -9,6 +9,7 @@ import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.SQLException;
+import java.sql.Statement;
 import java.sql.Timestamp;
 import java.util.ArrayList;
 import java.util.Collections;
@@ -29,6 +30,8 @@ import org.junit.jupiter.api.io.TempDir;
 
 /** The change-log reader against a real PostgreSQL holding NVSentinel's schema. */
 class ChangelogReaderTest {
+
+  static final String SEQUENCE = "public.datastore_changelog_id_seq";
 
   @TempDir static Path dir;
   static EmbeddedPostgresStore store;
@@ -58,13 +61,7 @@ class ChangelogReaderTest {
 
   /** A reader resuming above {@code watermark}, knowing that row {@code knownRow} existed. */
   ChangelogReader reader(long watermark, long knownRow) {
-    return new ChangelogReader(
-        watermark,
-        watermark,
-        knownRow,
-        List.of("INSERT"),
-        100,
-        "public.datastore_changelog_id_seq");
+    return new ChangelogReader(watermark, watermark, knownRow, 0, List.of("INSERT"), 100, SEQUENCE);
   }
 
   /**
@@ -269,6 +266,108 @@ class ChangelogReaderTest {
         .as("restarted from the checkpoint of 'next', whose row is gone")
         .extracting(ChangelogReader.Change::recordId)
         .containsExactly(afterRestart);
+  }
+
+  /**
+   * A transaction left open (idle in transaction, a migration) while 20,000 events are stored and
+   * each updated once, as NVSentinel's components update them: every event is read once, and the
+   * work and memory of each poll stay bounded — neither updates nor the held watermark make it read
+   * the range above the watermark again.
+   */
+  @Test
+  void aTransactionHeldOpenAcross20000InsertsAndTheirUpdatesKeepsEveryPollBounded()
+      throws Exception {
+    ChangelogReader reader = reader(0);
+    Set<UUID> read = new HashSet<>();
+    int polls = 0;
+    try (Connection held = store.connect();
+        Connection writer = store.connect()) {
+      held.setAutoCommit(false);
+      UUID first = EmbeddedPostgresStore.insert(held, "node-held", doc("node-held"));
+      writer.setAutoCommit(false);
+      for (int batch = 0; batch < 40; batch++) {
+        try (PreparedStatement insert =
+            writer.prepareStatement(
+                "INSERT INTO health_events (node_name, event_type, document)"
+                    + " SELECT 'node-' || g, 'GpuXidError', ?::jsonb FROM generate_series(1, 500) g"
+                    + " RETURNING id")) {
+          insert.setString(1, doc("bulk"));
+          insert.executeQuery().close();
+        }
+        writer
+            .createStatement()
+            .execute(
+                "UPDATE health_events SET updated_at = now() WHERE id IN (SELECT record_id FROM"
+                    + " datastore_changelog WHERE operation = 'INSERT' ORDER BY id DESC LIMIT 500)");
+        writer.commit();
+        long before = reader.rowsFetched();
+        for (ChangelogReader.Change change : reader.poll(reading)) {
+          assertThat(read.add(change.recordId())).as("read once").isTrue();
+        }
+        polls++;
+        assertThat(reader.rowsFetched() - before)
+            .as("a poll reads a batch from the holes and a batch above them, never the range")
+            .isLessThanOrEqualTo(200);
+      }
+      while (read.size() < 20_000) {
+        long before = reader.rowsFetched();
+        List<ChangelogReader.Change> changes = reader.poll(reading);
+        assertThat(reader.rowsFetched() - before).isLessThanOrEqualTo(200);
+        changes.forEach(c -> assertThat(read.add(c.recordId())).isTrue());
+        assertThat(++polls).as("catching up, a batch a poll").isLessThan(2_000);
+      }
+      assertThat(reader.watermark()).as("held below the open transaction's row").isZero();
+      assertThat(reader.rowsFetched())
+          .as("40,000 rows and the held one's hole: read about once each")
+          .isLessThan(45_000);
+
+      held.commit();
+      reader.poll(reading).forEach(c -> read.add(c.recordId()));
+      assertThat(read).hasSize(20_001).contains(first);
+      for (int i = 0; i < 100 && reader.watermark() < maxChangelogId(); i++) {
+        assertThat(reader.poll(reading)).as("the updates left: read, not returned").isEmpty();
+      }
+      assertThat(reader.watermark()).isEqualTo(maxChangelogId());
+    }
+  }
+
+  /**
+   * A failover to an asynchronous replica that lacked the last rows read, simulated: they are gone
+   * and the sequence is set back, so new events get their ids again. A reader resuming from its
+   * position says the history is another, rather than skip the new events as read.
+   */
+  @Test
+  void aServerWhoseSequenceOrRowsAreNotThoseReadIsLostHistory() throws Exception {
+    for (int i = 0; i < 10; i++) {
+      store.insert("node-" + i, doc("node-" + i));
+    }
+    ChangelogReader before = reader(0);
+    List<ChangelogReader.Change> read = before.poll(reading);
+    ChangelogReader.Change last = read.get(read.size() - 1);
+    long watermark = before.watermark();
+    long lastMicros = PostgresChangelogSource.micros(last.changedAt());
+
+    prune(0);
+    try (Statement statement = reading.createStatement()) {
+      statement.execute("DELETE FROM datastore_changelog WHERE id > " + (watermark - 3));
+      statement.execute("SELECT setval('" + SEQUENCE + "', " + (watermark - 3) + ")");
+    }
+    assertThatThrownBy(() -> resumed(watermark, last.id(), lastMicros).poll(reading))
+        .isInstanceOf(ChangeHistoryLostException.class)
+        .hasMessageContaining("below this exporter's position");
+
+    // new events take the ids again, the sequence passes the old watermark
+    for (int i = 0; i < 5; i++) {
+      store.insert("after-" + i, doc("after-" + i));
+    }
+    assertThatThrownBy(() -> resumed(watermark, last.id(), lastMicros).poll(reading))
+        .isInstanceOf(ChangeHistoryLostException.class)
+        .hasMessageContaining("is another change than the one this exporter read");
+  }
+
+  private ChangelogReader resumed(long watermark, long knownRow, long knownRowMicros) {
+    return new ChangelogReader(
+        watermark, watermark, knownRow, knownRowMicros, List.of("INSERT"), 100, SEQUENCE);
   }
 
   /** What NVSentinel's cleanup_changelog does to rows older than its retention. */

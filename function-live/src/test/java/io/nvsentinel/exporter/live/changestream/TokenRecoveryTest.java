@@ -61,7 +61,8 @@ class TokenRecoveryTest {
                 checkpoints, gaps, "c", Duration.ofHours(720), Duration.ZERO, Clock.systemUTC()),
             "c",
             RunnerHarness.live(2, 8),
-            Clock.fixed(NOW, ZoneOffset.UTC));
+            Clock.fixed(NOW, ZoneOffset.UTC),
+            () -> NOW);
     checkpointing.load();
     LiveMetrics metrics =
         new LiveMetrics(
