@@ -18,6 +18,15 @@ public interface CheckpointStore {
   /** The replaced exporter's position for {@code client}, where this exporter has none. */
   Optional<ReplacedExporterPosition> replacedExporterPosition(String client);
 
+  /**
+   * The replaced exporter's position where it lies past {@code ours}: after a roll-back to it and
+   * forward again, it may have run on and exported beyond this exporter's checkpoint. Empty where
+   * the two positions are one (MongoDB keeps both in one document).
+   */
+  default Optional<ReplacedExporterPosition> replacedExporterPositionPast(Checkpoint ours) {
+    return Optional.empty();
+  }
+
   void save(Checkpoint checkpoint);
 
   /** Where the backfill of {@code client} must end, once its live exporter has started. */

@@ -1,8 +1,10 @@
 package io.nvsentinel.exporter.checkpoint;
 
 import io.nvsentinel.exporter.datastore.postgres.PostgresConnections;
+import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
+import java.sql.SQLException;
 import java.sql.Timestamp;
 import java.time.Instant;
 import java.time.OffsetDateTime;
@@ -140,21 +142,91 @@ public final class PostgresCheckpointStore implements CheckpointStore {
             upsert.executeUpdate();
           }
           BsonDocument token = checkpoint.resumeToken();
-          if (token != null && token.isInt64("id") && token.isInt64("changedAtMicros")) {
-            try (PreparedStatement shared =
-                connection.prepareStatement(
-                    "INSERT INTO resume_tokens (client_name, resume_token, last_updated)"
-                        + " VALUES (?, jsonb_build_object('timestamp', to_char(to_timestamp(?::double precision / 1e6)"
-                        + " AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.US\"Z\"'), 'eventID', ?), NOW())"
-                        + " ON CONFLICT (client_name) DO UPDATE"
-                        + " SET resume_token = EXCLUDED.resume_token, last_updated = NOW()")) {
-              shared.setString(1, checkpoint.client());
-              shared.setLong(2, token.getInt64("changedAtMicros").getValue());
-              shared.setLong(3, token.getInt64("id").getValue());
-              shared.executeUpdate();
-            }
+          // numbers as JSON keeps them: a small one reads back as 32 bits
+          if (token != null
+              && token.isNumber("id")
+              && token.isNumber("changedAtMicros")
+              && token.isNumber("watermark")) {
+            writeBack(connection, checkpoint.client(), token);
           }
           return null;
+        });
+  }
+
+  /**
+   * Writes the replaced exporter's form of the position, {@code (changed_at, id)} after which its
+   * watcher resumes ({@code changed_at > ts OR (changed_at = ts AND id > id)}), placed so that it
+   * cannot resume past a change this exporter has not delivered: the earliest, in that order, of
+   * the last committed change, every change above the watermark the server shows (read and in
+   * flight, or not read yet), and the start of every transaction still writing that this role can
+   * see (its rows take that start as {@code changed_at}). A roll-back then sends some events again,
+   * and skips none it can know of.
+   */
+  private static void writeBack(Connection connection, String client, BsonDocument token)
+      throws SQLException {
+    try (PreparedStatement shared =
+        connection.prepareStatement(
+            "WITH candidate (ts, id) AS ("
+                + " SELECT TIMESTAMPTZ 'epoch' + ? * INTERVAL '1 microsecond', ?::bigint"
+                + " UNION ALL SELECT changed_at, id - 1 FROM datastore_changelog"
+                + "   WHERE id > ? AND table_name = 'health_events' AND operation = 'INSERT'"
+                + " UNION ALL SELECT xact_start, 0 FROM pg_stat_activity"
+                + "   WHERE backend_xid IS NOT NULL AND xact_start IS NOT NULL"
+                + "   AND pid <> pg_backend_pid())"
+                + " INSERT INTO resume_tokens (client_name, resume_token, last_updated)"
+                + " SELECT ?, jsonb_build_object('timestamp', to_char(ts AT TIME ZONE 'UTC',"
+                + " 'YYYY-MM-DD\"T\"HH24:MI:SS.US\"Z\"'), 'eventID', id), NOW()"
+                + " FROM candidate ORDER BY ts, id LIMIT 1"
+                + " ON CONFLICT (client_name) DO UPDATE"
+                + " SET resume_token = EXCLUDED.resume_token, last_updated = NOW()")) {
+      shared.setLong(1, token.getNumber("changedAtMicros").longValue());
+      shared.setLong(2, token.getNumber("id").longValue());
+      shared.setLong(3, token.getNumber("watermark").longValue());
+      shared.setString(4, client);
+      shared.executeUpdate();
+    }
+  }
+
+  /**
+   * The replaced exporter's position where it lies past {@code ours}: after a roll-back it ran on
+   * and moved it (this exporter only ever writes a position at or before its own).
+   */
+  @Override
+  public Optional<ReplacedExporterPosition> replacedExporterPositionPast(Checkpoint ours) {
+    BsonDocument token = ours.resumeToken();
+    Instant ourTime =
+        ours.lastEventTime() != null
+            ? ours.lastEventTime()
+            : ours.startAtOperationTime() != null
+                ? Instant.ofEpochSecond(ours.startAtOperationTime().getTime())
+                : ours.updatedAt();
+    long ourMicros =
+        token != null && token.isNumber("changedAtMicros")
+            ? token.getNumber("changedAtMicros").longValue()
+            : micros(ourTime);
+    long ourId = token != null && token.isNumber("id") ? token.getNumber("id").longValue() : 0;
+    return db.with(
+        "reading the replaced exporter's position",
+        connection -> {
+          try (PreparedStatement query =
+              connection.prepareStatement(
+                  "SELECT resume_token::text FROM resume_tokens WHERE client_name = ?")) {
+            query.setString(1, ours.client());
+            try (ResultSet row = query.executeQuery()) {
+              if (!row.next()) {
+                return Optional.empty();
+              }
+              ReplacedExporterPosition theirs = replaced(ours.client(), row.getString(1));
+              if (theirs.token() == null) {
+                return Optional.empty();
+              }
+              long theirMicros = theirs.token().getInt64("afterChangedAtMicros").getValue();
+              long theirId = theirs.token().getInt64("afterId").getValue();
+              boolean past =
+                  theirMicros > ourMicros || (theirMicros == ourMicros && theirId > ourId);
+              return past ? Optional.of(theirs) : Optional.empty();
+            }
+          }
         });
   }
 

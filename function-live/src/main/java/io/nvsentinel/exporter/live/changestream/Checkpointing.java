@@ -58,11 +58,12 @@ final class Checkpointing {
   }
 
   /**
-   * The stored checkpoint; else the replaced exporter's position taken over; else, on a first
-   * start, a new one with the backfill cutoff.
+   * The stored checkpoint, unless the replaced exporter's position lies past it; else the replaced
+   * exporter's position taken over; else, on a first start, a new one with the backfill cutoff.
    */
   synchronized Checkpoint load() {
-    checkpoint = store.load(client).or(takeover::attempt).orElseGet(this::firstStart);
+    checkpoint =
+        store.load(client).map(takeover::laterOf).or(takeover::attempt).orElseGet(this::firstStart);
     return checkpoint;
   }
 

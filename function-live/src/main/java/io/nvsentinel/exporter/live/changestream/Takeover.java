@@ -52,17 +52,46 @@ final class Takeover {
 
   /** The checkpoint continuing the replaced exporter's position, stored; empty when it has none. */
   Optional<Checkpoint> attempt() {
-    return store.replacedExporterPosition(client).map(this::continueFrom);
+    return store.replacedExporterPosition(client).map(p -> continueFrom(p, null));
   }
 
-  private Checkpoint continueFrom(ReplacedExporterPosition position) {
+  /**
+   * {@code ours}, or where the replaced exporter's position lies past it (it ran on after a
+   * roll-back), the checkpoint continuing from that position instead; the log says which.
+   */
+  Checkpoint laterOf(Checkpoint ours) {
+    Optional<ReplacedExporterPosition> theirs = store.replacedExporterPositionPast(ours);
+    if (theirs.isEmpty()) {
+      log.info(
+          "continuing from this exporter's checkpoint for client '{}' (events up to {})",
+          client,
+          ours.lastEventTime());
+      return ours;
+    }
+    log.warn(
+        "the replaced exporter's position for client '{}' in {} lies past this exporter's"
+            + " checkpoint (events up to {}): it ran on after a roll-back, so its position wins and"
+            + " what it exported is not sent again",
+        client,
+        store.location(),
+        ours.lastEventTime());
+    return continueFrom(theirs.get(), ours.backfillCutoff());
+  }
+
+  private Checkpoint continueFrom(ReplacedExporterPosition position, Instant backfillCutoff) {
     Instant now = clock.instant();
     Checkpoint checkpoint;
     if (position.token() != null) {
       Optional<Instant> tokenTime = ResumeTokenTime.of(position.token());
       checkpoint =
           new Checkpoint(
-              client, position.token(), null, null, tokenTime.orElse(now.minus(maxAge)), now, now);
+              client,
+              position.token(),
+              null,
+              backfillCutoff,
+              tokenTime.orElse(now.minus(maxAge)),
+              now,
+              now);
       store.save(checkpoint);
       log.info(
           "taking over from the replaced exporter: continuing the change stream from the position"

@@ -5,13 +5,16 @@ import static org.awaitility.Awaitility.await;
 
 import io.nvsentinel.exporter.checkpoint.Checkpoint;
 import io.nvsentinel.exporter.devstack.EmbeddedPostgresStore;
+import io.nvsentinel.exporter.live.function.ChangeEvent;
 import java.nio.file.Path;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
+import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.List;
 import java.util.UUID;
+import java.util.concurrent.atomic.AtomicInteger;
 import org.bson.BsonDocument;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -146,6 +149,170 @@ class ChangeStreamRunnerPostgresTest extends ChangeStreamRunnerContract {
         .atMost(Duration.ofSeconds(30))
         .until(() -> deliveredIds().containsAll(eventIdsOf(after)));
     assertThat(sink.duplicates()).isZero();
+  }
+
+  /**
+   * Upgrade, roll back to the Go exporter (which runs on and moves its position in resume_tokens),
+   * upgrade again: its position, later than this exporter's checkpoint, wins, and what it exported
+   * meanwhile is not sent again.
+   */
+  @Test
+  void afterARollBackTheReplacedExportersLaterPositionWinsOverTheStaleCheckpoint() {
+    ChangeStreamRunner before = started(RunnerHarness.live(2, 8));
+    insert(events(3));
+    await().atMost(Duration.ofSeconds(30)).until(() -> sink.distinct().size() == 3);
+    before.stop();
+
+    List<BsonDocument> exportedByGo = List.of(event(3), event(4));
+    insert(exportedByGo);
+    postgres().execute("DELETE FROM resume_tokens WHERE client_name = '" + CLIENT + "'");
+    harness.store.replacedExporterStoredPositionAfter(CLIENT, exportedByGo.get(1));
+
+    started(RunnerHarness.live(2, 8));
+    BsonDocument next = event(5);
+    insert(List.of(next));
+
+    String nextId = harness.eventId(next.get("_id"));
+    await().atMost(Duration.ofSeconds(30)).until(() -> deliveredIds().contains(nextId));
+    assertThat(deliveredIds()).doesNotContainAnyElementsOf(eventIdsOf(exportedByGo));
+    assertThat(harness.checkpoints.load(CLIENT).orElseThrow().backfillCutoff())
+        .as("this exporter's own cutoff stays")
+        .isNotNull();
+  }
+
+  /**
+   * A transaction began before the events delivered last and is still open when the exporter stops:
+   * the position written back for a roll-back lies before it, so the Go watcher, resuming after
+   * {@code (changed_at, id)}, still reads its change once it commits.
+   */
+  @Test
+  void thePositionWrittenBackForARollBackNeverLiesPastAChangeStillInFlight() throws Exception {
+    ChangeStreamRunner runner = started(RunnerHarness.live(2, 8));
+    insert(events(2));
+    await().atMost(Duration.ofSeconds(30)).until(() -> sink.distinct().size() == 2);
+    BsonDocument inFlight = event(2);
+    try (Connection held = postgres().db.connect()) {
+      held.setAutoCommit(false);
+      insertInto(held, inFlight);
+      insert(List.of(event(3), event(4)));
+      await().atMost(Duration.ofSeconds(30)).until(() -> sink.distinct().size() == 4);
+      runner.stop();
+      held.commit();
+    }
+
+    List<String> goResumesWith =
+        postgres()
+            .query(
+                "SELECT c.record_id::text FROM datastore_changelog c, resume_tokens t"
+                    + " WHERE t.client_name = '"
+                    + CLIENT
+                    + "' AND (c.changed_at > (t.resume_token->>'timestamp')::timestamptz"
+                    + " OR (c.changed_at = (t.resume_token->>'timestamp')::timestamptz"
+                    + " AND c.id > (t.resume_token->>'eventID')::bigint))");
+    assertThat(goResumesWith)
+        .contains(harness.store.storedId(inFlight.get("_id")).asString().getValue());
+  }
+
+  /**
+   * A failover to an asynchronous replica that had not received the last rows, simulated: they are
+   * gone, the sequence is set back, and new events take their ids. The lost interval becomes a gap
+   * window instead of the new events being skipped as read.
+   */
+  @Test
+  void aFailoverToAReplicaThatLackedTheLastRowsIsRecordedAsAGapWindow() {
+    ChangeStreamRunner before = started(RunnerHarness.live(2, 8));
+    insert(events(5));
+    await().atMost(Duration.ofSeconds(30)).until(() -> sink.distinct().size() == 5);
+    before.stop();
+    long watermark =
+        harness
+            .checkpoints
+            .load(CLIENT)
+            .orElseThrow()
+            .resumeToken()
+            .getNumber("watermark")
+            .longValue();
+    postgres().execute("DELETE FROM datastore_changelog WHERE id > " + (watermark - 3));
+    postgres()
+        .execute(
+            "SELECT setval(pg_get_serial_sequence('datastore_changelog', 'id'), "
+                + (watermark - 3)
+                + ")");
+    insert(List.of(event(5), event(6), event(7), event(8), event(9)));
+
+    started(RunnerHarness.live(2, 8));
+
+    await().atMost(Duration.ofSeconds(20)).until(() -> !harness.gaps.pending().isEmpty());
+    assertThat(harness.gaps.pending())
+        .singleElement()
+        .satisfies(gap -> assertThat(gap.reason()).contains("failover"));
+    assertThat(recoveries("initialization")).isEqualTo(1);
+  }
+
+  /**
+   * The pod's clock runs ten minutes ahead of the datastore's: a first start still begins at the
+   * datastore's time, and an event stored right after it is delivered, not taken as the backfill's.
+   */
+  @Test
+  void aFirstStartBeginsAtTheDatastoresTimeWhateverThePodsClockSays() {
+    harness.clock = Clock.offset(Clock.systemUTC(), Duration.ofMinutes(10));
+    started(RunnerHarness.live(2, 8));
+    BsonDocument right = event(0);
+    insert(List.of(right));
+
+    String id = harness.eventId(right.get("_id"));
+    await().atMost(Duration.ofSeconds(30)).until(() -> deliveredIds().contains(id));
+  }
+
+  /**
+   * After a takeover from the Go exporter, with an older transaction still open below its position
+   * (so the watermark stays there), the stream reconnects: what that exporter exported is skipped
+   * by the new cursor too, not sent again.
+   */
+  @Test
+  void aReconnectAfterATakeoverSendsNothingTheReplacedExporterExported() throws Exception {
+    try (Connection held = postgres().db.connect()) {
+      held.setAutoCommit(false);
+      insertInto(held, event(0));
+      List<BsonDocument> before = List.of(event(1), event(2), event(3));
+      insert(before);
+      harness.store.replacedExporterStoredPositionAfter(CLIENT, before.get(1));
+      AtomicInteger changes = new AtomicInteger();
+      started(
+          harness.runner(
+              RunnerHarness.live(2, 8),
+              source ->
+                  (resumeAfter, startAt) -> {
+                    ChangeStreamSource.Cursor cursor = source.open(resumeAfter, startAt);
+                    return new ChangeStreamSource.Cursor() {
+                      @Override
+                      public ChangeEvent tryNext() {
+                        ChangeEvent change = cursor.tryNext();
+                        if (change != null && changes.incrementAndGet() == 2) {
+                          throw harness.store.connectionBroken();
+                        }
+                        return change;
+                      }
+
+                      @Override
+                      public void close() {
+                        cursor.close();
+                      }
+                    };
+                  }));
+      String third = harness.eventId(before.get(2).get("_id"));
+      await().atMost(Duration.ofSeconds(30)).until(() -> deliveredIds().contains(third));
+      BsonDocument after = event(4);
+      insert(List.of(after));
+
+      String fourth = harness.eventId(after.get("_id"));
+      await().atMost(Duration.ofSeconds(30)).until(() -> deliveredIds().contains(fourth));
+      assertThat(changes.get()).as("the connection broke and the stream reopened").isGreaterThan(2);
+      assertThat(deliveredIds())
+          .as("the Go exporter's two are not sent again after the reconnect")
+          .containsExactlyInAnyOrder(third, fourth);
+      held.rollback();
+    }
   }
 
   private void insertInto(Connection transaction, BsonDocument doc) throws Exception {

@@ -1,6 +1,7 @@
 package io.nvsentinel.exporter.live.changestream;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import io.nvsentinel.exporter.devstack.EmbeddedPostgresStore;
@@ -47,6 +48,27 @@ class PostgresChangelogSourceTest {
       connection.createStatement().execute("TRUNCATE health_events, datastore_changelog");
     }
     source = new PostgresChangelogSource(store::connect, List.of("insert"), POLL_WAIT, 100);
+  }
+
+  /** Ids cached per session are handed out out of order: no watermark would be safe. */
+  @Test
+  void aSequenceThatCachesIdsIsRefusedNamingTheFix() throws Exception {
+    String alter = "ALTER SEQUENCE datastore_changelog_id_seq CACHE ";
+    try (Connection connection = store.connect()) {
+      connection.createStatement().execute(alter + "20");
+      assertThatThrownBy(() -> source.open(null, startingNow()))
+          .isInstanceOf(DatastoreUnavailableException.class)
+          .cause()
+          .hasMessageContaining("(CACHE 20)")
+          .hasMessageContaining("ALTER SEQUENCE public.datastore_changelog_id_seq CACHE 1");
+    } finally {
+      try (Connection connection = store.connect()) {
+        connection.createStatement().execute(alter + "1");
+      }
+    }
+    try (ChangeStreamSource.Cursor cursor = source.open(null, startingNow())) {
+      assertThat(cursor.tryNext()).isNull();
+    }
   }
 
   @Test

@@ -36,6 +36,10 @@ final class RunnerHarness implements AutoCloseable {
 
   final RunnerStore store;
   final TestProperties config = new TestProperties();
+
+  /** The pod's clock, which a test may set apart from the datastore's. */
+  Clock clock = Clock.systemUTC();
+
   final SimpleMeterRegistry meters = new SimpleMeterRegistry();
   final CheckpointStore checkpoints;
   final GapWindowStore gaps;
@@ -146,7 +150,7 @@ final class RunnerHarness implements AutoCloseable {
         properties,
         deliverer(),
         meters,
-        Clock.systemUTC(),
+        clock,
         events);
   }
 
