@@ -71,6 +71,13 @@ public final class PostgresCheckpointStore implements CheckpointStore {
     if (load(client).isPresent()) {
       return Optional.empty();
     }
+    return stored(client);
+  }
+
+  /**
+   * What {@code resume_tokens} holds for {@code client}, read as the replaced exporter's position.
+   */
+  private Optional<ReplacedExporterPosition> stored(String client) {
     return db.with(
         "reading the replaced exporter's position",
         connection -> {
@@ -79,10 +86,9 @@ public final class PostgresCheckpointStore implements CheckpointStore {
                   "SELECT resume_token::text FROM resume_tokens WHERE client_name = ?")) {
             query.setString(1, client);
             try (ResultSet row = query.executeQuery()) {
-              if (!row.next()) {
-                return Optional.empty();
-              }
-              return Optional.of(replaced(client, row.getString(1)));
+              return row.next()
+                  ? Optional.of(replaced(client, row.getString(1)))
+                  : Optional.<ReplacedExporterPosition>empty();
             }
           }
         });
@@ -205,29 +211,14 @@ public final class PostgresCheckpointStore implements CheckpointStore {
             ? token.getNumber("changedAtMicros").longValue()
             : micros(ourTime);
     long ourId = token != null && token.isNumber("id") ? token.getNumber("id").longValue() : 0;
-    return db.with(
-        "reading the replaced exporter's position",
-        connection -> {
-          try (PreparedStatement query =
-              connection.prepareStatement(
-                  "SELECT resume_token::text FROM resume_tokens WHERE client_name = ?")) {
-            query.setString(1, ours.client());
-            try (ResultSet row = query.executeQuery()) {
-              if (!row.next()) {
-                return Optional.empty();
-              }
-              ReplacedExporterPosition theirs = replaced(ours.client(), row.getString(1));
-              if (theirs.token() == null) {
-                return Optional.empty();
-              }
+    return stored(ours.client())
+        .filter(theirs -> theirs.token() != null)
+        .filter(
+            theirs -> {
               long theirMicros = theirs.token().getInt64("afterChangedAtMicros").getValue();
               long theirId = theirs.token().getInt64("afterId").getValue();
-              boolean past =
-                  theirMicros > ourMicros || (theirMicros == ourMicros && theirId > ourId);
-              return past ? Optional.of(theirs) : Optional.empty();
-            }
-          }
-        });
+              return theirMicros > ourMicros || (theirMicros == ourMicros && theirId > ourId);
+            });
   }
 
   static long micros(Instant at) {

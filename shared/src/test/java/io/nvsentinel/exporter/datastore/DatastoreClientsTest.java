@@ -55,6 +55,11 @@ class DatastoreClientsTest {
   }
 
   static ExporterProperties.Datastore datastore(String uri, Path ca, Path cert, Path key) {
+    return datastore(uri, ca, cert, key, "event-exporter", null);
+  }
+
+  static ExporterProperties.Datastore datastore(
+      String uri, Path ca, Path cert, Path key, String appName, Boolean tls) {
     return new ExporterProperties.Datastore(
         uri,
         "HealthEventsDatabase",
@@ -65,8 +70,8 @@ class DatastoreClientsTest {
         key,
         null,
         null,
-        "event-exporter",
-        null);
+        appName,
+        tls);
   }
 
   @Test
@@ -177,18 +182,7 @@ class DatastoreClientsTest {
   }
 
   static ExporterProperties.Datastore withTls(String uri, String appName, Boolean tls, Path ca) {
-    return new ExporterProperties.Datastore(
-        uri,
-        "HealthEventsDatabase",
-        "HealthEvents",
-        "ResumeTokens",
-        ca,
-        null,
-        null,
-        null,
-        null,
-        appName,
-        tls);
+    return datastore(uri, ca, null, null, appName, tls);
   }
 
   /** NVSentinel's APP_NAME names the connections, as its store client does; the URI's wins. */
