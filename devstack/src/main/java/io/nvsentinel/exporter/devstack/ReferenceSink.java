@@ -276,16 +276,7 @@ public final class ReferenceSink implements AutoCloseable {
   /** {@code POST /faults?failShare=0.3&delayMs=50}: make the sink misbehave, for demos. */
   private void faults(HttpExchange exchange) throws IOException {
     try (exchange) {
-      String query =
-          exchange.getRequestURI().getQuery() == null ? "" : exchange.getRequestURI().getQuery();
-      for (String pair : query.split("&")) {
-        String[] kv = pair.split("=", 2);
-        if (kv.length == 2 && kv[0].equals("failShare")) {
-          faults.failShare(Double.parseDouble(kv[1]));
-        } else if (kv.length == 2 && kv[0].equals("delayMs")) {
-          faults.delay(Duration.ofMillis(Long.parseLong(kv[1])));
-        }
-      }
+      faults.apply(exchange.getRequestURI().getQuery());
       exchange.sendResponseHeaders(204, -1);
     }
   }

@@ -92,6 +92,18 @@ public final class SinkFaults {
     chokes.add(new Choke(which, status));
   }
 
+  /** Applies {@code failShare=0.3&delayMs=50}, the demo page's query; other keys are ignored. */
+  void apply(String query) {
+    for (String pair : (query == null ? "" : query).split("&")) {
+      String[] kv = pair.split("=", 2);
+      if (kv.length == 2 && kv[0].equals("failShare")) {
+        failShare(Double.parseDouble(kv[1]));
+      } else if (kv.length == 2 && kv[0].equals("delayMs")) {
+        delay(Duration.ofMillis(Long.parseLong(kv[1])));
+      }
+    }
+  }
+
   /** Whether to close this request's connection unanswered; {@code dice} is uniform in [0, 1). */
   boolean reset(double dice) {
     return dice < resetShare.get();

@@ -9,9 +9,7 @@ import io.nvsentinel.exporter.live.function.ExportResult;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
-import java.util.concurrent.ThreadFactory;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.Consumer;
 import java.util.function.Function;
 import org.slf4j.Logger;
@@ -80,13 +78,13 @@ public final class ChangeStreamRunner implements SmartLifecycle {
     checkpointing.load();
     running = true;
     probes.beat();
-    workers = Executors.newFixedThreadPool(live.workers(), named("export-worker"));
-    housekeeping = Executors.newSingleThreadScheduledExecutor(named("checkpoint"));
+    workers = Executors.newFixedThreadPool(live.workers(), DaemonThreads.named("export-worker"));
+    housekeeping = Executors.newSingleThreadScheduledExecutor(DaemonThreads.named("checkpoint"));
     long flushMillis = live.tokenFlushInterval().toMillis();
     housekeeping.scheduleWithFixedDelay(
         this::flushQuietly, flushMillis, flushMillis, TimeUnit.MILLISECONDS);
     housekeeping.scheduleWithFixedDelay(probes::update, 1, 1, TimeUnit.SECONDS);
-    reader = named("change-stream-reader").newThread(this::readLoop);
+    reader = DaemonThreads.named("change-stream-reader").newThread(this::readLoop);
     reader.start();
   }
 
@@ -295,14 +293,5 @@ public final class ChangeStreamRunner implements SmartLifecycle {
   @Override
   public int getPhase() {
     return Integer.MAX_VALUE - 100;
-  }
-
-  private static ThreadFactory named(String prefix) {
-    AtomicInteger n = new AtomicInteger();
-    return runnable -> {
-      Thread thread = new Thread(runnable, prefix + "-" + n.incrementAndGet());
-      thread.setDaemon(true);
-      return thread;
-    };
   }
 }
