@@ -26,6 +26,8 @@ public final class ChangelogBenchmark {
 
   public static void main(String[] args) throws Exception {
     int backlog = args.length > 0 ? Integer.parseInt(args[0]) : 20_000;
+    // "updates": each event is also updated once, as NVSentinel's components update its status
+    boolean updates = args.length > 1 && args[1].equals("updates");
     Path dir = Files.createTempDirectory("changelog-bench");
     try (EmbeddedPostgresStore store = EmbeddedPostgresStore.start(dir.resolve("pg"))) {
       BsonTimestamp before =
@@ -36,9 +38,11 @@ public final class ChangelogBenchmark {
           EmbeddedPostgresStore.insert(
               connection, "node-" + i % 288, EmbeddedPostgresStore.document("node-" + i, "m" + i));
           if (i % 1000 == 999) {
+            update(connection, updates);
             connection.commit();
           }
         }
+        update(connection, updates);
         connection.commit();
       }
       PostgresChangelogSource source =
@@ -52,8 +56,23 @@ public final class ChangelogBenchmark {
       read(source, before, backlog);
       double seconds = (System.nanoTime() - start) / 1e9;
       System.out.printf(
-          "change-log backlog of %d rows, batch %d, poll wait %d ms: read in %.2f s, %.0f rows/s%n",
-          backlog, BATCH, ChangeStreamRunner.POLL_MILLIS, seconds, backlog / seconds);
+          "change-log backlog of %d events%s, batch %d, poll wait %d ms: read in %.2f s, %.0f"
+              + " events/s%n",
+          backlog,
+          updates ? " each updated once" : "",
+          BATCH,
+          ChangeStreamRunner.POLL_MILLIS,
+          seconds,
+          backlog / seconds);
+    }
+  }
+
+  /** Updates every event not updated yet once, when asked to. */
+  private static void update(Connection connection, boolean updates) throws Exception {
+    if (updates) {
+      connection
+          .createStatement()
+          .execute("UPDATE health_events SET updated_at = now() WHERE updated_at = created_at");
     }
   }
 
