@@ -9,6 +9,7 @@ import io.nvsentinel.exporter.backfill.BackfillApplication;
 import io.nvsentinel.exporter.checkpoint.Checkpoint;
 import io.nvsentinel.exporter.checkpoint.MongoCheckpointStore;
 import io.nvsentinel.exporter.config.ExporterProperties;
+import io.nvsentinel.exporter.config.TestProperties;
 import io.nvsentinel.exporter.devstack.StackSettings;
 import io.nvsentinel.exporter.devstack.TokenIssuer;
 import io.nvsentinel.exporter.event.Samples;
@@ -296,18 +297,7 @@ class FaultInjectionTest {
     // a real server answers a token older than its oplog with error 286; no server here can be
     // made to, so the source says it for that token
     ExporterProperties.Datastore datastore =
-        new ExporterProperties.Datastore(
-            stack.mongo.connectionString(),
-            "HealthEventsDatabase",
-            "HealthEvents",
-            "ResumeTokens",
-            null,
-            null,
-            null,
-            null,
-            null,
-            "event-exporter",
-            null);
+        TestProperties.mongoDatastore(stack.mongo.connectionString(), null);
     MongoChangeStreamSource real =
         new MongoChangeStreamSource(stack.client, datastore, List.of("insert"));
     ChangeStreamSource historyLost =

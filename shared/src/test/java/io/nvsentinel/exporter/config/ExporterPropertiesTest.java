@@ -457,18 +457,8 @@ class ExporterPropertiesTest {
   void x509WithoutAClientCertificateIsRefusedWithoutRepeatingTheUri() {
     ExporterProperties p =
         withDatastore(
-            new ExporterProperties.Datastore(
-                "mongodb://user:pw@db/?authMechanism=MONGODB-X509&authSource=$external",
-                "HealthEventsDatabase",
-                "HealthEvents",
-                "ResumeTokens",
-                null,
-                null,
-                null,
-                null,
-                null,
-                "event-exporter",
-                null));
+            TestProperties.mongoDatastore(
+                "mongodb://user:pw@db/?authMechanism=MONGODB-X509&authSource=$external", null));
     BeanPropertyBindingResult errors = new BeanPropertyBindingResult(p, "exporter");
 
     new ExporterPropertiesValidator(name -> null, null).validate(p, errors);
@@ -488,18 +478,7 @@ class ExporterPropertiesTest {
   void tlsOffWithAUriAskingForTlsIsRefusedNamingBoth() {
     ExporterProperties p =
         withDatastore(
-            new ExporterProperties.Datastore(
-                "mongodb://user:pw@db/?replicaSet=rs0&tls=true",
-                "HealthEventsDatabase",
-                "HealthEvents",
-                "ResumeTokens",
-                null,
-                null,
-                null,
-                null,
-                null,
-                "event-exporter",
-                false));
+            TestProperties.mongoDatastore("mongodb://user:pw@db/?replicaSet=rs0&tls=true", false));
     BeanPropertyBindingResult errors = new BeanPropertyBindingResult(p, "exporter");
 
     new ExporterPropertiesValidator(name -> null, null).validate(p, errors);

@@ -51,6 +51,25 @@ public final class TestProperties {
         null);
   }
 
+  /**
+   * A MongoDB datastore under NVSentinel's names, without files; {@code tls} as
+   * MONGODB_TLS_ENABLED.
+   */
+  public static ExporterProperties.Datastore mongoDatastore(String uri, Boolean tls) {
+    return new ExporterProperties.Datastore(
+        uri,
+        "HealthEventsDatabase",
+        "HealthEvents",
+        "ResumeTokens",
+        null,
+        null,
+        null,
+        null,
+        null,
+        "event-exporter",
+        tls);
+  }
+
   /** What the start-up validation says of {@code properties}, one message per problem. */
   public static List<String> problems(ExporterProperties properties) {
     BeanPropertyBindingResult errors = new BeanPropertyBindingResult(properties, "exporter");

@@ -9,6 +9,7 @@ import com.mongodb.client.MongoClients;
 import com.mongodb.event.CommandListener;
 import com.mongodb.event.CommandStartedEvent;
 import io.nvsentinel.exporter.config.ExporterProperties;
+import io.nvsentinel.exporter.config.TestProperties;
 import io.nvsentinel.exporter.devstack.EmbeddedMongo;
 import io.nvsentinel.exporter.live.function.ChangeEvent;
 import java.time.Duration;
@@ -35,19 +36,7 @@ class MongoChangeStreamSourceTest {
             }
           }
         };
-    ExporterProperties.Datastore datastore =
-        new ExporterProperties.Datastore(
-            "unused",
-            "HealthEventsDatabase",
-            "HealthEvents",
-            "ResumeTokens",
-            null,
-            null,
-            null,
-            null,
-            null,
-            "event-exporter",
-            null);
+    ExporterProperties.Datastore datastore = TestProperties.mongoDatastore("unused", null);
     try (EmbeddedMongo mongo = EmbeddedMongo.start();
         MongoClient client =
             MongoClients.create(
