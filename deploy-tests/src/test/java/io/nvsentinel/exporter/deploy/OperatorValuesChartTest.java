@@ -7,6 +7,7 @@ import static io.nvsentinel.exporter.deploy.HelmChartTest.render;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import com.marcnuri.helm.TemplateCommand;
 import io.fabric8.kubernetes.api.model.ConfigMap;
 import io.fabric8.kubernetes.api.model.Container;
 import io.fabric8.kubernetes.api.model.PodSpec;
@@ -20,6 +21,7 @@ import java.util.Arrays;
 import java.util.List;
 import java.util.Set;
 import java.util.TreeSet;
+import java.util.function.Consumer;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import java.util.stream.Collectors;
@@ -187,17 +189,7 @@ class OperatorValuesChartTest {
                             .set("networkPolicy.enabled", "true"),
                     "required"))
         .hasMessageContaining("networkPolicy.httpTriggerFrom is required");
-    NetworkPolicy policy =
-        Manifests.parse(
-                render(
-                    t ->
-                        t.set("exporter.live.httpTrigger", "true")
-                            .set("networkPolicy.enabled", "true")
-                            .set(
-                                "networkPolicy.httpTriggerFrom[0].podSelector.matchLabels.app",
-                                "remediation"),
-                    "required"))
-            .one(NetworkPolicy.class);
+    NetworkPolicy policy = httpTriggerPolicy(t -> {});
     assertThat(policy.getSpec().getIngress()).hasSize(3);
     assertThat(policy.getSpec().getIngress().get(2).getPorts().get(0).getPort().getIntVal())
         .isEqualTo(8081);
@@ -209,19 +201,27 @@ class OperatorValuesChartTest {
   /** The HTTP trigger reads a health_events row by its id on NVSentinel's PostgreSQL store too. */
   @Test
   void theHttpTriggerRendersWithThePostgresqlStore() {
-    NetworkPolicy policy =
-        Manifests.parse(
-                render(
-                    t ->
-                        t.set("exporter.live.httpTrigger", "true")
-                            .set("global.datastore.provider", "postgresql")
-                            .set("networkPolicy.enabled", "true")
-                            .set(
-                                "networkPolicy.httpTriggerFrom[0].podSelector.matchLabels.app",
-                                "remediation"),
-                    "required"))
-            .one(NetworkPolicy.class);
-    assertThat(policy.getSpec().getIngress()).hasSize(3);
+    assertThat(
+            httpTriggerPolicy(t -> t.set("global.datastore.provider", "postgresql"))
+                .getSpec()
+                .getIngress())
+        .hasSize(3);
+  }
+
+  /** The network policy when the HTTP trigger is on and remediation pods may call it. */
+  private static NetworkPolicy httpTriggerPolicy(Consumer<TemplateCommand> more) {
+    return Manifests.parse(
+            render(
+                t -> {
+                  t.set("exporter.live.httpTrigger", "true")
+                      .set("networkPolicy.enabled", "true")
+                      .set(
+                          "networkPolicy.httpTriggerFrom[0].podSelector.matchLabels.app",
+                          "remediation");
+                  more.accept(t);
+                },
+                "required"))
+        .one(NetworkPolicy.class);
   }
 
   @Test
