@@ -11,6 +11,7 @@ import io.cloudevents.core.provider.EventFormatProvider;
 import io.cloudevents.jackson.JsonFormat;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import io.nvsentinel.exporter.config.ExporterProperties;
+import io.nvsentinel.exporter.config.TestProperties;
 import io.nvsentinel.exporter.event.DecodeResult;
 import io.nvsentinel.exporter.event.HealthEventDecoder;
 import io.nvsentinel.exporter.event.Samples;
@@ -54,18 +55,8 @@ class CloudEventMapperTest {
         new ExporterProperties.FailureHandling(1, Duration.ofSeconds(1), Duration.ofSeconds(2), 2),
         new ExporterProperties.ResumeToken(
             "HealthEventsDatabase", "ResumeTokens", "exportergaps", "event-exporter"),
-        new ExporterProperties.Datastore(
-            "mongodb://localhost",
-            "HealthEventsDatabase",
-            collection,
-            "ResumeTokens",
-            null,
-            null,
-            null,
-            null,
-            null,
-            "event-exporter",
-            null),
+        TestProperties.mongoDatastore(
+            "mongodb://localhost", "HealthEventsDatabase", collection, null),
         new ExporterProperties.DeadLetter("HealthEventsDatabase", "dead"),
         new ExporterProperties.Filter(""),
         65_536);

@@ -437,17 +437,9 @@ class ExporterPropertiesTest {
             "event-exporter",
             null);
     ExporterProperties p = withDatastore(postgres);
-    BeanPropertyBindingResult errors = new BeanPropertyBindingResult(p, "exporter");
-
-    new ExporterPropertiesValidator(name -> null, null).validate(p, errors);
-
-    assertThat(errors.getFieldErrors())
-        .singleElement()
-        .satisfies(
-            e -> {
-              assertThat(e.getField()).isEqualTo("datastore.postgresql.username");
-              assertThat(e.getDefaultMessage()).contains("DATASTORE_USERNAME");
-            });
+    FieldError e = onlyFieldError(p);
+    assertThat(e.getField()).isEqualTo("datastore.postgresql.username");
+    assertThat(e.getDefaultMessage()).contains("DATASTORE_USERNAME");
     assertThat(postgres.postgresql().toString()).doesNotContain("pw");
     assertThat(postgres.eventDatabase()).isEqualTo("nvsentinel");
     assertThat(postgres.eventCollection()).isEqualTo("health_events");
@@ -459,19 +451,11 @@ class ExporterPropertiesTest {
         withDatastore(
             TestProperties.mongoDatastore(
                 "mongodb://user:pw@db/?authMechanism=MONGODB-X509&authSource=$external", null));
-    BeanPropertyBindingResult errors = new BeanPropertyBindingResult(p, "exporter");
-
-    new ExporterPropertiesValidator(name -> null, null).validate(p, errors);
-
-    assertThat(errors.getFieldErrors())
-        .singleElement()
-        .satisfies(
-            e -> {
-              assertThat(e.getField()).isEqualTo("datastore.certFile");
-              assertThat(e.getDefaultMessage())
-                  .contains("MONGODB_CLIENT_CERT_MOUNT_PATH")
-                  .doesNotContain("pw");
-            });
+    FieldError e = onlyFieldError(p);
+    assertThat(e.getField()).isEqualTo("datastore.certFile");
+    assertThat(e.getDefaultMessage())
+        .contains("MONGODB_CLIENT_CERT_MOUNT_PATH")
+        .doesNotContain("pw");
   }
 
   @Test
@@ -479,20 +463,12 @@ class ExporterPropertiesTest {
     ExporterProperties p =
         withDatastore(
             TestProperties.mongoDatastore("mongodb://user:pw@db/?replicaSet=rs0&tls=true", false));
-    BeanPropertyBindingResult errors = new BeanPropertyBindingResult(p, "exporter");
-
-    new ExporterPropertiesValidator(name -> null, null).validate(p, errors);
-
-    assertThat(errors.getFieldErrors())
-        .singleElement()
-        .satisfies(
-            e -> {
-              assertThat(e.getField()).isEqualTo("datastore.tls");
-              assertThat(e.getDefaultMessage())
-                  .contains("MONGODB_TLS_ENABLED")
-                  .contains("exporter.datastore.uri")
-                  .doesNotContain("pw");
-            });
+    FieldError e = onlyFieldError(p);
+    assertThat(e.getField()).isEqualTo("datastore.tls");
+    assertThat(e.getDefaultMessage())
+        .contains("MONGODB_TLS_ENABLED")
+        .contains("exporter.datastore.uri")
+        .doesNotContain("pw");
   }
 
   @Test
@@ -506,6 +482,14 @@ class ExporterPropertiesTest {
 
   private ExporterProperties.Oidc oidcWithSecretFile() {
     return new ExporterProperties.Oidc("https://idp/token", "id", "scope", false, secret, "", null);
+  }
+
+  /** The one field error the start-up validation finds in {@code p}. */
+  private static FieldError onlyFieldError(ExporterProperties p) {
+    BeanPropertyBindingResult errors = new BeanPropertyBindingResult(p, "exporter");
+    new ExporterPropertiesValidator(name -> null, null).validate(p, errors);
+    assertThat(errors.getFieldErrors()).hasSize(1);
+    return errors.getFieldErrors().get(0);
   }
 
   private ExporterProperties withDatastore(ExporterProperties.Datastore datastore) {
@@ -532,18 +516,7 @@ class ExporterPropertiesTest {
         new ExporterProperties.Backfill(true, Duration.ofHours(1), 1, 1, 0),
         new ExporterProperties.FailureHandling(1, Duration.ofSeconds(1), Duration.ofSeconds(2), 2),
         new ExporterProperties.ResumeToken("db", "tokens", "gaps", "event-exporter"),
-        new ExporterProperties.Datastore(
-            "mongodb://localhost",
-            "db",
-            "events",
-            "ResumeTokens",
-            null,
-            null,
-            null,
-            null,
-            null,
-            "event-exporter",
-            null),
+        TestProperties.mongoDatastore("mongodb://localhost", "db", "events", null),
         new ExporterProperties.DeadLetter("db", "dead"),
         new ExporterProperties.Filter(""),
         0);

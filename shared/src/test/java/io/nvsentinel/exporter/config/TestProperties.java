@@ -56,10 +56,16 @@ public final class TestProperties {
    * MONGODB_TLS_ENABLED.
    */
   public static ExporterProperties.Datastore mongoDatastore(String uri, Boolean tls) {
+    return mongoDatastore(uri, "HealthEventsDatabase", "HealthEvents", tls);
+  }
+
+  /** A MongoDB datastore holding the events in {@code database}.{@code collection}. */
+  public static ExporterProperties.Datastore mongoDatastore(
+      String uri, String database, String collection, Boolean tls) {
     return new ExporterProperties.Datastore(
         uri,
-        "HealthEventsDatabase",
-        "HealthEvents",
+        database,
+        collection,
         "ResumeTokens",
         null,
         null,
