@@ -1,31 +1,25 @@
 package io.nvsentinel.exporter;
 
-import com.mongodb.client.MongoClient;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.Metrics;
 import io.micrometer.tracing.Tracer;
 import io.micrometer.tracing.propagation.Propagator;
 import io.nvsentinel.exporter.checkpoint.CheckpointStore;
 import io.nvsentinel.exporter.checkpoint.GapWindowStore;
-import io.nvsentinel.exporter.checkpoint.MongoCheckpointStore;
-import io.nvsentinel.exporter.checkpoint.MongoGapWindowStore;
-import io.nvsentinel.exporter.checkpoint.PostgresCheckpointStore;
-import io.nvsentinel.exporter.checkpoint.PostgresGapWindowStore;
 import io.nvsentinel.exporter.cloudevent.CloudEventMapper;
 import io.nvsentinel.exporter.cloudevent.EventConverter;
 import io.nvsentinel.exporter.config.ClientSecret;
 import io.nvsentinel.exporter.config.ExporterProperties;
 import io.nvsentinel.exporter.config.ExporterPropertiesAutoConfiguration;
-import io.nvsentinel.exporter.datastore.DatastoreClients;
-import io.nvsentinel.exporter.datastore.postgres.PostgresConnections;
+import io.nvsentinel.exporter.deadletter.DeadLetterStore;
 import io.nvsentinel.exporter.delivery.DeadLetterRedrive;
-import io.nvsentinel.exporter.delivery.DeadLetterStore;
 import io.nvsentinel.exporter.delivery.EventDeliverer;
-import io.nvsentinel.exporter.delivery.MongoDeadLetterStore;
-import io.nvsentinel.exporter.delivery.PostgresDeadLetterStore;
 import io.nvsentinel.exporter.event.HealthEventDecoder;
 import io.nvsentinel.exporter.filter.EventFilter;
 import io.nvsentinel.exporter.metrics.FeatureFlags;
+import io.nvsentinel.exporter.store.Datastore;
+import io.nvsentinel.exporter.store.mongo.MongoStoreAutoConfiguration;
+import io.nvsentinel.exporter.store.postgres.PostgresStoreAutoConfiguration;
 import io.nvsentinel.exporter.tracing.EventTracing;
 import io.nvsentinel.exporter.tracing.TracingEnvironment;
 import java.time.Clock;
@@ -34,20 +28,21 @@ import org.slf4j.LoggerFactory;
 import org.springframework.beans.factory.ObjectProvider;
 import org.springframework.boot.autoconfigure.AutoConfiguration;
 import org.springframework.boot.autoconfigure.condition.ConditionalOnMissingBean;
-import org.springframework.boot.autoconfigure.condition.ConditionalOnProperty;
 import org.springframework.context.annotation.Bean;
 import org.springframework.core.env.Environment;
 
 /**
  * The shared core as beans, for both applications: decoding, mapping, dead letters and delivery,
- * over one client for the datastore, MongoDB or PostgreSQL as {@code exporter.datastore.provider}
- * says.
+ * over the {@link Datastore} that the store's own auto-configuration registers ({@code store.mongo}
+ * or {@code store.postgres}, as {@code exporter.datastore.provider} says).
  */
-@AutoConfiguration(after = ExporterPropertiesAutoConfiguration.class)
+@AutoConfiguration(
+    after = {
+      ExporterPropertiesAutoConfiguration.class,
+      MongoStoreAutoConfiguration.class,
+      PostgresStoreAutoConfiguration.class
+    })
 public class ExporterCoreAutoConfiguration {
-
-  /** Which store the health events are in: {@code mongodb} (the default) or {@code postgresql}. */
-  public static final String PROVIDER = "exporter.datastore.provider";
 
   private static final Logger log = LoggerFactory.getLogger(ExporterCoreAutoConfiguration.class);
 
@@ -57,46 +52,16 @@ public class ExporterCoreAutoConfiguration {
     return Clock.systemUTC();
   }
 
-  @Bean(destroyMethod = "close")
+  @Bean
   @ConditionalOnMissingBean
-  @ConditionalOnProperty(name = PROVIDER, havingValue = "mongodb", matchIfMissing = true)
-  MongoClient mongoClient(ExporterProperties properties) {
-    return DatastoreClients.open(properties.datastore());
+  CheckpointStore checkpointStore(Datastore datastore) {
+    return datastore.checkpoints();
   }
 
   @Bean
   @ConditionalOnMissingBean
-  @ConditionalOnProperty(name = PROVIDER, havingValue = "postgresql")
-  PostgresConnections postgresConnections(ExporterProperties properties) {
-    log.info(
-        "health events from NVSentinel's PostgreSQL store at {}",
-        properties.datastore().postgresql());
-    return new PostgresConnections(properties.datastore().postgresql());
-  }
-
-  @Bean
-  @ConditionalOnMissingBean
-  CheckpointStore checkpointStore(
-      ExporterProperties properties,
-      ObjectProvider<MongoClient> mongo,
-      ObjectProvider<PostgresConnections> postgres) {
-    if (properties.datastore().provider() == ExporterProperties.Provider.POSTGRESQL) {
-      return new PostgresCheckpointStore(postgres.getObject());
-    }
-    properties.checkpointApartFromContract().ifPresent(log::warn);
-    return new MongoCheckpointStore(mongo.getObject(), properties.resumeToken());
-  }
-
-  @Bean
-  @ConditionalOnMissingBean
-  GapWindowStore gapWindowStore(
-      ExporterProperties properties,
-      ObjectProvider<MongoClient> mongo,
-      ObjectProvider<PostgresConnections> postgres) {
-    if (properties.datastore().provider() == ExporterProperties.Provider.POSTGRESQL) {
-      return new PostgresGapWindowStore(postgres.getObject());
-    }
-    return new MongoGapWindowStore(mongo.getObject(), properties.resumeToken());
+  GapWindowStore gapWindowStore(Datastore datastore) {
+    return datastore.gapWindows();
   }
 
   @Bean
@@ -162,17 +127,8 @@ public class ExporterCoreAutoConfiguration {
 
   @Bean
   @ConditionalOnMissingBean
-  DeadLetterStore deadLetterStore(
-      ExporterProperties properties,
-      ObjectProvider<MongoClient> mongo,
-      ObjectProvider<PostgresConnections> postgres,
-      ObjectProvider<MeterRegistry> meters,
-      Clock clock) {
-    if (properties.datastore().provider() == ExporterProperties.Provider.POSTGRESQL) {
-      return new PostgresDeadLetterStore(postgres.getObject(), meters(meters), clock);
-    }
-    return new MongoDeadLetterStore(
-        mongo.getObject(), properties.deadLetter(), meters(meters), clock);
+  DeadLetterStore deadLetterStore(Datastore datastore) {
+    return datastore.deadLetters();
   }
 
   @Bean

@@ -4,7 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import io.nvsentinel.exporter.cloudevent.CloudEventMapper;
 import io.nvsentinel.exporter.config.ExporterPropertiesAutoConfiguration;
-import io.nvsentinel.exporter.delivery.DeadLetterStore;
+import io.nvsentinel.exporter.deadletter.DeadLetterStore;
 import io.nvsentinel.exporter.delivery.EventDeliverer;
 import io.nvsentinel.exporter.event.HealthEventDecoder;
 import java.nio.file.Files;

@@ -1,9 +1,9 @@
 package io.nvsentinel.exporter.bench;
 
 import io.nvsentinel.exporter.devstack.EmbeddedPostgresStore;
-import io.nvsentinel.exporter.live.changestream.ChangeStreamRunner;
-import io.nvsentinel.exporter.live.changestream.ChangeStreamSource;
-import io.nvsentinel.exporter.live.changestream.PostgresChangelogSource;
+import io.nvsentinel.exporter.live.stream.ChangeStreamRunner;
+import io.nvsentinel.exporter.store.ChangeSource;
+import io.nvsentinel.exporter.store.postgres.PostgresChangelogSource;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.sql.Connection;
@@ -77,7 +77,7 @@ public final class ChangelogBenchmark {
   }
 
   private static void read(PostgresChangelogSource source, BsonTimestamp from, int rows) {
-    try (ChangeStreamSource.Cursor cursor = source.open(null, from)) {
+    try (ChangeSource.Cursor cursor = source.open(null, from)) {
       int read = 0;
       while (read < rows) {
         if (cursor.tryNext() != null) {

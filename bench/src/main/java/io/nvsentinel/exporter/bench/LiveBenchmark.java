@@ -4,23 +4,23 @@ import com.mongodb.client.MongoClient;
 import com.mongodb.client.MongoClients;
 import com.mongodb.client.MongoCollection;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
-import io.nvsentinel.exporter.checkpoint.MongoCheckpointStore;
-import io.nvsentinel.exporter.checkpoint.MongoGapWindowStore;
 import io.nvsentinel.exporter.cloudevent.CloudEventMapper;
 import io.nvsentinel.exporter.cloudevent.EventConverter;
 import io.nvsentinel.exporter.cloudevent.EventIds;
 import io.nvsentinel.exporter.config.ClientSecret;
 import io.nvsentinel.exporter.config.ExporterProperties;
-import io.nvsentinel.exporter.delivery.DeadLetterStore;
+import io.nvsentinel.exporter.deadletter.DeadLetterStore;
 import io.nvsentinel.exporter.delivery.EventDeliverer;
-import io.nvsentinel.exporter.delivery.MongoDeadLetterStore;
 import io.nvsentinel.exporter.devstack.EmbeddedMongo;
 import io.nvsentinel.exporter.event.HealthEventDecoder;
-import io.nvsentinel.exporter.live.changestream.ChangeStreamRunner;
-import io.nvsentinel.exporter.live.changestream.LiveRunnerWiring;
-import io.nvsentinel.exporter.live.changestream.MongoChangeStreamSource;
 import io.nvsentinel.exporter.live.config.LiveProperties;
 import io.nvsentinel.exporter.live.function.ExportFunctions;
+import io.nvsentinel.exporter.live.stream.ChangeStreamRunner;
+import io.nvsentinel.exporter.live.stream.LiveRunnerWiring;
+import io.nvsentinel.exporter.store.mongo.MongoChangeSource;
+import io.nvsentinel.exporter.store.mongo.MongoCheckpointStore;
+import io.nvsentinel.exporter.store.mongo.MongoDeadLetterStore;
+import io.nvsentinel.exporter.store.mongo.MongoGapWindowStore;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Clock;
@@ -89,7 +89,7 @@ public final class LiveBenchmark {
               0);
       runner =
           LiveRunnerWiring.runner(
-              new MongoChangeStreamSource(client, properties.datastore(), live.operationTypes()),
+              new MongoChangeSource(client, properties.datastore(), live.operationTypes()),
               functions
                   .toCloudEvent(
                       new EventConverter(

@@ -3,18 +3,18 @@ package io.nvsentinel.exporter.demo;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
-import com.mongodb.MongoCommandException;
-import com.mongodb.ServerAddress;
 import io.nvsentinel.exporter.backfill.BackfillApplication;
 import io.nvsentinel.exporter.checkpoint.Checkpoint;
-import io.nvsentinel.exporter.checkpoint.MongoCheckpointStore;
 import io.nvsentinel.exporter.config.ExporterProperties;
 import io.nvsentinel.exporter.config.TestProperties;
 import io.nvsentinel.exporter.devstack.StackSettings;
 import io.nvsentinel.exporter.devstack.TokenIssuer;
 import io.nvsentinel.exporter.event.Samples;
-import io.nvsentinel.exporter.live.changestream.ChangeStreamSource;
-import io.nvsentinel.exporter.live.changestream.MongoChangeStreamSource;
+import io.nvsentinel.exporter.store.ChangeHistoryLostException;
+import io.nvsentinel.exporter.store.ChangeSource;
+import io.nvsentinel.exporter.store.mongo.MongoChangeSource;
+import io.nvsentinel.exporter.store.mongo.MongoCheckpointStore;
+import io.nvsentinel.exporter.store.mongo.ResumeToken;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -26,7 +26,6 @@ import java.util.List;
 import java.util.Random;
 import org.bson.BsonDateTime;
 import org.bson.BsonDocument;
-import org.bson.BsonInt32;
 import org.bson.BsonObjectId;
 import org.bson.BsonString;
 import org.bson.Document;
@@ -277,8 +276,8 @@ class FaultInjectionTest {
     reconcile("datastore: cut off 6 s (stuckAfter 3 s)");
   }
 
-  static final BsonDocument STALE =
-      new BsonDocument("_data", new BsonString("8200000001000000012B0229296E04"));
+  static final ResumeToken STALE =
+      new ResumeToken(new BsonDocument("_data", new BsonString("8200000001000000012B0229296E04")));
 
   @Test
   void resumeTokenOutsideTheHistory() throws Exception {
@@ -294,21 +293,17 @@ class FaultInjectionTest {
       lost.add(stack.history.event(lastEvent.plusSeconds(10 + i)));
     }
     stack.insert(lost);
-    // a real server answers a token older than its oplog with error 286; no server here can be
-    // made to, so the source says it for that token
+    // a real server answers a token older than its oplog with error 286, which the MongoDB store
+    // reports as lost history; no server here can be made to, so the source says it for that token
     ExporterProperties.Datastore datastore =
         TestProperties.mongoDatastore(stack.mongo.connectionString(), null);
-    MongoChangeStreamSource real =
-        new MongoChangeStreamSource(stack.client, datastore, List.of("insert"));
-    ChangeStreamSource historyLost =
+    MongoChangeSource real = new MongoChangeSource(stack.client, datastore, List.of("insert"));
+    ChangeSource historyLost =
         (resumeAfter, startAt) -> {
           if (STALE.equals(resumeAfter)) {
-            throw new MongoCommandException(
-                new BsonDocument("ok", new BsonInt32(0))
-                    .append("code", new BsonInt32(286))
-                    .append("codeName", new BsonString("ChangeStreamHistoryLost"))
-                    .append("errmsg", new BsonString("the resume point is no longer in the oplog")),
-                new ServerAddress());
+            throw new ChangeHistoryLostException(
+                "resume token unusable (server error 286): the resume point is no longer in the"
+                    + " oplog");
           }
           return real.open(resumeAfter, startAt);
         };
@@ -316,7 +311,7 @@ class FaultInjectionTest {
         builder ->
             builder.initializers(
                 context ->
-                    context.getBeanFactory().registerSingleton("changeStreamSource", historyLost)));
+                    context.getBeanFactory().registerSingleton("changeSource", historyLost)));
     await()
         .atMost(Duration.ofSeconds(30))
         .until(

@@ -9,7 +9,7 @@ import io.fabric8.kubernetes.api.model.PodSpec;
 import io.fabric8.kubernetes.api.model.Volume;
 import io.fabric8.kubernetes.api.model.apps.Deployment;
 import io.nvsentinel.exporter.config.ExporterProperties;
-import io.nvsentinel.exporter.datastore.DatastoreClients;
+import io.nvsentinel.exporter.store.mongo.MongoConnections;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Map;
@@ -72,7 +72,7 @@ class NVSentinelStoresTest {
         assertThat(bound.mounted).isEmpty();
         assertThat(datastore.caFile()).isNull();
         assertThat(datastore.certFile()).isNull();
-        MongoClientSettings client = DatastoreClients.settings(datastore);
+        MongoClientSettings client = MongoConnections.settings(datastore);
         assertThat(client.getSslSettings().isEnabled()).isTrue();
         assertThat(client.getCredential()).as("SCRAM from the URI, none here").isNull();
       }
@@ -95,7 +95,7 @@ class NVSentinelStoresTest {
       ExporterProperties.Datastore datastore = bound.properties.datastore();
       assertThat(bound.inPod(datastore.caFile())).isEqualTo("/etc/ssl/mongo-ca/ca.crt");
       assertThat(datastore.certFile()).isNull();
-      MongoClientSettings client = DatastoreClients.settings(datastore);
+      MongoClientSettings client = MongoConnections.settings(datastore);
       assertThat(client.getSslSettings().isEnabled()).isTrue();
       assertThat(client.getCredential()).isNull();
     }
@@ -113,7 +113,7 @@ class NVSentinelStoresTest {
     ExporterProperties.Datastore datastore = bound.properties.datastore();
     assertThat(datastore.tls()).isFalse();
     assertThat(bound.mounted).isEmpty();
-    assertThat(DatastoreClients.settings(datastore).getSslSettings().isEnabled()).isFalse();
+    assertThat(MongoConnections.settings(datastore).getSslSettings().isEnabled()).isFalse();
   }
 
   /**

@@ -13,7 +13,7 @@ import io.fabric8.kubernetes.api.model.PodTemplateSpec;
 import io.fabric8.kubernetes.api.model.networking.v1.NetworkPolicy;
 import io.fabric8.kubernetes.api.model.networking.v1.NetworkPolicyPort;
 import io.nvsentinel.exporter.config.ExporterProperties;
-import io.nvsentinel.exporter.datastore.DatastoreClients;
+import io.nvsentinel.exporter.store.mongo.MongoConnections;
 import java.io.IOException;
 import java.nio.file.Path;
 import java.util.List;
@@ -60,7 +60,7 @@ class NVSentinelUmbrellaTest {
     assertThat(pod.inPod(datastore.certFile())).isEqualTo(MOUNT + "/tls.crt");
     assertThat(pod.inPod(datastore.keyFile())).isEqualTo(MOUNT + "/tls.key");
     // mutual TLS and X.509, as NVSentinel's MongoDB requires of its components
-    MongoClientSettings client = DatastoreClients.settings(datastore);
+    MongoClientSettings client = MongoConnections.settings(datastore);
     assertThat(client.getSslSettings().isEnabled()).isTrue();
     assertThat(client.getCredential().getAuthenticationMechanism())
         .isEqualTo(AuthenticationMechanism.MONGODB_X509);

@@ -1,37 +1,29 @@
 package io.nvsentinel.exporter.live;
 
-import com.mongodb.client.MongoClient;
-import com.mongodb.client.MongoCollection;
-import com.mongodb.client.model.Filters;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.observation.ObservationPredicate;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import io.nvsentinel.exporter.checkpoint.CheckpointStore;
 import io.nvsentinel.exporter.checkpoint.GapWindowStore;
 import io.nvsentinel.exporter.config.ExporterProperties;
-import io.nvsentinel.exporter.datastore.postgres.PostgresConnections;
-import io.nvsentinel.exporter.datastore.postgres.StoredDocuments;
+import io.nvsentinel.exporter.deadletter.DeadLetterStore;
 import io.nvsentinel.exporter.delivery.AutomaticRedrive;
 import io.nvsentinel.exporter.delivery.DeadLetterRedrive;
-import io.nvsentinel.exporter.delivery.DeadLetterStore;
 import io.nvsentinel.exporter.delivery.EventDeliverer;
-import io.nvsentinel.exporter.live.changestream.ChangeStreamRunner;
-import io.nvsentinel.exporter.live.changestream.ChangeStreamSource;
-import io.nvsentinel.exporter.live.changestream.LiveRunnerWiring;
-import io.nvsentinel.exporter.live.changestream.MongoChangeStreamSource;
-import io.nvsentinel.exporter.live.changestream.PostgresChangelogSource;
 import io.nvsentinel.exporter.live.config.LiveProperties;
-import io.nvsentinel.exporter.live.function.ChangeEvent;
 import io.nvsentinel.exporter.live.function.ExportFunctions;
 import io.nvsentinel.exporter.live.function.ExportHttpTrigger;
 import io.nvsentinel.exporter.live.function.ExportResult;
 import io.nvsentinel.exporter.live.metrics.MetricsPort;
 import io.nvsentinel.exporter.live.metrics.PendingGapWindows;
+import io.nvsentinel.exporter.live.stream.ChangeStreamRunner;
+import io.nvsentinel.exporter.live.stream.LiveRunnerWiring;
+import io.nvsentinel.exporter.store.ChangeEvent;
+import io.nvsentinel.exporter.store.ChangeSource;
+import io.nvsentinel.exporter.store.Datastore;
 import java.time.Clock;
 import java.time.Duration;
 import java.util.function.Function;
-import org.bson.BsonDocument;
-import org.springframework.beans.factory.ObjectProvider;
 import org.springframework.boot.autoconfigure.condition.ConditionalOnMissingBean;
 import org.springframework.boot.autoconfigure.condition.ConditionalOnProperty;
 import org.springframework.boot.availability.ApplicationAvailability;
@@ -62,27 +54,13 @@ class LiveConfiguration {
   @ConditionalOnProperty(name = "exporter.live.http-trigger", havingValue = "true")
   ExportHttpTrigger exportHttpTrigger(
       Function<ChangeEvent, ExportResult> exportFunction,
-      ObjectProvider<MongoClient> mongo,
-      ObjectProvider<PostgresConnections> postgres,
+      Datastore datastore,
       ExporterProperties properties,
       LiveProperties live) {
-    ExporterProperties.Datastore datastore = properties.datastore();
-    ExportHttpTrigger.StoredEvents events;
-    if (datastore.provider() == ExporterProperties.Provider.POSTGRESQL) {
-      PostgresConnections db = postgres.getObject();
-      events = id -> StoredDocuments.find(db, id);
-    } else {
-      MongoCollection<BsonDocument> collection =
-          mongo
-              .getObject()
-              .getDatabase(datastore.database())
-              .getCollection(datastore.collection(), BsonDocument.class);
-      events = id -> collection.find(Filters.eq("_id", id)).first();
-    }
     return new ExportHttpTrigger(
         exportFunction,
-        events,
-        datastore,
+        id -> datastore.find(id).orElse(null),
+        properties.datastore(),
         live.httpTriggerTokenFile(),
         live.httpTriggerPort(),
         live.workers(),
@@ -123,28 +101,13 @@ class LiveConfiguration {
 
   @Bean
   @ConditionalOnMissingBean
-  ChangeStreamSource changeStreamSource(
-      ObjectProvider<MongoClient> mongo,
-      ObjectProvider<PostgresConnections> postgres,
-      ExporterProperties properties,
-      LiveProperties live) {
-    if (properties.datastore().provider() == ExporterProperties.Provider.POSTGRESQL) {
-      return new PostgresChangelogSource(
-          postgres.getObject()::open,
-          live.operationTypes(),
-          Duration.ofMillis(ChangeStreamRunner.POLL_MILLIS),
-          CHANGELOG_BATCH);
-    }
-    return new MongoChangeStreamSource(
-        mongo.getObject(), properties.datastore(), live.operationTypes());
+  ChangeSource changeSource(Datastore datastore, LiveProperties live) {
+    return datastore.changeSource(live.operationTypes());
   }
-
-  /** Change-log rows read at once, at most. */
-  static final int CHANGELOG_BATCH = 500;
 
   @Bean
   ChangeStreamRunner changeStreamRunner(
-      ChangeStreamSource changeStreamSource,
+      ChangeSource changeSource,
       Function<ChangeEvent, ExportResult> exportFunction,
       CheckpointStore checkpoints,
       GapWindowStore gaps,
@@ -155,7 +118,7 @@ class LiveConfiguration {
       Clock clock,
       ApplicationEventPublisher events) {
     return LiveRunnerWiring.runner(
-        changeStreamSource,
+        changeSource,
         exportFunction,
         checkpoints,
         gaps,

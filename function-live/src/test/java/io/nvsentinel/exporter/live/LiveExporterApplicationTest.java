@@ -8,7 +8,6 @@ import com.mongodb.client.MongoClient;
 import com.mongodb.client.MongoClients;
 import io.nvsentinel.exporter.checkpoint.CheckpointStore;
 import io.nvsentinel.exporter.checkpoint.GapWindowStore;
-import io.nvsentinel.exporter.checkpoint.MongoCheckpointStore;
 import io.nvsentinel.exporter.cloudevent.EventIds;
 import io.nvsentinel.exporter.config.ExporterKeys;
 import io.nvsentinel.exporter.config.ExporterProperties;
@@ -19,11 +18,12 @@ import io.nvsentinel.exporter.devstack.StackSettings;
 import io.nvsentinel.exporter.devstack.TokenIssuer;
 import io.nvsentinel.exporter.event.Samples;
 import io.nvsentinel.exporter.live.config.LiveProperties;
-import io.nvsentinel.exporter.live.function.ChangeEvent;
 import io.nvsentinel.exporter.live.function.ExportFunctions;
 import io.nvsentinel.exporter.live.function.ExportHttpTrigger;
 import io.nvsentinel.exporter.live.function.ExportResult;
 import io.nvsentinel.exporter.live.metrics.MetricsPort;
+import io.nvsentinel.exporter.store.ChangeEvent;
+import io.nvsentinel.exporter.store.mongo.MongoCheckpointStore;
 import io.nvsentinel.exporter.tracing.EventTracing;
 import java.lang.reflect.RecordComponent;
 import java.net.URI;
@@ -270,7 +270,7 @@ class LiveExporterApplicationTest {
         .insertMany(docs);
     await().atMost(Duration.ofSeconds(20)).until(() -> sink.distinct().size() == 5);
     CheckpointStore checkpoints = app.getBean(CheckpointStore.class);
-    assertThat(checkpoints.load("event-exporter").orElseThrow().resumeToken())
+    assertThat(checkpoints.load("event-exporter").orElseThrow().position())
         .as("not flushed yet")
         .isNull();
 
@@ -283,7 +283,7 @@ class LiveExporterApplicationTest {
                         "HealthEventsDatabase", "ResumeTokens", "exportergaps", "event-exporter"))
                 .load("event-exporter")
                 .orElseThrow()
-                .resumeToken())
+                .position())
         .isNotNull();
   }
 

@@ -376,7 +376,7 @@ abstract class BackfillContract {
         .save(
             new Checkpoint(
                 "event-exporter",
-                new BsonDocument("_data", new BsonString("82")),
+                stack.store.aTakenOverPosition(),
                 null,
                 null,
                 T,

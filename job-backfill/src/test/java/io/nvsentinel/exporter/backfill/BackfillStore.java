@@ -2,6 +2,7 @@ package io.nvsentinel.exporter.backfill;
 
 import io.nvsentinel.exporter.checkpoint.CheckpointStore;
 import io.nvsentinel.exporter.checkpoint.GapWindowStore;
+import io.nvsentinel.exporter.store.StreamPosition;
 import java.util.List;
 import java.util.Map;
 import org.bson.BsonDocument;
@@ -33,6 +34,9 @@ public interface BackfillStore extends AutoCloseable {
   GapWindowStore gaps();
 
   long deadLetters();
+
+  /** A position of this store's own making, as a checkpoint taken over from the Go exporter. */
+  StreamPosition aTakenOverPosition();
 
   @Override
   void close();

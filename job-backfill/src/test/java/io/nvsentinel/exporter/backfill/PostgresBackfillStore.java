@@ -2,12 +2,14 @@ package io.nvsentinel.exporter.backfill;
 
 import io.nvsentinel.exporter.checkpoint.CheckpointStore;
 import io.nvsentinel.exporter.checkpoint.GapWindowStore;
-import io.nvsentinel.exporter.checkpoint.PostgresCheckpointStore;
-import io.nvsentinel.exporter.checkpoint.PostgresGapWindowStore;
 import io.nvsentinel.exporter.cloudevent.EventIds;
 import io.nvsentinel.exporter.config.TestProperties;
-import io.nvsentinel.exporter.datastore.postgres.PostgresConnections;
 import io.nvsentinel.exporter.devstack.EmbeddedPostgresStore;
+import io.nvsentinel.exporter.store.StreamPosition;
+import io.nvsentinel.exporter.store.postgres.ChangelogPosition;
+import io.nvsentinel.exporter.store.postgres.PostgresCheckpointStore;
+import io.nvsentinel.exporter.store.postgres.PostgresConnections;
+import io.nvsentinel.exporter.store.postgres.PostgresGapWindowStore;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.sql.ResultSet;
@@ -16,6 +18,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.UUID;
 import org.bson.BsonDocument;
+import org.bson.BsonInt64;
 import org.bson.BsonString;
 import org.bson.BsonValue;
 
@@ -103,6 +106,13 @@ public final class PostgresBackfillStore implements BackfillStore {
             return count.getLong(1);
           }
         });
+  }
+
+  @Override
+  public StreamPosition aTakenOverPosition() {
+    return new ChangelogPosition(
+        new BsonDocument("afterChangedAtMicros", new BsonInt64(1))
+            .append("afterId", new BsonInt64(1)));
   }
 
   @Override

@@ -1,17 +1,17 @@
 package io.nvsentinel.exporter.checkpoint;
 
+import io.nvsentinel.exporter.store.StreamPosition;
 import java.time.Instant;
-import org.bson.BsonDocument;
-import org.bson.BsonTimestamp;
+import java.time.temporal.ChronoUnit;
 
 /**
  * The live exporter's durable position in the change stream, and the hand-off point to the
  * backfill.
  *
  * @param client the exporter instance this belongs to
- * @param resumeToken the token after the last event that is delivered or dead-lettered, together
- *     with every event before it; {@code null} until the first one
- * @param startAtOperationTime where the stream starts while there is no token yet
+ * @param position where the stream stands after the last event that is delivered or dead-lettered,
+ *     together with every event before it; {@code null} until the first one
+ * @param startAt where the stream starts while there is no position yet (whole seconds)
  * @param backfillCutoff events stored before this instant are the backfill's, from it on the
  *     stream's; set once, on the first start — never when the position was taken over from the
  *     replaced exporter, which exported that history itself
@@ -24,35 +24,40 @@ import org.bson.BsonTimestamp;
  */
 public record Checkpoint(
     String client,
-    BsonDocument resumeToken,
-    BsonTimestamp startAtOperationTime,
+    StreamPosition position,
+    Instant startAt,
     Instant backfillCutoff,
     Instant lastEventTime,
     Instant updatedAt,
     Instant takenOverAt) {
 
+  public Checkpoint {
+    // a stream starts at a whole second: MongoDB's operation time has no finer unit
+    startAt = startAt == null ? null : startAt.truncatedTo(ChronoUnit.SECONDS);
+  }
+
   /**
    * A first start of this exporter: the stream from {@code startAt}, the backfill before cutoff.
    */
   public static Checkpoint firstStart(
-      String client, BsonTimestamp startAt, Instant backfillCutoff, Instant now) {
+      String client, Instant startAt, Instant backfillCutoff, Instant now) {
     return new Checkpoint(client, null, startAt, backfillCutoff, null, now, null);
   }
 
   /** The same checkpoint advanced past an event. */
-  public Checkpoint advancedTo(BsonDocument token, Instant eventTime, Instant now) {
+  public Checkpoint advancedTo(StreamPosition after, Instant eventTime, Instant now) {
     return new Checkpoint(
         client,
-        token,
-        startAtOperationTime,
+        after,
+        startAt,
         backfillCutoff,
         eventTime == null ? lastEventTime : eventTime,
         now,
         takenOverAt);
   }
 
-  /** The same checkpoint restarting from {@code startAt}, forgetting an unusable token. */
-  public Checkpoint restartingAt(BsonTimestamp startAt, Instant now) {
+  /** The same checkpoint restarting from {@code startAt}, forgetting an unusable position. */
+  public Checkpoint restartingAt(Instant startAt, Instant now) {
     return new Checkpoint(client, null, startAt, backfillCutoff, lastEventTime, now, takenOverAt);
   }
 }

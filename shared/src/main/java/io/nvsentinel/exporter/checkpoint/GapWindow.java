@@ -32,7 +32,7 @@ public record GapWindow(
       return name().toLowerCase(Locale.ROOT);
     }
 
-    static Kind of(String label) {
+    public static Kind of(String label) {
       return label == null ? GAP : valueOf(label.toUpperCase(Locale.ROOT));
     }
   }
@@ -46,7 +46,7 @@ public record GapWindow(
       return name().toLowerCase(Locale.ROOT);
     }
 
-    static Status of(String label) {
+    public static Status of(String label) {
       return valueOf(label.toUpperCase(Locale.ROOT));
     }
   }

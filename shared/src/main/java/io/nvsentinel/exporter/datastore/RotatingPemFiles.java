@@ -35,7 +35,7 @@ import org.springframework.boot.ssl.pem.PemSslStoreDetails;
  * of files that cannot be read (a rotation half done) keeps the last good material and is tried
  * again at the next handshake. Connections already open keep what they were opened with.
  */
-final class RotatingPemFiles {
+public final class RotatingPemFiles {
 
   private static final Logger log = LoggerFactory.getLogger(RotatingPemFiles.class);
 
@@ -46,7 +46,7 @@ final class RotatingPemFiles {
   private X509KeyManager keys;
   private X509TrustManager trust;
 
-  RotatingPemFiles(Path ca, Path cert, Path key) {
+  public RotatingPemFiles(Path ca, Path cert, Path key) {
     this.ca = ca;
     this.cert = cert;
     this.key = key;
@@ -55,7 +55,7 @@ final class RotatingPemFiles {
   }
 
   /** An SSL context whose handshakes use the files' current contents. */
-  SSLContext sslContext() {
+  public SSLContext sslContext() {
     try {
       SSLContext context = SSLContext.getInstance("TLS");
       context.init(

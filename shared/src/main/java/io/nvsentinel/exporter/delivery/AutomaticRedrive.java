@@ -1,5 +1,7 @@
 package io.nvsentinel.exporter.delivery;
 
+import io.nvsentinel.exporter.deadletter.DeadLetter;
+import io.nvsentinel.exporter.deadletter.DeadLetterStore;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.ThreadPoolExecutor;

@@ -3,6 +3,8 @@ package io.nvsentinel.exporter.delivery;
 import io.cloudevents.CloudEvent;
 import io.cloudevents.jackson.JsonFormat;
 import io.nvsentinel.exporter.cloudevent.OutgoingEvent;
+import io.nvsentinel.exporter.deadletter.DeadLetter;
+import io.nvsentinel.exporter.deadletter.DeadLetterStore;
 import java.nio.charset.StandardCharsets;
 import java.util.List;
 import org.slf4j.Logger;

@@ -2,6 +2,9 @@ package io.nvsentinel.exporter.delivery;
 
 import io.micrometer.tracing.Span;
 import io.nvsentinel.exporter.cloudevent.OutgoingEvent;
+import io.nvsentinel.exporter.sink.SinkAuthorization;
+import io.nvsentinel.exporter.sink.SinkClient;
+import io.nvsentinel.exporter.sink.SinkResponse;
 import io.nvsentinel.exporter.tracing.EventTracing;
 import java.io.IOException;
 import java.time.Duration;

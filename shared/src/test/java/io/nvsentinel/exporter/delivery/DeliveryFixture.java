@@ -9,10 +9,12 @@ import io.nvsentinel.exporter.cloudevent.OutgoingEvent;
 import io.nvsentinel.exporter.config.ClientSecret;
 import io.nvsentinel.exporter.config.ExporterProperties;
 import io.nvsentinel.exporter.config.TestProperties;
+import io.nvsentinel.exporter.deadletter.DeadLetterStore;
 import io.nvsentinel.exporter.devstack.EmbeddedMongo;
 import io.nvsentinel.exporter.event.DecodeResult;
 import io.nvsentinel.exporter.event.HealthEventDecoder;
 import io.nvsentinel.exporter.event.Samples;
+import io.nvsentinel.exporter.store.mongo.MongoDeadLetterStore;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;
@@ -23,15 +25,15 @@ import org.bson.BsonDocument;
 import org.bson.BsonString;
 
 /** An embedded MongoDB for dead letters, a secret file, metrics and sample events. */
-final class DeliveryFixture implements AutoCloseable {
+public final class DeliveryFixture implements AutoCloseable {
 
   final EmbeddedMongo mongo = EmbeddedMongo.start();
-  final MongoClient client = MongoClients.create(mongo.connectionString());
+  public final MongoClient client = MongoClients.create(mongo.connectionString());
   final MeterRegistry meters;
   final TestProperties config = new TestProperties();
   private final Path secretFile;
 
-  DeliveryFixture() {
+  public DeliveryFixture() {
     this(new SimpleMeterRegistry());
   }
 
@@ -47,7 +49,7 @@ final class DeliveryFixture implements AutoCloseable {
     config.mongoUri = mongo.connectionString();
   }
 
-  DeadLetterStore deadLetters() {
+  public DeadLetterStore deadLetters() {
     return new MongoDeadLetterStore(client, config.build().deadLetter(), meters, Clock.systemUTC());
   }
 

@@ -5,6 +5,7 @@ import com.sun.net.httpserver.HttpExchange;
 import com.sun.net.httpserver.HttpServer;
 import io.nvsentinel.exporter.cloudevent.EventIds;
 import io.nvsentinel.exporter.config.ExporterProperties;
+import io.nvsentinel.exporter.store.ChangeEvent;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.UncheckedIOException;

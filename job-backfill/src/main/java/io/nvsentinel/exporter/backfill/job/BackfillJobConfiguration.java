@@ -1,7 +1,5 @@
 package io.nvsentinel.exporter.backfill.job;
 
-import com.mongodb.client.MongoClient;
-import com.mongodb.client.MongoCollection;
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.nvsentinel.exporter.backfill.config.BackfillJobProperties;
@@ -12,11 +10,11 @@ import io.nvsentinel.exporter.checkpoint.GapWindowStore;
 import io.nvsentinel.exporter.cloudevent.EventConverter;
 import io.nvsentinel.exporter.cloudevent.OutgoingEvent;
 import io.nvsentinel.exporter.config.ExporterProperties;
-import io.nvsentinel.exporter.datastore.postgres.PostgresConnections;
-import io.nvsentinel.exporter.delivery.DeadLetterStore;
+import io.nvsentinel.exporter.deadletter.DeadLetterStore;
 import io.nvsentinel.exporter.delivery.EventDeliverer;
 import io.nvsentinel.exporter.delivery.RetrySchedule;
 import io.nvsentinel.exporter.metrics.ExporterMetric;
+import io.nvsentinel.exporter.store.Datastore;
 import java.time.Clock;
 import java.time.Duration;
 import java.util.Map;
@@ -32,7 +30,6 @@ import org.springframework.batch.core.listener.ItemWriteListener;
 import org.springframework.batch.core.repository.JobRepository;
 import org.springframework.batch.core.step.Step;
 import org.springframework.batch.core.step.builder.StepBuilder;
-import org.springframework.beans.factory.ObjectProvider;
 import org.springframework.beans.factory.annotation.Value;
 import org.springframework.context.annotation.Bean;
 import org.springframework.context.annotation.Configuration;
@@ -69,7 +66,7 @@ public class BackfillJobConfiguration {
       JobRepository jobs,
       PlatformTransactionManager transactions,
       ExporterProperties properties,
-      WindowReader reader,
+      WindowItemReader reader,
       DecodeAndMap processor,
       DeliveringWriter writer,
       BackfillProgress progress,
@@ -89,23 +86,20 @@ public class BackfillJobConfiguration {
 
   @Bean
   @StepScope
-  WindowReader reader(
-      ObjectProvider<MongoClient> mongo,
-      ObjectProvider<PostgresConnections> postgres,
+  WindowItemReader reader(
+      Datastore datastore,
       ExporterProperties properties,
       @Value("#{jobParameters}") Map<String, Object> jobParameters) {
     BackfillWindow window = WindowParameters.window(jobParameters);
-    int pageSize = properties.backfill().batchSize();
-    if (properties.datastore().provider() == ExporterProperties.Provider.POSTGRESQL) {
-      return new PostgresWindowReader(postgres.getObject(), window, pageSize);
-    }
-    return new HealthEventReader(events(mongo.getObject(), properties), window, pageSize);
+    return new WindowItemReader(
+        datastore.windowReader(
+            window.start(), window.end(), window.maxEvents(), properties.backfill().batchSize()));
   }
 
   @Bean
   @StepScope
   WindowCap cap(
-      WindowReader reader,
+      WindowItemReader reader,
       GapWindowStore gaps,
       ExporterProperties properties,
       @Value("#{jobParameters}") Map<String, Object> jobParameters,
@@ -164,18 +158,12 @@ public class BackfillJobConfiguration {
   BackfillProgress progress(
       Clock clock,
       BackfillJobProperties jobProperties,
-      ObjectProvider<MongoClient> mongo,
-      ObjectProvider<PostgresConnections> postgres,
-      ExporterProperties properties,
+      Datastore datastore,
       @Value("#{jobParameters}") Map<String, Object> jobParameters,
       MeterRegistry meters,
       AtomicInteger backfillInProgress) {
     BackfillWindow window = WindowParameters.window(jobParameters);
-    long inWindow =
-        properties.datastore().provider() == ExporterProperties.Provider.POSTGRESQL
-            ? PostgresWindowReader.count(postgres.getObject(), window)
-            : events(mongo.getObject(), properties)
-                .countDocuments(HealthEventReader.inWindow(window));
+    long inWindow = datastore.count(window.start(), window.end());
     return new BackfillProgress(
         clock,
         jobProperties.progressInterval(),
@@ -183,11 +171,5 @@ public class BackfillJobConfiguration {
         window.toString(),
         meters,
         backfillInProgress);
-  }
-
-  static MongoCollection<BsonDocument> events(MongoClient mongo, ExporterProperties properties) {
-    return mongo
-        .getDatabase(properties.datastore().database())
-        .getCollection(properties.datastore().collection(), BsonDocument.class);
   }
 }

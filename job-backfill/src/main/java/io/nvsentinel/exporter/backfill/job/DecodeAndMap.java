@@ -3,7 +3,7 @@ package io.nvsentinel.exporter.backfill.job;
 import io.nvsentinel.exporter.cloudevent.Conversion;
 import io.nvsentinel.exporter.cloudevent.EventConverter;
 import io.nvsentinel.exporter.cloudevent.OutgoingEvent;
-import io.nvsentinel.exporter.delivery.DeadLetterStore;
+import io.nvsentinel.exporter.deadletter.DeadLetterStore;
 import io.nvsentinel.exporter.tracing.EventTracing;
 import org.bson.BsonDocument;
 import org.springframework.batch.infrastructure.item.ExecutionContext;

@@ -27,7 +27,7 @@ public class WindowCap implements StepExecutionListener {
   /** The exit code of a window that stopped at maxEvents with events left. */
   public static final String CAPPED = "CAPPED";
 
-  private final WindowReader reader;
+  private final WindowItemReader reader;
   private final BackfillWindow window;
   private final GapWindowStore pending;
   private final String client;
@@ -35,7 +35,7 @@ public class WindowCap implements StepExecutionListener {
   private final Clock clock;
 
   WindowCap(
-      WindowReader reader,
+      WindowItemReader reader,
       BackfillWindow window,
       GapWindowStore pending,
       String client,

@@ -1,0 +1,7 @@
+package io.nvsentinel.exporter.live.stream;
+
+import io.nvsentinel.exporter.store.StreamPosition;
+import java.time.Instant;
+
+/** Where the stream is after an event, and that event's cluster time (server time). */
+record Position(StreamPosition position, Instant clusterTime) {}

@@ -1,0 +1,210 @@
+package io.nvsentinel.exporter.store.postgres;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
+import io.nvsentinel.exporter.devstack.EmbeddedPostgresStore;
+import io.nvsentinel.exporter.event.DecodeResult;
+import io.nvsentinel.exporter.event.HealthEventDecoder;
+import io.nvsentinel.exporter.store.ChangeEvent;
+import io.nvsentinel.exporter.store.ChangeSource;
+import io.nvsentinel.exporter.store.DatastoreUnavailableException;
+import io.nvsentinel.exporter.store.StreamPosition;
+import java.nio.file.Path;
+import java.sql.Connection;
+import java.sql.PreparedStatement;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.List;
+import java.util.UUID;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** NVSentinel's PostgreSQL change log as a change stream, against a real PostgreSQL. */
+class PostgresChangelogSourceTest {
+
+  static final Duration POLL_WAIT = Duration.ofSeconds(3);
+
+  @TempDir static Path dir;
+  static EmbeddedPostgresStore store;
+  PostgresChangelogSource source;
+
+  @BeforeAll
+  static void startStore() throws Exception {
+    store = EmbeddedPostgresStore.start(dir.resolve("pg"));
+  }
+
+  @AfterAll
+  static void stopStore() throws Exception {
+    store.close();
+  }
+
+  @BeforeEach
+  void emptyStore() throws Exception {
+    try (Connection connection = store.connect()) {
+      connection.createStatement().execute("TRUNCATE health_events, datastore_changelog");
+    }
+    source = new PostgresChangelogSource(store::connect, List.of("insert"), POLL_WAIT, 100);
+  }
+
+  /** Ids cached per session are handed out out of order: no watermark would be safe. */
+  @Test
+  void aSequenceThatCachesIdsIsRefusedNamingTheFix() throws Exception {
+    String alter = "ALTER SEQUENCE datastore_changelog_id_seq CACHE ";
+    try (Connection connection = store.connect()) {
+      connection.createStatement().execute(alter + "20");
+      assertThatThrownBy(() -> source.open(null, startingNow()))
+          .isInstanceOf(DatastoreUnavailableException.class)
+          .cause()
+          .hasMessageContaining("(CACHE 20)")
+          .hasMessageContaining("ALTER SEQUENCE public.datastore_changelog_id_seq CACHE 1");
+    } finally {
+      try (Connection connection = store.connect()) {
+        connection.createStatement().execute(alter + "1");
+      }
+    }
+    try (ChangeSource.Cursor cursor = source.open(null, startingNow())) {
+      assertThat(cursor.tryNext()).isNull();
+    }
+  }
+
+  @Test
+  void aStoredEventArrivesAsTheDocumentTheDecoderReads() throws Exception {
+    try (ChangeSource.Cursor cursor = source.open(null, startingNow())) {
+      assertThat(cursor.tryNext()).isNull();
+      UUID id = store.insert("gpu-node-7", EmbeddedPostgresStore.document("gpu-node-7", "XID 79"));
+      ChangeEvent change = next(cursor);
+      assertThat(change.operationType()).isEqualTo("insert");
+      assertThat(change.document().getString("_id").getValue()).isEqualTo(id.toString());
+      DecodeResult decoded =
+          new HealthEventDecoder(65_536, new SimpleMeterRegistry()).decode(change.document());
+      assertThat(decoded).isInstanceOf(DecodeResult.Decoded.class);
+      var event = ((DecodeResult.Decoded) decoded).event().event();
+      assertThat(event.nodeName()).isEqualTo("gpu-node-7");
+      assertThat(event.recommendedAction()).isEqualTo("RESTART_VM");
+      assertThat(event.generatedTimestamp()).isEqualTo(Instant.parse("2025-11-20T11:59:59.123Z"));
+      assertThat(ChangelogPosition.of(change.position()).getInt64("watermark").getValue())
+          .isPositive();
+    }
+  }
+
+  /** The trigger's NOTIFY wakes the cursor at once, well inside the poll wait. */
+  @Test
+  void aNotificationWakesTheCursor() throws Exception {
+    try (ChangeSource.Cursor cursor = source.open(null, startingNow())) {
+      assertThat(cursor.tryNext()).isNull();
+      Thread waiter =
+          new Thread(
+              () -> {
+                try {
+                  Thread.sleep(300);
+                  store.insert("n1", EmbeddedPostgresStore.document("n1", "m"));
+                } catch (Exception e) {
+                  throw new IllegalStateException(e);
+                }
+              });
+      waiter.start();
+      long asked = System.nanoTime();
+      ChangeEvent change = cursor.tryNext();
+      Duration waited = Duration.ofNanos(System.nanoTime() - asked);
+      waiter.join();
+      assertThat(change).isNotNull();
+      assertThat(waited).isLessThan(POLL_WAIT.dividedBy(2));
+    }
+  }
+
+  /** A change whose notification never came (a lost NOTIFY) is read by the next poll. */
+  @Test
+  void aChangeWithoutNotificationIsReadByThePoll() throws Exception {
+    try (ChangeSource.Cursor cursor = source.open(null, startingNow());
+        Connection connection = store.connect();
+        PreparedStatement silent =
+            connection.prepareStatement(
+                "INSERT INTO datastore_changelog (table_name, record_id, operation, new_values)"
+                    + " VALUES ('health_events', ?, 'INSERT', jsonb_build_object('document', ?::jsonb))")) {
+      assertThat(cursor.tryNext()).isNull();
+      UUID id = UUID.randomUUID();
+      silent.setObject(1, id);
+      silent.setString(2, EmbeddedPostgresStore.document("quiet", "no notify"));
+      silent.executeUpdate();
+      long asked = System.nanoTime();
+      ChangeEvent change = next(cursor);
+      assertThat(change.document().getString("_id").getValue()).isEqualTo(id.toString());
+      assertThat(Duration.ofNanos(System.nanoTime() - asked)).isLessThan(POLL_WAIT.multipliedBy(2));
+    }
+  }
+
+  /** From a token, reading continues above its watermark: nothing after it is lost. */
+  @Test
+  void aCursorOpenedFromATokenContinuesAboveIt() throws Exception {
+    StreamPosition token;
+    try (ChangeSource.Cursor cursor = source.open(null, startingNow())) {
+      store.insert("a", EmbeddedPostgresStore.document("a", "first"));
+      token = next(cursor).position();
+    }
+    UUID later = store.insert("b", EmbeddedPostgresStore.document("b", "second"));
+    try (ChangeSource.Cursor cursor = source.open(token, null)) {
+      assertThat(next(cursor).document().getString("_id").getValue()).isEqualTo(later.toString());
+    }
+  }
+
+  /**
+   * A backlog larger than one read, stored before the cursor listened: no notification will come,
+   * and each further read follows the last at once instead of after a poll wait.
+   */
+  @Test
+  void aBacklogIsReadWithoutWaitingForNotificationsThatWillNotCome() throws Exception {
+    Instant start = startingNow();
+    try (Connection connection = store.connect()) {
+      connection.setAutoCommit(false);
+      for (int i = 0; i < 250; i++) {
+        EmbeddedPostgresStore.insert(connection, "n", EmbeddedPostgresStore.document("n", "m"));
+      }
+      connection.commit();
+    }
+    PostgresChangelogSource slow =
+        new PostgresChangelogSource(store::connect, List.of("insert"), Duration.ofMinutes(5), 100);
+    try (ChangeSource.Cursor cursor = slow.open(null, start)) {
+      int read = 0;
+      long deadline = System.nanoTime() + Duration.ofSeconds(60).toNanos();
+      while (read < 250 && System.nanoTime() < deadline) {
+        if (cursor.tryNext() != null) {
+          read++;
+        }
+      }
+      assertThat(read).as("three reads of at most 100, none waiting the 5 minutes").isEqualTo(250);
+    }
+  }
+
+  /** A first start skips what was stored before its start time: that is the backfill's. */
+  @Test
+  void aFirstStartBeginsAtItsStartTime() throws Exception {
+    store.insert("old", EmbeddedPostgresStore.document("old", "before the cutoff"));
+    Thread.sleep(1100); // start times are whole seconds
+    Instant start = startingNow();
+    Thread.sleep(1100);
+    try (ChangeSource.Cursor cursor = source.open(null, start)) {
+      UUID fresh = store.insert("new", EmbeddedPostgresStore.document("new", "after it"));
+      assertThat(next(cursor).document().getString("_id").getValue()).isEqualTo(fresh.toString());
+    }
+  }
+
+  private static Instant startingNow() {
+    return Instant.now().truncatedTo(java.time.temporal.ChronoUnit.SECONDS);
+  }
+
+  private static ChangeEvent next(ChangeSource.Cursor cursor) {
+    long deadline = System.nanoTime() + Duration.ofSeconds(15).toNanos();
+    while (System.nanoTime() < deadline) {
+      ChangeEvent change = cursor.tryNext();
+      if (change != null) {
+        return change;
+      }
+    }
+    throw new AssertionError("no change within 15 s");
+  }
+}
