@@ -1,16 +1,13 @@
 package io.nvsentinel.exporter.bench;
 
 import io.nvsentinel.exporter.devstack.EmbeddedPostgresStore;
-import io.nvsentinel.exporter.live.stream.ChangeStreamRunner;
 import io.nvsentinel.exporter.store.ChangeSource;
 import io.nvsentinel.exporter.store.postgres.PostgresChangelogSource;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.sql.Connection;
-import java.time.Duration;
 import java.time.Instant;
 import java.util.List;
-import org.bson.BsonTimestamp;
 
 /**
  * How fast the live exporter's change-log source reads a backlog of NVSentinel's PostgreSQL change
@@ -19,7 +16,7 @@ import org.bson.BsonTimestamp;
  */
 public final class ChangelogBenchmark {
 
-  /** The application's change-log batch ({@code LiveConfiguration.CHANGELOG_BATCH}). */
+  /** The application's change-log batch ({@code PostgresDatastore.CHANGELOG_BATCH}). */
   private static final int BATCH = 500;
 
   private ChangelogBenchmark() {}
@@ -30,8 +27,7 @@ public final class ChangelogBenchmark {
     boolean updates = args.length > 1 && args[1].equals("updates");
     Path dir = Files.createTempDirectory("changelog-bench");
     try (EmbeddedPostgresStore store = EmbeddedPostgresStore.start(dir.resolve("pg"))) {
-      BsonTimestamp before =
-          new BsonTimestamp((int) Instant.now().minusSeconds(2).getEpochSecond(), 0);
+      Instant before = Instant.now().minusSeconds(2);
       try (Connection connection = store.connect()) {
         connection.setAutoCommit(false);
         for (int i = 0; i < backlog; i++) {
@@ -47,10 +43,7 @@ public final class ChangelogBenchmark {
       }
       PostgresChangelogSource source =
           new PostgresChangelogSource(
-              store::connect,
-              List.of("insert"),
-              Duration.ofMillis(ChangeStreamRunner.POLL_MILLIS),
-              BATCH);
+              store::connect, List.of("insert"), ChangeSource.POLL_WAIT, BATCH);
       read(source, before, backlog); // warm-up
       long start = System.nanoTime();
       read(source, before, backlog);
@@ -61,7 +54,7 @@ public final class ChangelogBenchmark {
           backlog,
           updates ? " each updated once" : "",
           BATCH,
-          ChangeStreamRunner.POLL_MILLIS,
+          ChangeSource.POLL_WAIT.toMillis(),
           seconds,
           backlog / seconds);
     }
@@ -76,7 +69,7 @@ public final class ChangelogBenchmark {
     }
   }
 
-  private static void read(PostgresChangelogSource source, BsonTimestamp from, int rows) {
+  private static void read(PostgresChangelogSource source, Instant from, int rows) {
     try (ChangeSource.Cursor cursor = source.open(null, from)) {
       int read = 0;
       while (read < rows) {

@@ -17,10 +17,8 @@ import io.nvsentinel.exporter.live.config.LiveProperties;
 import io.nvsentinel.exporter.live.function.ExportFunctions;
 import io.nvsentinel.exporter.live.stream.ChangeStreamRunner;
 import io.nvsentinel.exporter.live.stream.LiveRunnerWiring;
-import io.nvsentinel.exporter.store.mongo.MongoChangeSource;
-import io.nvsentinel.exporter.store.mongo.MongoCheckpointStore;
-import io.nvsentinel.exporter.store.mongo.MongoDeadLetterStore;
-import io.nvsentinel.exporter.store.mongo.MongoGapWindowStore;
+import io.nvsentinel.exporter.store.Datastore;
+import io.nvsentinel.exporter.store.mongo.MongoDatastore;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Clock;
@@ -63,8 +61,8 @@ public final class LiveBenchmark {
       Files.writeString(secret, "bench");
       ExporterProperties properties = DeliveryBenchmark.properties(sink, mongo, secret);
       SimpleMeterRegistry meters = new SimpleMeterRegistry();
-      DeadLetterStore deadLetters =
-          new MongoDeadLetterStore(client, properties.deadLetter(), meters, Clock.systemUTC());
+      Datastore datastore = new MongoDatastore(client, properties, meters, Clock.systemUTC());
+      DeadLetterStore deadLetters = datastore.deadLetters();
       EventDeliverer deliverer =
           EventDeliverer.create(
               properties,
@@ -89,15 +87,15 @@ public final class LiveBenchmark {
               0);
       runner =
           LiveRunnerWiring.runner(
-              new MongoChangeSource(client, properties.datastore(), live.operationTypes()),
+              datastore.changeSource(live.operationTypes()),
               functions
                   .toCloudEvent(
                       new EventConverter(
                           new HealthEventDecoder(65_536, meters),
                           new CloudEventMapper(properties, Clock.systemUTC())))
                   .andThen(functions.deliver(deliverer, deadLetters)),
-              new MongoCheckpointStore(client, properties.resumeToken()),
-              new MongoGapWindowStore(client, properties.resumeToken()),
+              datastore.checkpoints(),
+              datastore.gapWindows(),
               live,
               properties,
               deliverer,
