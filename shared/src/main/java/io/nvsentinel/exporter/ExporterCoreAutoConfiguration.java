@@ -18,8 +18,6 @@ import io.nvsentinel.exporter.event.HealthEventDecoder;
 import io.nvsentinel.exporter.filter.EventFilter;
 import io.nvsentinel.exporter.metrics.FeatureFlags;
 import io.nvsentinel.exporter.store.Datastore;
-import io.nvsentinel.exporter.store.mongo.MongoStoreAutoConfiguration;
-import io.nvsentinel.exporter.store.postgres.PostgresStoreAutoConfiguration;
 import io.nvsentinel.exporter.tracing.EventTracing;
 import io.nvsentinel.exporter.tracing.TracingEnvironment;
 import java.time.Clock;
@@ -36,12 +34,7 @@ import org.springframework.core.env.Environment;
  * over the {@link Datastore} that the store's own auto-configuration registers ({@code store.mongo}
  * or {@code store.postgres}, as {@code exporter.datastore.provider} says).
  */
-@AutoConfiguration(
-    after = {
-      ExporterPropertiesAutoConfiguration.class,
-      MongoStoreAutoConfiguration.class,
-      PostgresStoreAutoConfiguration.class
-    })
+@AutoConfiguration(after = ExporterPropertiesAutoConfiguration.class)
 public class ExporterCoreAutoConfiguration {
 
   private static final Logger log = LoggerFactory.getLogger(ExporterCoreAutoConfiguration.class);

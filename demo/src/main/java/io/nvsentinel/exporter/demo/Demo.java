@@ -5,6 +5,7 @@ import io.nvsentinel.exporter.checkpoint.CheckpointStore;
 import io.nvsentinel.exporter.cloudevent.EventIds;
 import io.nvsentinel.exporter.config.ExporterProperties;
 import io.nvsentinel.exporter.devstack.DemoHistory;
+import io.nvsentinel.exporter.devstack.DevStore;
 import io.nvsentinel.exporter.devstack.ReferenceSink;
 import io.nvsentinel.exporter.devstack.StackSettings;
 import io.nvsentinel.exporter.devstack.TokenIssuer;
@@ -87,7 +88,7 @@ public final class Demo {
 
   /** Runs the demo up to its summary; the stack stays up until {@link #close()}. */
   public DemoSummary run() throws Exception {
-    DemoStore store = track(DemoStore.start(options.store(), options.workDir()));
+    DevStore store = track(DevStore.start(options.store(), options.workDir()));
     TokenIssuer issuer = track(TokenIssuer.start(TokenIssuer.Settings.defaults()));
     sink = track(ReferenceSink.start(options.sinkPort(), issuer, "events:write"));
     say(
@@ -102,7 +103,8 @@ public final class Demo {
     DemoHistory generator = new DemoHistory(42);
     List<BsonDocument> history =
         generator.events(options.history(), Instant.now(), Duration.ofDays(14));
-    Set<String> historyIds = new HashSet<>(store.storeAll(history));
+    store.insert(history);
+    Set<String> historyIds = new HashSet<>(eventIds(store, history));
     say("stored " + history.size() + " health events from the last 14 days");
     // the live stream starts at the next second; the history belongs to the backfill alone
     waitUntil(Instant.now().plusSeconds(1).plusMillis(100));
@@ -166,7 +168,14 @@ public final class Demo {
     return summary;
   }
 
-  private Map<String, Instant> insertLive(DemoStore store, DemoHistory generator)
+  /** The CloudEvent ids the exporter gives these events, as stored. */
+  private static List<String> eventIds(DevStore store, List<BsonDocument> events) {
+    return events.stream()
+        .map(e -> EventIds.of(store.database(), store.collection(), store.storedId(e.get("_id"))))
+        .toList();
+  }
+
+  private Map<String, Instant> insertLive(DevStore store, DemoHistory generator)
       throws InterruptedException {
     Map<String, Instant> insertedAt = new ConcurrentHashMap<>();
     int total = options.rate() * options.seconds();
@@ -192,7 +201,8 @@ public final class Demo {
           try {
             BsonDocument doc = generator.event(Instant.now());
             Instant at = Instant.now();
-            insertedAt.put(store.store(doc), at);
+            store.insert(List.of(doc));
+            insertedAt.put(eventIds(store, List.of(doc)).get(0), at);
           } catch (Exception e) {
             say("insert failed: " + e);
           } finally {
@@ -230,7 +240,7 @@ public final class Demo {
     return sink;
   }
 
-  private Map<String, String> exporterProperties(TokenIssuer issuer, DemoStore store)
+  private Map<String, String> exporterProperties(TokenIssuer issuer, DevStore store)
       throws Exception {
     Path secret = issuer.writeClientSecret(options.workDir());
     Map<String, String> p = StackSettings.exporter("demo-cluster", sink, issuer, secret);

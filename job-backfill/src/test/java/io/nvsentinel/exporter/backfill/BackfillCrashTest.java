@@ -127,7 +127,7 @@ class BackfillCrashTest {
     if (datastore.equals("postgresql")) {
       stack.close();
       postgres = EmbeddedPostgresStore.start(dir.resolve("pg"));
-      stack = new BackfillStack(issuer, dir, new PostgresBackfillStore(postgres));
+      stack = new BackfillStack(issuer, dir, BackfillStore.postgres(postgres));
     }
     List<BsonDocument> docs = stack.insertEvents("e", T, 1000);
     stack.properties.put("exporter.backfill.batchSize", "50");

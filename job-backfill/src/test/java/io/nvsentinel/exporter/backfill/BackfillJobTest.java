@@ -28,7 +28,7 @@ class BackfillJobTest extends BackfillContract {
 
   @Override
   BackfillStore store() {
-    return new MongoBackfillStore();
+    return BackfillStore.mongo();
   }
 
   @Test

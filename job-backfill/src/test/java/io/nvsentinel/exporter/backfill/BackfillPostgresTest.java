@@ -3,6 +3,7 @@ package io.nvsentinel.exporter.backfill;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.nvsentinel.exporter.cloudevent.EventIds;
+import io.nvsentinel.exporter.devstack.DevStore;
 import io.nvsentinel.exporter.devstack.EmbeddedPostgresStore;
 import io.nvsentinel.exporter.devstack.ReferenceSink;
 import java.nio.file.Path;
@@ -34,14 +35,14 @@ class BackfillPostgresTest extends BackfillContract {
   }
 
   @Override
-  BackfillStore store() {
-    return new PostgresBackfillStore(server);
+  BackfillStore store() throws Exception {
+    return BackfillStore.postgres(server);
   }
 
   /** A row as NVSentinel's platform connector stores it: the same id as the live exporter's. */
   @Test
   void aRowStoredByNVSentinelIsExportedWithTheLiveExportersId() throws Exception {
-    EmbeddedPostgresStore db = ((PostgresBackfillStore) stack.store).db;
+    EmbeddedPostgresStore db = ((DevStore.Postgres) stack.store.dev).server();
     UUID row = db.insert("node-1", EmbeddedPostgresStore.document("node-1", "m"), T);
 
     var result = stack.backfill("run", "--window-start=" + T, "--window-end=" + T.plusSeconds(60));

@@ -54,7 +54,7 @@ public final class BackfillStack implements AutoCloseable {
 
   /** On an embedded MongoDB. */
   public BackfillStack(TokenIssuer issuer, Path dir) throws Exception {
-    this(issuer, dir, new MongoBackfillStore());
+    this(issuer, dir, BackfillStore.mongo());
   }
 
   public BackfillStack(TokenIssuer issuer, Path dir, BackfillStore store) throws Exception {

@@ -3,6 +3,7 @@ package io.nvsentinel.exporter.store.mongo;
 import com.mongodb.client.MongoClient;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.Metrics;
+import io.nvsentinel.exporter.ExporterCoreAutoConfiguration;
 import io.nvsentinel.exporter.config.ExporterProperties;
 import io.nvsentinel.exporter.config.ExporterPropertiesAutoConfiguration;
 import io.nvsentinel.exporter.store.Datastore;
@@ -17,7 +18,9 @@ import org.springframework.boot.autoconfigure.condition.ConditionalOnProperty;
 import org.springframework.context.annotation.Bean;
 
 /** The MongoDB store, for {@code exporter.datastore.provider: mongodb} (the default). */
-@AutoConfiguration(after = ExporterPropertiesAutoConfiguration.class)
+@AutoConfiguration(
+    after = ExporterPropertiesAutoConfiguration.class,
+    before = ExporterCoreAutoConfiguration.class)
 @ConditionalOnProperty(
     name = StoreProvider.PROPERTY,
     havingValue = StoreProvider.MONGODB,

@@ -2,6 +2,7 @@ package io.nvsentinel.exporter.store.postgres;
 
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.Metrics;
+import io.nvsentinel.exporter.ExporterCoreAutoConfiguration;
 import io.nvsentinel.exporter.config.ExporterProperties;
 import io.nvsentinel.exporter.config.ExporterPropertiesAutoConfiguration;
 import io.nvsentinel.exporter.store.Datastore;
@@ -16,7 +17,9 @@ import org.springframework.boot.autoconfigure.condition.ConditionalOnProperty;
 import org.springframework.context.annotation.Bean;
 
 /** NVSentinel's PostgreSQL store, for {@code exporter.datastore.provider: postgresql}. */
-@AutoConfiguration(after = ExporterPropertiesAutoConfiguration.class)
+@AutoConfiguration(
+    after = ExporterPropertiesAutoConfiguration.class,
+    before = ExporterCoreAutoConfiguration.class)
 @ConditionalOnProperty(name = StoreProvider.PROPERTY, havingValue = StoreProvider.POSTGRESQL)
 public class PostgresStoreAutoConfiguration {
 
