@@ -131,7 +131,7 @@ public final class ExporterKeys {
         + ") is not a setting of this exporter: "
         + (suggestion != null
             ? "did you mean " + suggestion + "?"
-            : "remove it, or correct it to a key of the README's configuration reference");
+            : "remove it, or correct it to a key of the configuration reference (docs/configuration.md)");
   }
 
   /** The known key closest to {@code uniform}, when a typo away. */

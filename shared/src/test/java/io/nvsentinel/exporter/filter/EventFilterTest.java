@@ -167,9 +167,9 @@ class EventFilterTest {
     assertThat(EventFilter.problem("")).isEmpty();
   }
 
-  /** The expressions in the table of README's "Filtering" section. */
+  /** The expressions in the table of the "Filtering" section of docs/configuration.md. */
   static Map<String, String> readmeExamples() throws IOException {
-    String readme = Files.readString(Path.of("..", "README.md"));
+    String readme = Files.readString(Path.of("..", "docs", "configuration.md"));
     int start = readme.indexOf("\n## Filtering");
     assertThat(start).as("README has a Filtering section").isPositive();
     int end = readme.indexOf("\n## ", start + 1);

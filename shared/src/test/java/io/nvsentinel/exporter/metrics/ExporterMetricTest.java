@@ -14,7 +14,7 @@ import java.util.regex.Pattern;
 import java.util.stream.Collectors;
 import org.junit.jupiter.api.Test;
 
-/** README's metrics table and the meters the exporter registers are the same contract. */
+/** The metrics table of docs/operations.md and the meters the exporter registers are the same contract. */
 class ExporterMetricTest {
 
   static final Pattern ROW = Pattern.compile("^\\| `([a-z_]+)` \\| (.*?) \\|");
@@ -22,7 +22,7 @@ class ExporterMetricTest {
 
   @Test
   void readmeListsEveryMetricWithItsLabelsAndNothingElse() throws Exception {
-    String readme = Files.readString(Path.of("..", "README.md"));
+    String readme = Files.readString(Path.of("..", "docs", "operations.md"));
     String table =
         readme.substring(
             readme.indexOf("## Metrics"),
