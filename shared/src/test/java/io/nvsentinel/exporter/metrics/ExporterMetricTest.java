@@ -14,7 +14,10 @@ import java.util.regex.Pattern;
 import java.util.stream.Collectors;
 import org.junit.jupiter.api.Test;
 
-/** The metrics table of docs/operations.md and the meters the exporter registers are the same contract. */
+/**
+ * The metrics table of docs/operations.md and the meters the exporter registers are the same
+ * contract.
+ */
 class ExporterMetricTest {
 
   static final Pattern ROW = Pattern.compile("^\\| `([a-z_]+)` \\| (.*?) \\|");

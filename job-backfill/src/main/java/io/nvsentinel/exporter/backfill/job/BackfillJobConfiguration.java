@@ -91,7 +91,7 @@ public class BackfillJobConfiguration {
       ExporterProperties properties,
       @Value("#{jobParameters}") Map<String, Object> jobParameters) {
     BackfillWindow window = WindowParameters.window(jobParameters);
-    return new WindowItemReader(
+    return WindowItemReader.of(
         datastore.windowReader(
             window.start(), window.end(), window.maxEvents(), properties.backfill().batchSize()));
   }

@@ -8,38 +8,40 @@ import org.springframework.batch.infrastructure.item.ItemStreamReader;
 
 /**
  * The datastore's window reader as the step's reader: where it stands is saved with every committed
- * chunk, so a restart goes on after the last event handed out.
+ * chunk, so a restart goes on after the last event handed out. An interface, so the step scope can
+ * proxy it.
  */
-final class WindowItemReader implements ItemStreamReader<BsonDocument> {
-
-  private final WindowReader reader;
-
-  WindowItemReader(WindowReader reader) {
-    this.reader = reader;
-  }
-
-  @Override
-  public void open(ExecutionContext context) {
-    reader.open(context.toMap());
-  }
-
-  @Override
-  public BsonDocument read() {
-    return reader.read();
-  }
-
-  @Override
-  public void update(ExecutionContext context) {
-    reader.state().forEach(context::put);
-  }
-
-  @Override
-  public void close() {
-    reader.close();
-  }
+interface WindowItemReader extends ItemStreamReader<BsonDocument> {
 
   /** See {@link WindowReader#firstLeftOut()}. */
-  Instant firstLeftOut() {
-    return reader.firstLeftOut();
+  Instant firstLeftOut();
+
+  static WindowItemReader of(WindowReader reader) {
+    return new WindowItemReader() {
+      @Override
+      public void open(ExecutionContext context) {
+        reader.open(context.toMap());
+      }
+
+      @Override
+      public BsonDocument read() {
+        return reader.read();
+      }
+
+      @Override
+      public void update(ExecutionContext context) {
+        reader.state().forEach(context::put);
+      }
+
+      @Override
+      public void close() {
+        reader.close();
+      }
+
+      @Override
+      public Instant firstLeftOut() {
+        return reader.firstLeftOut();
+      }
+    };
   }
 }
