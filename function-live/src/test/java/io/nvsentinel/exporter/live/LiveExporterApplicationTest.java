@@ -24,6 +24,7 @@ import io.nvsentinel.exporter.live.function.ExportResult;
 import io.nvsentinel.exporter.live.metrics.MetricsPort;
 import io.nvsentinel.exporter.store.ChangeEvent;
 import io.nvsentinel.exporter.store.mongo.MongoCheckpointStore;
+import io.nvsentinel.exporter.testkit.LocalStack;
 import io.nvsentinel.exporter.tracing.EventTracing;
 import java.lang.reflect.RecordComponent;
 import java.net.URI;
@@ -44,12 +45,11 @@ import java.util.function.Predicate;
 import org.bson.BsonDocument;
 import org.bson.BsonObjectId;
 import org.bson.BsonString;
-import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Nested;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
@@ -61,37 +61,28 @@ import org.springframework.context.ConfigurableApplicationContext;
 /** The application as it is deployed: the function catalog, the runner, actuator, HTTP trigger. */
 class LiveExporterApplicationTest {
 
-  static TokenIssuer issuer;
+  @RegisterExtension static final LocalStack stack = LocalStack.issuer().withSink();
   static final HttpClient http = HttpClient.newHttpClient();
 
   @TempDir Path tmp;
   EmbeddedMongo mongo;
   ReferenceSink sink;
+  TokenIssuer issuer;
   MongoClient client;
   final List<ConfigurableApplicationContext> apps = new ArrayList<>();
-
-  @BeforeAll
-  static void startIssuer() {
-    issuer = TokenIssuer.start(TokenIssuer.Settings.defaults());
-  }
-
-  @AfterAll
-  static void stopIssuer() {
-    issuer.close();
-  }
 
   @BeforeEach
   void setUp() throws Exception {
     mongo = EmbeddedMongo.start();
     client = MongoClients.create(mongo.connectionString());
-    sink = ReferenceSink.start(0, issuer, "events:write");
+    sink = stack.sink();
+    issuer = stack.tokens();
   }
 
   @AfterEach
   void tearDown() {
     apps.forEach(ConfigurableApplicationContext::close);
     client.close();
-    sink.close();
     mongo.close();
   }
 

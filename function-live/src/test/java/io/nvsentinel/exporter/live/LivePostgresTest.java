@@ -9,6 +9,7 @@ import io.nvsentinel.exporter.devstack.ReferenceSink;
 import io.nvsentinel.exporter.devstack.StackSettings;
 import io.nvsentinel.exporter.devstack.TokenIssuer;
 import io.nvsentinel.exporter.live.function.ExportHttpTrigger;
+import io.nvsentinel.exporter.testkit.LocalStack;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
@@ -27,6 +28,7 @@ import org.bson.BsonString;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.api.io.TempDir;
 import org.springframework.context.ConfigurableApplicationContext;
 
@@ -39,6 +41,7 @@ class LivePostgresTest {
 
   @TempDir Path tmp;
   EmbeddedPostgresStore store;
+  @RegisterExtension static final LocalStack stack = LocalStack.issuer().withSink();
   TokenIssuer issuer;
   ReferenceSink sink;
   final List<ConfigurableApplicationContext> apps = new ArrayList<>();
@@ -46,15 +49,13 @@ class LivePostgresTest {
   @BeforeEach
   void setUp() throws Exception {
     store = EmbeddedPostgresStore.start(tmp.resolve("pg"));
-    issuer = TokenIssuer.start(TokenIssuer.Settings.defaults());
-    sink = ReferenceSink.start(0, issuer, "events:write");
+    issuer = stack.tokens();
+    sink = stack.sink();
   }
 
   @AfterEach
   void tearDown() throws Exception {
     apps.forEach(ConfigurableApplicationContext::close);
-    sink.close();
-    issuer.close();
     store.close();
   }
 

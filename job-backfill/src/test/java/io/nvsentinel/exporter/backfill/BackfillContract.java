@@ -7,8 +7,8 @@ import io.nvsentinel.exporter.checkpoint.Checkpoint;
 import io.nvsentinel.exporter.checkpoint.GapWindow;
 import io.nvsentinel.exporter.checkpoint.GapWindowStore;
 import io.nvsentinel.exporter.devstack.ReferenceSink;
-import io.nvsentinel.exporter.devstack.TokenIssuer;
 import io.nvsentinel.exporter.event.Samples;
+import io.nvsentinel.exporter.testkit.LocalStack;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
@@ -23,11 +23,10 @@ import java.util.stream.Collectors;
 import org.bson.BsonDateTime;
 import org.bson.BsonDocument;
 import org.bson.BsonString;
-import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.api.io.TempDir;
 import org.springframework.batch.core.BatchStatus;
 import org.springframework.batch.core.step.StepExecution;
@@ -39,7 +38,7 @@ import org.springframework.batch.core.step.StepExecution;
  */
 abstract class BackfillContract {
 
-  static TokenIssuer issuer;
+  @RegisterExtension static final LocalStack tokens = LocalStack.issuer();
   // relative to today: the default window reaches back maxAge (720h) from now, and a fixed date
   // falls out of it a month later
   static final Instant T = Instant.now().truncatedTo(ChronoUnit.HOURS).minus(Duration.ofDays(2));
@@ -50,19 +49,9 @@ abstract class BackfillContract {
   /** A fresh datastore for one test. */
   abstract BackfillStore store() throws Exception;
 
-  @BeforeAll
-  static void startIssuer() {
-    issuer = TokenIssuer.start(TokenIssuer.Settings.defaults());
-  }
-
-  @AfterAll
-  static void stopIssuer() {
-    issuer.close();
-  }
-
   @BeforeEach
   void setUp() throws Exception {
-    stack = new BackfillStack(issuer, dir, store());
+    stack = new BackfillStack(tokens.tokens(), dir, store());
   }
 
   @AfterEach

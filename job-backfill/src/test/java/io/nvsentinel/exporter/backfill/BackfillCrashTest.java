@@ -7,6 +7,7 @@ import io.nvsentinel.exporter.backfill.BackfillStack.Result;
 import io.nvsentinel.exporter.devstack.EmbeddedPostgresStore;
 import io.nvsentinel.exporter.devstack.ReferenceSink;
 import io.nvsentinel.exporter.devstack.TokenIssuer;
+import io.nvsentinel.exporter.testkit.LocalStack;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -23,6 +24,7 @@ import org.bson.BsonDocument;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
@@ -39,6 +41,7 @@ class BackfillCrashTest {
   static final Instant T = Instant.now().truncatedTo(ChronoUnit.HOURS).minus(Duration.ofDays(2));
 
   @TempDir Path dir;
+  @RegisterExtension static final LocalStack tokens = LocalStack.issuer();
   TokenIssuer issuer;
   BackfillStack stack;
   EmbeddedPostgresStore postgres;
@@ -46,7 +49,7 @@ class BackfillCrashTest {
 
   @BeforeEach
   void setUp() throws Exception {
-    issuer = TokenIssuer.start(TokenIssuer.Settings.defaults());
+    issuer = tokens.tokens();
     stack = new BackfillStack(issuer, dir);
   }
 
@@ -56,7 +59,6 @@ class BackfillCrashTest {
       process.destroyForcibly();
     }
     stack.close();
-    issuer.close();
     if (postgres != null) {
       postgres.close();
     }

@@ -5,6 +5,7 @@ import static org.awaitility.Awaitility.await;
 
 import io.nvsentinel.exporter.backfill.BackfillStack.Result;
 import io.nvsentinel.exporter.devstack.TokenIssuer;
+import io.nvsentinel.exporter.testkit.LocalStack;
 import io.zonky.test.db.postgres.embedded.EmbeddedPostgres;
 import java.nio.file.Path;
 import java.sql.Connection;
@@ -16,6 +17,7 @@ import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.api.io.TempDir;
 
 /** The job repository on a real PostgreSQL, through the standard spring.datasource settings. */
@@ -26,6 +28,7 @@ class PostgresJobRepositoryTest {
   static final Instant T = Instant.now().truncatedTo(ChronoUnit.HOURS).minus(Duration.ofDays(2));
 
   @TempDir Path dir;
+  @RegisterExtension static final LocalStack tokens = LocalStack.issuer();
   TokenIssuer issuer;
   BackfillStack stack;
   EmbeddedPostgres postgres;
@@ -34,7 +37,7 @@ class PostgresJobRepositoryTest {
   void setUp() throws Exception {
     postgres =
         EmbeddedPostgres.builder().setOverrideWorkingDirectory(dir.resolve("pg").toFile()).start();
-    issuer = TokenIssuer.start(TokenIssuer.Settings.defaults());
+    issuer = tokens.tokens();
     stack = new BackfillStack(issuer, dir);
     stack.properties.put("spring.datasource.url", postgres.getJdbcUrl("postgres", "postgres"));
     stack.properties.put("spring.datasource.username", "postgres");
@@ -44,7 +47,6 @@ class PostgresJobRepositoryTest {
   @AfterEach
   void tearDown() throws Exception {
     stack.close();
-    issuer.close();
     postgres.close();
   }
 

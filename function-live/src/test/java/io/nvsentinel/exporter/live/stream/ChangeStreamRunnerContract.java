@@ -12,6 +12,7 @@ import io.nvsentinel.exporter.live.config.LiveProperties;
 import io.nvsentinel.exporter.store.ChangeEvent;
 import io.nvsentinel.exporter.store.ChangeSource;
 import io.nvsentinel.exporter.store.StreamPosition;
+import io.nvsentinel.exporter.testkit.LocalStack;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
@@ -25,11 +26,10 @@ import org.bson.BsonInt32;
 import org.bson.BsonObjectId;
 import org.bson.BsonString;
 import org.bson.BsonValue;
-import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
 import org.springframework.boot.availability.AvailabilityChangeEvent;
@@ -43,7 +43,7 @@ import org.springframework.boot.availability.ReadinessState;
 abstract class ChangeStreamRunnerContract {
 
   static final String CLIENT = "test-client";
-  static TokenIssuer issuer;
+  @RegisterExtension static final LocalStack stack = LocalStack.issuer().withSink();
   ReferenceSink sink;
   RunnerHarness harness;
   final List<ChangeStreamRunner> runners = new ArrayList<>();
@@ -61,19 +61,10 @@ abstract class ChangeStreamRunnerContract {
         .count();
   }
 
-  @BeforeAll
-  static void startIssuer() {
-    issuer = TokenIssuer.start(TokenIssuer.Settings.defaults());
-  }
-
-  @AfterAll
-  static void stopIssuer() {
-    issuer.close();
-  }
-
   @BeforeEach
   void setUp() throws Exception {
-    sink = ReferenceSink.start(0, issuer, "events:write");
+    sink = stack.sink();
+    TokenIssuer issuer = stack.tokens();
     harness =
         new RunnerHarness(
             store(), sink.endpoint(), issuer.tokenUrl(), issuer.settings().clientSecret());
@@ -84,7 +75,6 @@ abstract class ChangeStreamRunnerContract {
     for (ChangeStreamRunner runner : runners) {
       runner.halt();
     }
-    sink.close();
     harness.close();
   }
 

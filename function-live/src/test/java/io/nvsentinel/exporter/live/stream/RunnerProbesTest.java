@@ -10,6 +10,7 @@ import io.nvsentinel.exporter.devstack.EmbeddedMongo;
 import io.nvsentinel.exporter.live.config.LiveProperties;
 import io.nvsentinel.exporter.store.ChangeEvent;
 import io.nvsentinel.exporter.store.ChangeSource;
+import io.nvsentinel.exporter.store.DatastoreUnavailableException;
 import java.time.Duration;
 import java.util.List;
 import java.util.concurrent.CopyOnWriteArrayList;
@@ -81,7 +82,8 @@ class RunnerProbesTest {
     start(
         source ->
             (resumeAfter, startAt) -> {
-              throw new MongoSocketOpenException("no route to MongoDB", new ServerAddress());
+              throw unavailable(
+                  new MongoSocketOpenException("no route to MongoDB", new ServerAddress()));
             },
         Duration.ofMinutes(2));
     await().atMost(Duration.ofSeconds(5)).until(() -> states.contains(LivenessState.CORRECT));
@@ -94,7 +96,8 @@ class RunnerProbesTest {
     start(
         source ->
             (resumeAfter, startAt) -> {
-              throw new MongoSocketOpenException("no route to MongoDB", new ServerAddress());
+              throw unavailable(
+                  new MongoSocketOpenException("no route to MongoDB", new ServerAddress()));
             },
         Duration.ofSeconds(1));
     // reconnect pauses grow past stuckAfter (0.5 s, 1 s, 2 s, 4 s ...); the reader is not stuck
@@ -114,7 +117,8 @@ class RunnerProbesTest {
                   @Override
                   public ChangeEvent tryNext() {
                     if (++polls > 3) {
-                      throw new MongoSocketReadException("connection reset", new ServerAddress());
+                      throw unavailable(
+                          new MongoSocketReadException("connection reset", new ServerAddress()));
                     }
                     return null;
                   }
@@ -153,5 +157,10 @@ class RunnerProbesTest {
                 },
         Duration.ofSeconds(1));
     await().atMost(Duration.ofSeconds(10)).until(() -> states.contains(LivenessState.BROKEN));
+  }
+
+  /** A broken connection as the MongoDB store reports it. */
+  static DatastoreUnavailableException unavailable(RuntimeException cause) {
+    return new DatastoreUnavailableException("reading the MongoDB change stream failed", cause);
   }
 }
