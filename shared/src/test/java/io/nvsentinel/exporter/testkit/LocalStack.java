@@ -30,6 +30,9 @@ public final class LocalStack
   private ReferenceSink sink;
   private EmbeddedMongo mongo;
 
+  /** Classes inside: a {@code @Nested} class runs within its outer class's stack. */
+  private int depth;
+
   private LocalStack(boolean withSink, boolean withMongo) {
     this.withSink = withSink;
     this.withMongo = withMongo;
@@ -71,6 +74,9 @@ public final class LocalStack
 
   @Override
   public void beforeAll(ExtensionContext context) {
+    if (depth++ > 0) {
+      return;
+    }
     issuer = TokenIssuer.start(TokenIssuer.Settings.defaults());
     if (withMongo) {
       mongo = EmbeddedMongo.start();
@@ -94,6 +100,9 @@ public final class LocalStack
 
   @Override
   public void afterAll(ExtensionContext context) {
+    if (--depth > 0) {
+      return;
+    }
     if (mongo != null) {
       mongo.close();
       mongo = null;
