@@ -147,7 +147,12 @@ exporter:
   {{- end }}
   live:
     metricsPort: {{ include "event-exporter.metricsPort" . }}
-    {{- with omit (default dict $e.live) "metricsPort" }}
+    {{- $live := omit (default dict $e.live) "metricsPort" }}
+    {{- if gt (int .Values.replicaCount) 1 }}
+    {{- /* two or more replicas: one leads under the lease, the others stand by */}}
+    {{- $_ := set $live "lease" (merge (dict "enabled" true) (default dict $live.lease)) }}
+    {{- end }}
+    {{- with $live }}
     {{- toYaml . | nindent 4 }}
     {{- end }}
 {{- end -}}

@@ -77,6 +77,8 @@ class DashboardTest {
   void everyPanelQueriesAMetricTheRunningApplicationsExpose() throws Exception {
     TokenIssuer issuer = TokenIssuer.start(TokenIssuer.Settings.defaults());
     try (FaultStack stack = new FaultStack(issuer, dir)) {
+      // as with two or more replicas, so that the leader's meters are exposed too
+      stack.properties.put("exporter.live.lease.enabled", "true");
       stack.startInProcess();
       await().atMost(Duration.ofSeconds(30)).until(stack::checkpointStored);
       // a failed attempt, an undecodable document and a repaired one, so that the meters made on
@@ -128,7 +130,9 @@ class DashboardTest {
               "health_events_exporter_events_in_flight",
               "health_events_exporter_dead_letters_total",
               "health_events_exporter_gap_windows_pending",
-              "health_events_exporter_backfill_events_processed_total");
+              "health_events_exporter_backfill_events_processed_total",
+              "health_events_exporter_leader",
+              "health_events_exporter_lease_acquisitions_total");
       assertThat(exposed).as("what the applications expose").containsAll(queried);
     } finally {
       issuer.close();

@@ -19,10 +19,12 @@ import io.fabric8.kubernetes.api.model.VolumeMount;
 import io.fabric8.kubernetes.api.model.apps.Deployment;
 import io.fabric8.kubernetes.api.model.batch.v1.CronJob;
 import io.fabric8.kubernetes.api.model.batch.v1.Job;
+import io.fabric8.kubernetes.api.model.policy.v1.PodDisruptionBudget;
 import io.nvsentinel.exporter.backfill.config.BackfillJobProperties;
 import io.nvsentinel.exporter.config.DocumentedDefaults;
 import io.nvsentinel.exporter.config.ExporterProperties;
 import io.nvsentinel.exporter.config.ExporterPropertiesAutoConfiguration;
+import io.nvsentinel.exporter.live.config.LeaseProperties;
 import io.nvsentinel.exporter.live.config.LiveProperties;
 import io.nvsentinel.exporter.live.config.WorkersSynonym;
 import java.io.IOException;
@@ -119,7 +121,11 @@ class HelmChartTest {
   }
 
   @Configuration(proxyBeanMethods = false)
-  @EnableConfigurationProperties({LiveProperties.class, BackfillJobProperties.class})
+  @EnableConfigurationProperties({
+    LiveProperties.class,
+    LeaseProperties.class,
+    BackfillJobProperties.class
+  })
   static class ApplicationsProperties {}
 
   @Test
@@ -310,12 +316,82 @@ class HelmChartTest {
             "- " + section + ": Additional property " + property + " is not allowed");
   }
 
+  @ParameterizedTest(name = "replicaCount {0}: one leader under the lease, standbys, hand-off")
+  @ValueSource(ints = {2, 3})
+  void moreReplicasAreALeaderAndStandbysThatHandOffAndSpreadOverNodes(int replicas)
+      throws IOException {
+    Manifests manifests = Manifests.parse(render(t -> t.set("replicaCount", replicas), "required"));
+    Deployment deployment = manifests.one(Deployment.class);
+    assertThat(deployment.getSpec().getReplicas()).isEqualTo(replicas);
+    assertThat(deployment.getSpec().getStrategy().getType()).isEqualTo("RollingUpdate");
+    assertThat(
+            deployment.getSpec().getStrategy().getRollingUpdate().getMaxUnavailable().getIntVal())
+        .isZero();
+    assertThat(deployment.getSpec().getStrategy().getRollingUpdate().getMaxSurge().getIntVal())
+        .isOne();
+    PodSpec pod = deployment.getSpec().getTemplate().getSpec();
+    assertThat(pod.getTopologySpreadConstraints())
+        .singleElement()
+        .satisfies(
+            spread -> {
+              assertThat(spread.getTopologyKey()).isEqualTo("kubernetes.io/hostname");
+              assertThat(spread.getLabelSelector().getMatchLabels())
+                  .containsEntry("app.kubernetes.io/component", "live");
+            });
+    PodDisruptionBudget budget = manifests.one(PodDisruptionBudget.class);
+    assertThat(budget.getSpec().getMaxUnavailable().getIntVal()).isOne();
+    assertThat(budget.getSpec().getSelector().getMatchLabels())
+        .isEqualTo(deployment.getSpec().getSelector().getMatchLabels());
+    ConfigMap config = manifests.one(ConfigMap.class);
+    var source =
+        new YamlPropertySourceLoader()
+            .load(
+                "configmap",
+                new ByteArrayResource(config.getData().get("application.yaml").getBytes()))
+            .get(0);
+    applications(Files.writeString(tmp.resolve("secret"), "s"), source)
+        .run(
+            context ->
+                assertThat(context.getBean(LeaseProperties.class).enabled())
+                    .as("the lease is on")
+                    .isTrue());
+  }
+
   @Test
-  void twoReplicasAreRefusedWithTheReason() {
-    assertThatThrownBy(() -> render(t -> t.set("replicaCount", 2), "required"))
-        .hasMessageContaining("replicaCount is 2")
-        .hasMessageContaining("no leader election")
-        .hasMessageContaining("every event 2 times");
+  void oneReplicaIsAsBeforeWithoutLeaseBudgetOrSpread() {
+    Manifests manifests = Manifests.parse(render("required"));
+    Deployment deployment = manifests.one(Deployment.class);
+    assertThat(deployment.getSpec().getStrategy().getType()).isEqualTo("Recreate");
+    assertThat(deployment.getSpec().getTemplate().getSpec().getTopologySpreadConstraints())
+        .isNullOrEmpty();
+    assertThat(manifests.all(PodDisruptionBudget.class)).isEmpty();
+    assertThat(manifests.one(ConfigMap.class).getData().get("application.yaml"))
+        .doesNotContain("lease");
+  }
+
+  @Test
+  void moreReplicasThanTestedOrWithoutTheLeaseAreRefusedWithTheReason() {
+    assertThatThrownBy(() -> render(t -> t.set("replicaCount", 4), "required"))
+        .hasMessageContaining("- replicaCount: Must be less than or equal to 3");
+    assertThatThrownBy(
+            () ->
+                render(
+                    t -> t.set("replicaCount", 2).set("exporter.live.lease.enabled", "false"),
+                    "required"))
+        .hasMessageContaining("exporter.live.lease.enabled is false, but replicaCount is 2")
+        .hasMessageContaining("every replica would export every health event");
+  }
+
+  @Test
+  void theNoLeaderAlertComesWithStandbys() {
+    String rule =
+        render(t -> t.set("replicaCount", 2).set("prometheusRule.enabled", "true"), "required");
+    assertThat(rule)
+        .contains("alert: EventExporterNoLeader")
+        .contains("health_events_exporter_leader{")
+        .contains("for: 1m");
+    assertThat(render(t -> t.set("prometheusRule.enabled", "true"), "required"))
+        .doesNotContain("EventExporterNoLeader");
   }
 
   @Test

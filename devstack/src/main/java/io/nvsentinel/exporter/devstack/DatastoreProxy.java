@@ -23,15 +23,28 @@ public final class DatastoreProxy implements AutoCloseable {
   private volatile boolean cut;
 
   public DatastoreProxy(EmbeddedMongo mongo) throws IOException {
-    String address = mongo.connectionString().substring("mongodb://".length());
-    int colon = address.lastIndexOf(':');
-    this.target =
-        new InetSocketAddress(
-            address.substring(0, colon), Integer.parseInt(address.substring(colon + 1)));
+    this(address(mongo));
+  }
+
+  /** In front of any TCP server, such as a PostgreSQL's {@code localhost:port}. */
+  public DatastoreProxy(InetSocketAddress target) throws IOException {
+    this.target = target;
     this.listener = new ServerSocket(0, 50, InetAddress.getLoopbackAddress());
     Thread acceptor = new Thread(this::accept, "datastore-proxy");
     acceptor.setDaemon(true);
     acceptor.start();
+  }
+
+  private static InetSocketAddress address(EmbeddedMongo mongo) {
+    String address = mongo.connectionString().substring("mongodb://".length());
+    int colon = address.lastIndexOf(':');
+    return new InetSocketAddress(
+        address.substring(0, colon), Integer.parseInt(address.substring(colon + 1)));
+  }
+
+  /** The port the proxy listens on, on loopback. */
+  public int port() {
+    return listener.getLocalPort();
   }
 
   /** The connection string through the proxy. */

@@ -10,6 +10,7 @@ import io.nvsentinel.exporter.deadletter.DeadLetterStore;
 import io.nvsentinel.exporter.delivery.AutomaticRedrive;
 import io.nvsentinel.exporter.delivery.DeadLetterRedrive;
 import io.nvsentinel.exporter.delivery.EventDeliverer;
+import io.nvsentinel.exporter.live.config.LeaseProperties;
 import io.nvsentinel.exporter.live.config.LiveProperties;
 import io.nvsentinel.exporter.live.function.ExportFunctions;
 import io.nvsentinel.exporter.live.function.ExportHttpTrigger;
@@ -17,6 +18,7 @@ import io.nvsentinel.exporter.live.function.ExportResult;
 import io.nvsentinel.exporter.live.metrics.MetricsPort;
 import io.nvsentinel.exporter.live.metrics.PendingGapWindows;
 import io.nvsentinel.exporter.live.stream.ChangeStreamRunner;
+import io.nvsentinel.exporter.live.stream.Leadership;
 import io.nvsentinel.exporter.live.stream.LiveRunnerWiring;
 import io.nvsentinel.exporter.store.ChangeEvent;
 import io.nvsentinel.exporter.store.ChangeSource;
@@ -36,7 +38,7 @@ import org.springframework.http.server.observation.ServerRequestObservationConte
 
 /** Wires the change-stream runner to the export function from the function catalog. */
 @Configuration(proxyBeanMethods = false)
-@EnableConfigurationProperties(LiveProperties.class)
+@EnableConfigurationProperties({LiveProperties.class, LeaseProperties.class})
 class LiveConfiguration {
 
   @Bean
@@ -106,6 +108,10 @@ class LiveConfiguration {
   }
 
   @Bean
+  @ConditionalOnProperty(
+      name = "exporter.live.lease.enabled",
+      havingValue = "false",
+      matchIfMissing = true)
   ChangeStreamRunner changeStreamRunner(
       ChangeSource changeSource,
       Function<ChangeEvent, ExportResult> exportFunction,
@@ -123,6 +129,35 @@ class LiveConfiguration {
         checkpoints,
         gaps,
         live,
+        properties,
+        deliverer,
+        meters,
+        clock,
+        events);
+  }
+
+  /** With {@code exporter.live.lease.enabled}: one leader reads, the other replicas stand by. */
+  @Bean
+  @ConditionalOnProperty(name = "exporter.live.lease.enabled", havingValue = "true")
+  Leadership leadership(
+      ChangeSource changeSource,
+      Function<ChangeEvent, ExportResult> exportFunction,
+      CheckpointStore checkpoints,
+      GapWindowStore gaps,
+      LiveProperties live,
+      LeaseProperties lease,
+      ExporterProperties properties,
+      EventDeliverer deliverer,
+      MeterRegistry meters,
+      Clock clock,
+      ApplicationEventPublisher events) {
+    return LiveRunnerWiring.leadership(
+        changeSource,
+        exportFunction,
+        checkpoints,
+        gaps,
+        live,
+        lease,
         properties,
         deliverer,
         meters,

@@ -17,6 +17,7 @@ import io.nvsentinel.exporter.devstack.ReferenceSink;
 import io.nvsentinel.exporter.devstack.StackSettings;
 import io.nvsentinel.exporter.devstack.TokenIssuer;
 import io.nvsentinel.exporter.event.Samples;
+import io.nvsentinel.exporter.live.config.LeaseProperties;
 import io.nvsentinel.exporter.live.config.LiveProperties;
 import io.nvsentinel.exporter.live.function.ExportFunctions;
 import io.nvsentinel.exporter.live.function.ExportHttpTrigger;
@@ -207,6 +208,11 @@ class LiveExporterApplicationTest {
     assertThat(ExporterKeys.APPLICATION_KEYS.get("exporter.live"))
         .containsExactlyInAnyOrderElementsOf(
             Arrays.stream(LiveProperties.class.getRecordComponents())
+                .map(RecordComponent::getName)
+                .toList());
+    assertThat(ExporterKeys.APPLICATION_KEYS.get("exporter.live.lease"))
+        .containsExactlyInAnyOrderElementsOf(
+            Arrays.stream(LeaseProperties.class.getRecordComponents())
                 .map(RecordComponent::getName)
                 .toList());
   }

@@ -1,6 +1,5 @@
 package io.nvsentinel.exporter.checkpoint;
 
-import io.nvsentinel.exporter.store.StreamPosition;
 import java.time.Instant;
 import java.time.temporal.ChronoUnit;
 

@@ -1,5 +1,6 @@
 package io.nvsentinel.exporter.checkpoint;
 
+import java.time.Duration;
 import java.time.Instant;
 import java.util.Optional;
 
@@ -28,6 +29,27 @@ public interface CheckpointStore {
   }
 
   void save(Checkpoint checkpoint);
+
+  /**
+   * Saves {@code checkpoint} only while {@code lease} is the current term, in the same atomic write
+   * (and with it the replaced exporter's form of the position).
+   *
+   * @throws LeaseLostException when another term holds the lease; nothing was written
+   */
+  void save(Checkpoint checkpoint, Lease lease);
+
+  /**
+   * Takes the lease of {@code client} for {@code holder} until {@code now + duration}, when nobody
+   * holds it, it ran out, or {@code holder} held it last (a restarted process of the same name);
+   * every take starts a new term with a greater epoch. Empty when another holder's lease runs.
+   */
+  Optional<Lease> acquireLease(String client, String holder, Duration duration, Instant now);
+
+  /** Extends the term until {@code now + duration}; empty when another term holds the lease. */
+  Optional<Lease> renewLease(Lease lease, Duration duration, Instant now);
+
+  /** Ends the term at once, so another holder can take the lease without waiting it out. */
+  void releaseLease(Lease lease);
 
   /** Where the backfill of {@code client} must end, once its live exporter has started. */
   default Optional<Instant> backfillCutoff(String client) {

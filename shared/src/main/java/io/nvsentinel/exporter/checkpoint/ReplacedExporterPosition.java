@@ -1,7 +1,5 @@
 package io.nvsentinel.exporter.checkpoint;
 
-import io.nvsentinel.exporter.store.StreamPosition;
-
 /**
  * The position the replaced (Go) exporter stored for a client — {@code {clientName, resumeToken}}
  * in the datastore's token collection — found where this exporter has no checkpoint of its own.

@@ -42,6 +42,8 @@ public final class ExporterKeys {
               "httpTriggerPort",
               "httpTriggerTokenFile",
               "metricsPort"),
+          "exporter.live.lease",
+          Set.of("enabled", "duration", "renewInterval", "retryInterval", "holder"),
           "exporter.backfill",
           Set.of(
               "concurrency",

@@ -1,7 +1,6 @@
 package io.nvsentinel.exporter.deadletter;
 
 import io.nvsentinel.exporter.cloudevent.OutgoingEvent;
-import io.nvsentinel.exporter.delivery.DeliveryFailure;
 import io.nvsentinel.exporter.metrics.ExporterMetric;
 import java.time.Instant;
 import java.util.List;
@@ -18,7 +17,7 @@ public interface DeadLetterStore {
 
   /** Records an event the sink refused or that ran out of retries. */
   void deliveryFailed(
-      OutgoingEvent event, DeadLetter.Kind kind, DeliveryFailure last, int attempts, Instant first);
+      OutgoingEvent event, DeadLetter.Kind kind, FailedAttempt last, int attempts, Instant first);
 
   /**
    * Records a datastore document that holds no usable health event, with the reason, so it can be

@@ -7,6 +7,7 @@ import io.nvsentinel.exporter.config.ClientSecret;
 import io.nvsentinel.exporter.config.ExporterProperties;
 import io.nvsentinel.exporter.deadletter.DeadLetter;
 import io.nvsentinel.exporter.deadletter.DeadLetterStore;
+import io.nvsentinel.exporter.deadletter.FailedAttempt;
 import io.nvsentinel.exporter.delivery.SinkAttempts.Attempts;
 import io.nvsentinel.exporter.sink.SinkAuthorization;
 import io.nvsentinel.exporter.sink.SinkClient;
@@ -274,7 +275,12 @@ public final class EventDeliverer {
   private DeliveryOutcome deadLettered(
       OutgoingEvent event, DeliveryFailure last, Attempts attempts, Instant first) {
     DeadLetter.Kind kind = last.retryable() ? DeadLetter.Kind.EXHAUSTED : DeadLetter.Kind.REJECTED;
-    deadLetters.deliveryFailed(event, kind, last, attempts.count, first);
+    deadLetters.deliveryFailed(
+        event,
+        kind,
+        new FailedAttempt(last.getMessage(), last.errorType(), last.status()),
+        attempts.count,
+        first);
     String reason =
         (last.retryable() ? "gave up after " + attempts.count + " attempts: " : "refused: ")
             + last.getMessage();

@@ -31,6 +31,8 @@ public enum ExporterMetric {
   CHANGE_STREAM_LAG_KNOWN("change_stream_lag_known", Type.GAUGE, "client"),
   FEATURE_FLAG("nvsentinel_feature_flag_enabled", Type.GAUGE, "service", "flag"),
   GAP_WINDOWS("health_events_exporter_gap_windows", Type.COUNTER),
+  LEADER("health_events_exporter_leader", Type.GAUGE, "client"),
+  LEASE_ACQUISITIONS("health_events_exporter_lease_acquisitions", Type.COUNTER, "client"),
   GAP_WINDOWS_PENDING("health_events_exporter_gap_windows_pending", Type.GAUGE),
   BACKFILL_IN_PROGRESS("health_events_exporter_backfill_in_progress", Type.GAUGE),
   BACKFILL_EVENTS_PROCESSED("health_events_exporter_backfill_events_processed", Type.COUNTER),

@@ -1,5 +1,6 @@
 package io.nvsentinel.exporter.store;
 
+import io.nvsentinel.exporter.checkpoint.StreamPosition;
 import java.time.Instant;
 import org.bson.BsonDocument;
 

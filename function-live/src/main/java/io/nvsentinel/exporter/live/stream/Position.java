@@ -1,6 +1,6 @@
 package io.nvsentinel.exporter.live.stream;
 
-import io.nvsentinel.exporter.store.StreamPosition;
+import io.nvsentinel.exporter.checkpoint.StreamPosition;
 import java.time.Instant;
 
 /** Where the stream is after an event, and that event's cluster time (server time). */

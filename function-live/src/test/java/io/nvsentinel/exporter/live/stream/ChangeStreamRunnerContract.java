@@ -3,7 +3,10 @@ package io.nvsentinel.exporter.live.stream;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
+import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import io.nvsentinel.exporter.checkpoint.Checkpoint;
+import io.nvsentinel.exporter.checkpoint.Lease;
+import io.nvsentinel.exporter.checkpoint.StreamPosition;
 import io.nvsentinel.exporter.deadletter.DeadLetter;
 import io.nvsentinel.exporter.devstack.ReferenceSink;
 import io.nvsentinel.exporter.devstack.TokenIssuer;
@@ -11,7 +14,6 @@ import io.nvsentinel.exporter.event.Samples;
 import io.nvsentinel.exporter.live.config.LiveProperties;
 import io.nvsentinel.exporter.store.ChangeEvent;
 import io.nvsentinel.exporter.store.ChangeSource;
-import io.nvsentinel.exporter.store.StreamPosition;
 import io.nvsentinel.exporter.testkit.LocalStack;
 import java.time.Duration;
 import java.time.Instant;
@@ -47,6 +49,7 @@ abstract class ChangeStreamRunnerContract {
   ReferenceSink sink;
   RunnerHarness harness;
   final List<ChangeStreamRunner> runners = new ArrayList<>();
+  final List<Leadership> leaderships = new ArrayList<>();
 
   /** A fresh datastore for one test. */
   abstract RunnerStore store() throws Exception;
@@ -75,7 +78,85 @@ abstract class ChangeStreamRunnerContract {
     for (ChangeStreamRunner runner : runners) {
       runner.halt();
     }
+    for (Leadership leadership : leaderships) {
+      leadership.halt();
+    }
     harness.close();
+  }
+
+  Leadership standingBy(String holder, SimpleMeterRegistry meters) {
+    Leadership leadership = harness.leadership(RunnerHarness.live(2, 8), holder, meters);
+    leaderships.add(leadership);
+    leadership.start();
+    return leadership;
+  }
+
+  static double meter(SimpleMeterRegistry meters, String name) {
+    var meter = meters.get(name).tag("client", CLIENT);
+    return name.endsWith("leader") ? meter.gauge().value() : meter.counter().count();
+  }
+
+  @Test
+  void oneOfTwoExportersLeadsAndAStopHandsOffWithoutLosingAnEvent() {
+    SimpleMeterRegistry metersA = new SimpleMeterRegistry();
+    SimpleMeterRegistry metersB = new SimpleMeterRegistry();
+    Leadership a = standingBy("a", metersA);
+    await().atMost(Duration.ofSeconds(30)).until(a::leading);
+    Leadership b = standingBy("b", metersB);
+    List<BsonDocument> first = events(30);
+    insert(first);
+    await()
+        .atMost(Duration.ofSeconds(30))
+        .until(() -> deliveredIds().containsAll(eventIdsOf(first)));
+    assertThat(b.leading()).as("the standby reads nothing").isFalse();
+
+    a.stop();
+    await().atMost(Duration.ofSeconds(5)).until(b::leading);
+    List<BsonDocument> second = events(30);
+    insert(second);
+    await()
+        .atMost(Duration.ofSeconds(30))
+        .until(() -> deliveredIds().containsAll(eventIdsOf(second)));
+    assertThat(sink.distinct()).hasSize(60);
+    assertThat(meter(metersA, "health_events_exporter_leader")).isZero();
+    assertThat(meter(metersB, "health_events_exporter_leader")).isOne();
+    assertThat(meter(metersB, "health_events_exporter_lease_acquisitions")).isOne();
+  }
+
+  @Test
+  void aLeaderWhoseLeaseWasTakenStopsExportingAndCannotMoveThePosition() {
+    Leadership a = standingBy("a", new SimpleMeterRegistry());
+    await().atMost(Duration.ofSeconds(30)).until(a::leading);
+    List<BsonDocument> first = events(20);
+    insert(first);
+    await()
+        .atMost(Duration.ofSeconds(30))
+        .until(() -> deliveredIds().containsAll(eventIdsOf(first)));
+    await()
+        .atMost(Duration.ofSeconds(10))
+        .until(() -> accountedFor().containsAll(eventIdsOf(first)));
+    Checkpoint before = harness.checkpoints.load(CLIENT).orElseThrow();
+
+    // another exporter took the lease while this one was paused past it
+    Instant later = Instant.now().plus(Duration.ofHours(1));
+    Lease taken =
+        harness.checkpoints.acquireLease(CLIENT, "other", Duration.ofHours(1), later).orElseThrow();
+    await().atMost(Duration.ofSeconds(10)).until(() -> !a.leading());
+    List<BsonDocument> meanwhile = events(10);
+    insert(meanwhile);
+    await()
+        .during(Duration.ofSeconds(1))
+        .atMost(Duration.ofSeconds(5))
+        .until(() -> deliveredIds().stream().noneMatch(eventIdsOf(meanwhile)::contains));
+    assertThat(harness.checkpoints.load(CLIENT).orElseThrow().position())
+        .as("the position stays where the lost term left it")
+        .isEqualTo(before.position());
+
+    harness.checkpoints.releaseLease(taken);
+    await().atMost(Duration.ofSeconds(10)).until(a::leading);
+    await()
+        .atMost(Duration.ofSeconds(30))
+        .until(() -> deliveredIds().containsAll(eventIdsOf(meanwhile)));
   }
 
   ChangeStreamRunner started(LiveProperties live) {

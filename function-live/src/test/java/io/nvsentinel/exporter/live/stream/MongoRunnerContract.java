@@ -5,9 +5,9 @@ import static org.awaitility.Awaitility.await;
 
 import io.nvsentinel.exporter.checkpoint.Checkpoint;
 import io.nvsentinel.exporter.checkpoint.GapWindow;
+import io.nvsentinel.exporter.checkpoint.StreamPosition;
 import io.nvsentinel.exporter.store.ChangeHistoryLostException;
 import io.nvsentinel.exporter.store.ChangeSource;
-import io.nvsentinel.exporter.store.StreamPosition;
 import io.nvsentinel.exporter.store.mongo.ResumeToken;
 import java.time.Duration;
 import java.time.Instant;

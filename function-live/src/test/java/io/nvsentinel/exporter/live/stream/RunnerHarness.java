@@ -1,5 +1,6 @@
 package io.nvsentinel.exporter.live.stream;
 
+import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import io.nvsentinel.exporter.checkpoint.CheckpointStore;
 import io.nvsentinel.exporter.checkpoint.GapWindowStore;
@@ -12,6 +13,7 @@ import io.nvsentinel.exporter.config.TestProperties;
 import io.nvsentinel.exporter.deadletter.DeadLetterStore;
 import io.nvsentinel.exporter.delivery.EventDeliverer;
 import io.nvsentinel.exporter.event.HealthEventDecoder;
+import io.nvsentinel.exporter.live.config.LeaseProperties;
 import io.nvsentinel.exporter.live.config.LiveProperties;
 import io.nvsentinel.exporter.live.function.ExportFunctions;
 import io.nvsentinel.exporter.live.function.ExportResult;
@@ -154,6 +156,24 @@ final class RunnerHarness implements AutoCloseable {
         meters,
         clock,
         events);
+  }
+
+  /** One of several exporters under one lease, named {@code holder}, with meters of its own. */
+  Leadership leadership(LiveProperties live, String holder, MeterRegistry meters) {
+    ExporterProperties properties = config.build();
+    return LiveRunnerWiring.leadership(
+        datastore.changeSource(live.operationTypes()),
+        exportFunction(),
+        checkpoints,
+        gaps,
+        live,
+        new LeaseProperties(
+            true, Duration.ofSeconds(2), Duration.ofMillis(200), Duration.ofMillis(50), holder),
+        properties,
+        deliverer(),
+        meters,
+        clock,
+        event -> {});
   }
 
   void insert(List<BsonDocument> docs) {

@@ -3,14 +3,21 @@ package io.nvsentinel.exporter.store.mongo;
 import static com.mongodb.client.model.Filters.eq;
 import static com.mongodb.client.model.Filters.or;
 
+import com.mongodb.MongoWriteException;
 import com.mongodb.client.MongoClient;
 import com.mongodb.client.MongoCollection;
+import com.mongodb.client.model.Filters;
+import com.mongodb.client.model.FindOneAndUpdateOptions;
+import com.mongodb.client.model.ReturnDocument;
 import com.mongodb.client.model.UpdateOptions;
 import com.mongodb.client.model.Updates;
 import io.nvsentinel.exporter.checkpoint.Checkpoint;
 import io.nvsentinel.exporter.checkpoint.CheckpointStore;
+import io.nvsentinel.exporter.checkpoint.Lease;
+import io.nvsentinel.exporter.checkpoint.LeaseLostException;
 import io.nvsentinel.exporter.checkpoint.ReplacedExporterPosition;
 import io.nvsentinel.exporter.config.ExporterProperties;
+import java.time.Duration;
 import java.time.Instant;
 import java.util.Date;
 import java.util.Optional;
@@ -33,6 +40,11 @@ import org.bson.conversions.Bson;
  * {@code clientName} and reads {@code resumeToken}; this exporter writes both, so a roll-back to it
  * continues where this one stopped, and adds its own fields beside them. A document with only the
  * replaced exporter's fields is that exporter's position, offered for a takeover.
+ *
+ * <p>The lease of the live exporters ({@code leaseHolder}, {@code leaseEpoch}, {@code
+ * leaseExpiresAt}) is kept in the same document, so that a checkpoint written under a lease is one
+ * atomic write conditional on its epoch: MongoDB makes single-document writes atomic, and nothing
+ * more is needed.
  */
 public final class MongoCheckpointStore implements CheckpointStore {
 
@@ -43,6 +55,15 @@ public final class MongoCheckpointStore implements CheckpointStore {
 
   /** Written by this exporter only: its presence tells its checkpoints from the replaced one's. */
   static final String UPDATED_AT = "updatedAt";
+
+  /** The lease of the live exporters of a client, in the document whose writes it fences. */
+  static final String LEASE_HOLDER = "leaseHolder";
+
+  static final String LEASE_EPOCH = "leaseEpoch";
+  static final String LEASE_EXPIRES_AT = "leaseExpiresAt";
+
+  /** The server's answer to an insert of an {@code _id} that another insert made first. */
+  private static final int DUPLICATE_KEY = 11000;
 
   private final MongoCollection<BsonDocument> collection;
   private final String location;
@@ -86,27 +107,97 @@ public final class MongoCheckpointStore implements CheckpointStore {
     if (doc == null || doc.containsKey(UPDATED_AT)) {
       return Optional.empty();
     }
+    if (!doc.containsKey(TOKEN) && doc.containsKey(LEASE_EPOCH)) {
+      // only a lease so far: this exporter's document, before its first checkpoint
+      return Optional.empty();
+    }
     StoredToken stored = token(doc.get(TOKEN));
     return Optional.of(new ReplacedExporterPosition(client, stored.position(), stored.problem()));
   }
 
   @Override
   public void save(Checkpoint checkpoint) {
+    collection.updateOne(
+        filter(checkpoint.client()), update(checkpoint), new UpdateOptions().upsert(true));
+  }
+
+  @Override
+  public void save(Checkpoint checkpoint, Lease lease) {
+    // one document: the position and the Go exporter's token move only with the current epoch
+    if (collection.updateOne(held(lease), update(checkpoint)).getMatchedCount() == 0) {
+      throw new LeaseLostException(lease, "writing the checkpoint");
+    }
+  }
+
+  private static Bson update(Checkpoint checkpoint) {
     String client = checkpoint.client();
     BsonDocument resumeToken = ResumeToken.of(checkpoint.position());
     Bson token = resumeToken == null ? Updates.unset(TOKEN) : Updates.set(TOKEN, resumeToken);
-    collection.updateOne(
-        filter(client),
-        Updates.combine(
-            Updates.setOnInsert("_id", client),
-            Updates.set(CLIENT_NAME, client),
-            token,
-            Updates.set("startAtOperationTime", timestamp(checkpoint.startAt())),
-            Updates.set("backfillCutoff", date(checkpoint.backfillCutoff())),
-            Updates.set("lastEventTime", date(checkpoint.lastEventTime())),
-            Updates.set(UPDATED_AT, date(checkpoint.updatedAt())),
-            Updates.set("takenOverAt", date(checkpoint.takenOverAt()))),
-        new UpdateOptions().upsert(true));
+    return Updates.combine(
+        Updates.setOnInsert("_id", client),
+        Updates.set(CLIENT_NAME, client),
+        token,
+        Updates.set("startAtOperationTime", timestamp(checkpoint.startAt())),
+        Updates.set("backfillCutoff", date(checkpoint.backfillCutoff())),
+        Updates.set("lastEventTime", date(checkpoint.lastEventTime())),
+        Updates.set(UPDATED_AT, date(checkpoint.updatedAt())),
+        Updates.set("takenOverAt", date(checkpoint.takenOverAt())));
+  }
+
+  @Override
+  public Optional<Lease> acquireLease(
+      String client, String holder, Duration duration, Instant now) {
+    try {
+      collection.updateOne(
+          filter(client),
+          Updates.combine(
+              Updates.setOnInsert("_id", client), Updates.setOnInsert(CLIENT_NAME, client)),
+          new UpdateOptions().upsert(true));
+    } catch (MongoWriteException e) {
+      if (e.getError().getCode() != DUPLICATE_KEY) {
+        throw e;
+      }
+      // another exporter created the document at the same moment: it is there now
+    }
+    Instant expiresAt = now.plus(duration);
+    BsonDocument taken =
+        collection.findOneAndUpdate(
+            Filters.and(
+                filter(client),
+                Filters.or(
+                    Filters.exists(LEASE_HOLDER, false),
+                    Filters.lt(LEASE_EXPIRES_AT, date(now)),
+                    Filters.eq(LEASE_HOLDER, holder))),
+            Updates.combine(
+                Updates.set(LEASE_HOLDER, holder),
+                Updates.set(LEASE_EXPIRES_AT, date(expiresAt)),
+                Updates.inc(LEASE_EPOCH, 1L)),
+            new FindOneAndUpdateOptions().returnDocument(ReturnDocument.AFTER));
+    return taken == null
+        ? Optional.empty()
+        : Optional.of(
+            new Lease(client, holder, taken.getNumber(LEASE_EPOCH).longValue(), expiresAt));
+  }
+
+  @Override
+  public Optional<Lease> renewLease(Lease lease, Duration duration, Instant now) {
+    Instant expiresAt = now.plus(duration);
+    return collection
+                .updateOne(held(lease), Updates.set(LEASE_EXPIRES_AT, date(expiresAt)))
+                .getMatchedCount()
+            == 0
+        ? Optional.empty()
+        : Optional.of(lease.renewedUntil(expiresAt));
+  }
+
+  @Override
+  public void releaseLease(Lease lease) {
+    collection.updateOne(held(lease), Updates.set(LEASE_EXPIRES_AT, date(Instant.EPOCH)));
+  }
+
+  /** The client's document while {@code lease} is its current term. */
+  private static Bson held(Lease lease) {
+    return Filters.and(filter(lease.client()), Filters.eq(LEASE_EPOCH, lease.epoch()));
   }
 
   private BsonDocument find(String client) {

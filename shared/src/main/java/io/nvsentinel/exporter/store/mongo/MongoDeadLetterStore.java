@@ -10,7 +10,7 @@ import io.nvsentinel.exporter.cloudevent.OutgoingEvent;
 import io.nvsentinel.exporter.config.ExporterProperties;
 import io.nvsentinel.exporter.deadletter.DeadLetter;
 import io.nvsentinel.exporter.deadletter.DeadLetterStore;
-import io.nvsentinel.exporter.delivery.DeliveryFailure;
+import io.nvsentinel.exporter.deadletter.FailedAttempt;
 import java.nio.charset.StandardCharsets;
 import java.time.Clock;
 import java.time.Instant;
@@ -53,16 +53,12 @@ public final class MongoDeadLetterStore implements DeadLetterStore {
 
   @Override
   public void deliveryFailed(
-      OutgoingEvent event,
-      DeadLetter.Kind kind,
-      DeliveryFailure last,
-      int attempts,
-      Instant first) {
+      OutgoingEvent event, DeadLetter.Kind kind, FailedAttempt last, int attempts, Instant first) {
     Document entry =
         new Document("_id", event.id())
             .append("documentId", event.documentId())
             .append("kind", kind.label())
-            .append("reason", last.getMessage())
+            .append("reason", last.reason())
             .append("errorType", last.errorType())
             .append("lastStatus", last.status())
             .append("attempts", attempts)

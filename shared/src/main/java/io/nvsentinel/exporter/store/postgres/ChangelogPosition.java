@@ -1,6 +1,6 @@
 package io.nvsentinel.exporter.store.postgres;
 
-import io.nvsentinel.exporter.store.StreamPosition;
+import io.nvsentinel.exporter.checkpoint.StreamPosition;
 import java.time.Instant;
 import java.util.Optional;
 import org.bson.BsonDocument;

@@ -1,9 +1,9 @@
 package io.nvsentinel.exporter.store.postgres;
 
+import io.nvsentinel.exporter.checkpoint.StreamPosition;
 import io.nvsentinel.exporter.store.ChangeEvent;
 import io.nvsentinel.exporter.store.ChangeSource;
 import io.nvsentinel.exporter.store.DatastoreUnavailableException;
-import io.nvsentinel.exporter.store.StreamPosition;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;

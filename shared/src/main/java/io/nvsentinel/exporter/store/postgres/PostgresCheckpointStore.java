@@ -2,12 +2,15 @@ package io.nvsentinel.exporter.store.postgres;
 
 import io.nvsentinel.exporter.checkpoint.Checkpoint;
 import io.nvsentinel.exporter.checkpoint.CheckpointStore;
+import io.nvsentinel.exporter.checkpoint.Lease;
+import io.nvsentinel.exporter.checkpoint.LeaseLostException;
 import io.nvsentinel.exporter.checkpoint.ReplacedExporterPosition;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.sql.Timestamp;
+import java.time.Duration;
 import java.time.Instant;
 import java.time.OffsetDateTime;
 import java.util.Optional;
@@ -22,6 +25,10 @@ import org.bson.json.JsonParseException;
  * stored there ({@code {"timestamp": RFC 3339, "eventID": n}}) is offered for a takeover, and every
  * checkpoint saved is written back there in that form, so a roll-back to the replaced exporter
  * continues where this one stopped.
+ *
+ * <p>The lease of the live exporters is a row of {@code event_exporter_leases}; a checkpoint
+ * written under a lease is written in one transaction with a share lock on that row and a check of
+ * its epoch, so a term that ended cannot move the position.
  */
 public final class PostgresCheckpointStore implements CheckpointStore {
 
@@ -121,35 +128,142 @@ public final class PostgresCheckpointStore implements CheckpointStore {
     db.with(
         "saving the checkpoint",
         connection -> {
-          try (PreparedStatement upsert =
-              connection.prepareStatement(
-                  "INSERT INTO event_exporter_checkpoints (client_name, resume_token, start_at,"
-                      + " backfill_cutoff, last_event_time, updated_at, taken_over_at)"
-                      + " VALUES (?, ?::jsonb, ?, ?, ?, ?, ?) ON CONFLICT (client_name) DO UPDATE"
-                      + " SET resume_token = EXCLUDED.resume_token, start_at = EXCLUDED.start_at,"
-                      + " backfill_cutoff = EXCLUDED.backfill_cutoff,"
-                      + " last_event_time = EXCLUDED.last_event_time,"
-                      + " updated_at = EXCLUDED.updated_at,"
-                      + " taken_over_at = EXCLUDED.taken_over_at")) {
-            upsert.setString(1, checkpoint.client());
-            BsonDocument token = ChangelogPosition.of(checkpoint.position());
-            upsert.setString(2, token == null ? null : token.toJson());
-            upsert.setTimestamp(3, timestamp(checkpoint.startAt()));
-            upsert.setTimestamp(4, timestamp(checkpoint.backfillCutoff()));
-            upsert.setTimestamp(5, timestamp(checkpoint.lastEventTime()));
-            upsert.setTimestamp(6, timestamp(checkpoint.updatedAt()));
-            upsert.setTimestamp(7, timestamp(checkpoint.takenOverAt()));
-            upsert.executeUpdate();
-          }
-          BsonDocument token = ChangelogPosition.of(checkpoint.position());
-          // numbers as JSON keeps them: a small one reads back as 32 bits
-          if (token != null
-              && token.isNumber("id")
-              && token.isNumber("changedAtMicros")
-              && token.isNumber("watermark")) {
-            writeBack(connection, checkpoint.client(), token);
-          }
+          write(connection, checkpoint);
           return null;
+        });
+  }
+
+  /**
+   * The checkpoint and the replaced exporter's form of the position in one transaction that holds
+   * the lease row: a new term cannot begin between the epoch check and the writes.
+   */
+  @Override
+  public void save(Checkpoint checkpoint, Lease lease) {
+    boolean held =
+        db.with(
+            "saving the checkpoint",
+            connection -> {
+              connection.setAutoCommit(false);
+              try {
+                if (!current(connection, lease)) {
+                  connection.rollback();
+                  return false;
+                }
+                write(connection, checkpoint);
+                connection.commit();
+                return true;
+              } catch (SQLException | RuntimeException e) {
+                connection.rollback();
+                throw e;
+              } finally {
+                connection.setAutoCommit(true);
+              }
+            });
+    if (!held) {
+      throw new LeaseLostException(lease, "writing the checkpoint");
+    }
+  }
+
+  private static boolean current(Connection connection, Lease lease) throws SQLException {
+    try (PreparedStatement query =
+        connection.prepareStatement(
+            "SELECT epoch FROM event_exporter_leases WHERE client_name = ? FOR SHARE")) {
+      query.setString(1, lease.client());
+      try (ResultSet row = query.executeQuery()) {
+        return row.next() && row.getLong(1) == lease.epoch();
+      }
+    }
+  }
+
+  private static void write(Connection connection, Checkpoint checkpoint) throws SQLException {
+    BsonDocument token = ChangelogPosition.of(checkpoint.position());
+    try (PreparedStatement upsert =
+        connection.prepareStatement(
+            "INSERT INTO event_exporter_checkpoints (client_name, resume_token, start_at,"
+                + " backfill_cutoff, last_event_time, updated_at, taken_over_at)"
+                + " VALUES (?, ?::jsonb, ?, ?, ?, ?, ?) ON CONFLICT (client_name) DO UPDATE"
+                + " SET resume_token = EXCLUDED.resume_token, start_at = EXCLUDED.start_at,"
+                + " backfill_cutoff = EXCLUDED.backfill_cutoff,"
+                + " last_event_time = EXCLUDED.last_event_time,"
+                + " updated_at = EXCLUDED.updated_at,"
+                + " taken_over_at = EXCLUDED.taken_over_at")) {
+      upsert.setString(1, checkpoint.client());
+      upsert.setString(2, token == null ? null : token.toJson());
+      upsert.setTimestamp(3, timestamp(checkpoint.startAt()));
+      upsert.setTimestamp(4, timestamp(checkpoint.backfillCutoff()));
+      upsert.setTimestamp(5, timestamp(checkpoint.lastEventTime()));
+      upsert.setTimestamp(6, timestamp(checkpoint.updatedAt()));
+      upsert.setTimestamp(7, timestamp(checkpoint.takenOverAt()));
+      upsert.executeUpdate();
+    }
+    // numbers as JSON keeps them: a small one reads back as 32 bits
+    if (token != null
+        && token.isNumber("id")
+        && token.isNumber("changedAtMicros")
+        && token.isNumber("watermark")) {
+      writeBack(connection, checkpoint.client(), token);
+    }
+  }
+
+  @Override
+  public Optional<Lease> acquireLease(
+      String client, String holder, Duration duration, Instant now) {
+    Instant expiresAt = now.plus(duration);
+    return db.with(
+        "taking the lease",
+        connection -> {
+          try (PreparedStatement create =
+              connection.prepareStatement(
+                  "INSERT INTO event_exporter_leases (client_name, holder, epoch, expires_at)"
+                      + " VALUES (?, NULL, 0, TIMESTAMPTZ 'epoch') ON CONFLICT DO NOTHING")) {
+            create.setString(1, client);
+            create.executeUpdate();
+          }
+          try (PreparedStatement take =
+              connection.prepareStatement(
+                  "UPDATE event_exporter_leases SET holder = ?, epoch = epoch + 1,"
+                      + " expires_at = ? WHERE client_name = ?"
+                      + " AND (holder IS NULL OR expires_at < ? OR holder = ?) RETURNING epoch")) {
+            take.setString(1, holder);
+            take.setTimestamp(2, Timestamp.from(expiresAt));
+            take.setString(3, client);
+            take.setTimestamp(4, Timestamp.from(now));
+            take.setString(5, holder);
+            try (ResultSet row = take.executeQuery()) {
+              return row.next()
+                  ? Optional.of(new Lease(client, holder, row.getLong(1), expiresAt))
+                  : Optional.<Lease>empty();
+            }
+          }
+        });
+  }
+
+  @Override
+  public Optional<Lease> renewLease(Lease lease, Duration duration, Instant now) {
+    Instant expiresAt = now.plus(duration);
+    return extend(lease, expiresAt, "renewing the lease") == 0
+        ? Optional.empty()
+        : Optional.of(lease.renewedUntil(expiresAt));
+  }
+
+  @Override
+  public void releaseLease(Lease lease) {
+    extend(lease, Instant.EPOCH, "releasing the lease");
+  }
+
+  private int extend(Lease lease, Instant expiresAt, String what) {
+    return db.with(
+        what,
+        connection -> {
+          try (PreparedStatement update =
+              connection.prepareStatement(
+                  "UPDATE event_exporter_leases SET expires_at = ?"
+                      + " WHERE client_name = ? AND epoch = ?")) {
+            update.setTimestamp(1, Timestamp.from(expiresAt));
+            update.setString(2, lease.client());
+            update.setLong(3, lease.epoch());
+            return update.executeUpdate();
+          }
         });
   }
 

@@ -24,6 +24,11 @@ public final class PostgresConnections {
           last_event_time TIMESTAMPTZ,
           updated_at TIMESTAMPTZ NOT NULL,
           taken_over_at TIMESTAMPTZ);
+      CREATE TABLE IF NOT EXISTS event_exporter_leases (
+          client_name TEXT PRIMARY KEY,
+          holder TEXT,
+          epoch BIGINT NOT NULL,
+          expires_at TIMESTAMPTZ NOT NULL);
       CREATE TABLE IF NOT EXISTS event_exporter_gap_windows (
           id BIGSERIAL PRIMARY KEY,
           client_name TEXT NOT NULL,

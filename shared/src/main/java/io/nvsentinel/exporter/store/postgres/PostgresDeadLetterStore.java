@@ -4,7 +4,7 @@ import io.micrometer.core.instrument.MeterRegistry;
 import io.nvsentinel.exporter.cloudevent.OutgoingEvent;
 import io.nvsentinel.exporter.deadletter.DeadLetter;
 import io.nvsentinel.exporter.deadletter.DeadLetterStore;
-import io.nvsentinel.exporter.delivery.DeliveryFailure;
+import io.nvsentinel.exporter.deadletter.FailedAttempt;
 import java.nio.charset.StandardCharsets;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
@@ -50,17 +50,13 @@ public final class PostgresDeadLetterStore implements DeadLetterStore {
 
   @Override
   public void deliveryFailed(
-      OutgoingEvent event,
-      DeadLetter.Kind kind,
-      DeliveryFailure last,
-      int attempts,
-      Instant first) {
+      OutgoingEvent event, DeadLetter.Kind kind, FailedAttempt last, int attempts, Instant first) {
     save(
         new Entry(
             event.id(),
             event.documentId(),
             kind,
-            last.getMessage(),
+            last.reason(),
             last.errorType(),
             last.status(),
             attempts,

@@ -4,13 +4,13 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
+import io.nvsentinel.exporter.checkpoint.StreamPosition;
 import io.nvsentinel.exporter.devstack.EmbeddedPostgresStore;
 import io.nvsentinel.exporter.event.DecodeResult;
 import io.nvsentinel.exporter.event.HealthEventDecoder;
 import io.nvsentinel.exporter.store.ChangeEvent;
 import io.nvsentinel.exporter.store.ChangeSource;
 import io.nvsentinel.exporter.store.DatastoreUnavailableException;
-import io.nvsentinel.exporter.store.StreamPosition;
 import java.nio.file.Path;
 import java.sql.Connection;
 import java.sql.PreparedStatement;

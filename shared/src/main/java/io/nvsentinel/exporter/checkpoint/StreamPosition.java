@@ -1,4 +1,4 @@
-package io.nvsentinel.exporter.store;
+package io.nvsentinel.exporter.checkpoint;
 
 import java.time.Instant;
 import java.util.Optional;
