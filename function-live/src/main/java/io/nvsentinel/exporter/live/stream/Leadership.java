@@ -50,6 +50,10 @@ public final class Leadership implements SmartLifecycle {
 
   private volatile boolean running;
   private volatile boolean lost;
+
+  /** The last failure to reach the lease, logged once until the lease is reached again. */
+  private String unreachable;
+
   private Thread thread;
   private Lease lease;
   private ChangeStreamRunner term;
@@ -112,6 +116,7 @@ public final class Leadership implements SmartLifecycle {
       if (term == null) {
         Optional<Lease> taken =
             store.acquireLease(client, settings.holder(), settings.duration(), clock.instant());
+        reached();
         if (taken.isPresent()) {
           lead(taken.get());
           return settings.renewInterval();
@@ -124,6 +129,7 @@ public final class Leadership implements SmartLifecycle {
         return Duration.ZERO;
       }
       Optional<Lease> renewed = store.renewLease(lease, settings.duration(), clock.instant());
+      reached();
       if (renewed.isPresent()) {
         lease = renewed.get();
         return settings.renewInterval();
@@ -131,15 +137,28 @@ public final class Leadership implements SmartLifecycle {
       stepDown("another exporter holds the lease now");
       return Duration.ZERO;
     } catch (RuntimeException e) {
-      if (term == null) {
-        log.warn("cannot take the lease in {}: {}", store.location(), e.toString());
-        standingBy(false);
-      } else if (!clock.instant().isBefore(lease.expiresAt())) {
+      if (term != null && !clock.instant().isBefore(lease.expiresAt())) {
         stepDown("the lease could not be renewed before it ran out (" + e.getMessage() + ")");
-      } else {
-        log.warn("could not renew the lease, trying again: {}", e.toString());
+      }
+      if (unreachable == null) {
+        log.warn(
+            "cannot reach the lease in {}, trying every {}: {}",
+            store.location(),
+            settings.retryInterval(),
+            e.toString());
+      }
+      unreachable = e.toString();
+      if (term == null) {
+        standingBy(false);
       }
       return settings.retryInterval();
+    }
+  }
+
+  private void reached() {
+    if (unreachable != null) {
+      log.info("the lease in {} can be reached again", store.location());
+      unreachable = null;
     }
   }
 
