@@ -37,6 +37,16 @@ public final class FailoverBenchmark {
 
   private FailoverBenchmark() {}
 
+  static final String LOGGING =
+      """
+      <configuration>
+        <appender name="OUT" class="ch.qos.logback.core.ConsoleAppender">
+          <encoder><pattern>%d{yyyy-MM-dd'T'HH:mm:ss.SSSX,UTC} %-5level %logger{30} : %msg%n</pattern></encoder>
+        </appender>
+        <root level="INFO"><appender-ref ref="OUT"/></root>
+      </configuration>
+      """;
+
   public static void main(String[] args) throws Exception {
     int runs = args.length > 0 ? Integer.parseInt(args[0]) : 5;
     int rate = args.length > 1 ? Integer.parseInt(args[1]) : 50;
@@ -52,6 +62,10 @@ public final class FailoverBenchmark {
       settings.put("server.port", "0");
       settings.put("exporter.live.metricsPort", "0");
       settings.put("exporter.live.lease.enabled", "true");
+      // the exporters log at INFO with ISO times (this module's logback.xml keeps the benchmark
+      // quiet): the leadership lines, with their times, are what is measured
+      settings.put(
+          "logging.config", Files.writeString(dir.resolve("logback.xml"), LOGGING).toString());
       List<ExporterProcess> exporters = new ArrayList<>();
       int[] next = {0};
       java.util.function.Supplier<ExporterProcess> standby =

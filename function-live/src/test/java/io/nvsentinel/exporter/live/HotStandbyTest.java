@@ -131,12 +131,17 @@ class HotStandbyTest {
     // a leader through the proxy, then a standby straight to the datastore
     ExporterProcess a = exporter("a", store, secret, throughProxy);
     await().atMost(Duration.ofSeconds(90)).until(() -> a.loggedAt(BECAME).isPresent());
+    int tokensBefore = stack.tokens().tokenRequests();
     int standbyPort = freePort();
     ExporterProcess b =
         exporter("b", store, secret, Map.of("server.port", String.valueOf(standbyPort)));
     await().atMost(Duration.ofSeconds(90)).until(() -> b.loggedAt(STANDING_BY).isPresent());
     // a healthy standby is ready: it can lead the moment the lease is free
     await().atMost(Duration.ofSeconds(30)).until(() -> readyz(standbyPort) == 200);
+    // and warm: it has its access token before any event needs one (no event was stored yet)
+    await()
+        .atMost(Duration.ofSeconds(10))
+        .until(() -> stack.tokens().tokenRequests() > tokensBefore);
 
     background = Executors.newScheduledThreadPool(2);
     DemoHistory history = new DemoHistory(11);

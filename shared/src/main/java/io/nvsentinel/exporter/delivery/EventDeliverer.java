@@ -114,6 +114,19 @@ public final class EventDeliverer {
   }
 
   /** The sink's availability, as the deliveries found it. */
+  /**
+   * Gets an access token before any event needs one, as a standby does so that it delivers at once
+   * when it takes over; the token is cached and reused then. A failure is counted as any token
+   * failure is, and otherwise ignored: the first delivery tries again.
+   */
+  public void warmUp() {
+    try {
+      authorization.accessToken();
+    } catch (RuntimeException e) {
+      // counted by the authorization; the first event tries again
+    }
+  }
+
   public SinkAvailability availability() {
     return availability;
   }

@@ -42,6 +42,8 @@ public final class Leadership implements SmartLifecycle {
   private final String client;
   private final LeaseProperties settings;
   private final Function<Lease, ChangeStreamRunner> terms;
+  private final Runnable warmUp;
+  private long warmedUpNanos;
   private final ApplicationEventPublisher events;
   private final Clock clock;
   private final Counter acquisitions;
@@ -63,6 +65,7 @@ public final class Leadership implements SmartLifecycle {
       String client,
       LeaseProperties settings,
       Function<Lease, ChangeStreamRunner> terms,
+      Runnable warmUp,
       ApplicationEventPublisher events,
       MeterRegistry meters,
       Clock clock) {
@@ -70,6 +73,7 @@ public final class Leadership implements SmartLifecycle {
     this.client = client;
     this.settings = settings;
     this.terms = terms;
+    this.warmUp = warmUp;
     this.events = events;
     this.clock = clock;
     Gauge.builder(ExporterMetric.LEADER.meterName(), leading, AtomicInteger::get)
@@ -122,6 +126,7 @@ public final class Leadership implements SmartLifecycle {
           return settings.renewInterval();
         }
         standingBy(true);
+        warmUpNowAndThen();
         return settings.retryInterval();
       }
       if (lost) {
@@ -213,6 +218,24 @@ public final class Leadership implements SmartLifecycle {
         lease.epoch(),
         why);
   }
+
+  /**
+   * A standby keeps what it needs to lead warm — an access token, the sink's connection — so that
+   * the first event after a takeover waits for no token request. Off the lease thread: a slow token
+   * endpoint must not delay taking the lease.
+   */
+  private void warmUpNowAndThen() {
+    long now = System.nanoTime();
+    if (warmedUpNanos != 0 && now - warmedUpNanos < WARM_UP_EVERY.toNanos()) {
+      return;
+    }
+    warmedUpNanos = now;
+    Thread thread = DaemonThreads.named("standby-warm-up").newThread(warmUp);
+    thread.start();
+  }
+
+  /** How often a standby fetches a token again: well inside any token's lifetime. */
+  static final Duration WARM_UP_EVERY = Duration.ofSeconds(30);
 
   /** A standby is ready while it can reach the lease: it can lead as soon as the lease is free. */
   private void standingBy(boolean reachable) {

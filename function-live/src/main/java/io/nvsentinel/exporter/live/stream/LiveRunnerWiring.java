@@ -70,6 +70,7 @@ public final class LiveRunnerWiring {
             parts.runner(
                 FencedStores.checkpoints(checkpoints, term),
                 FencedStores.gaps(gaps, checkpoints, term, lease.duration(), clock)),
+        deliverer::warmUp,
         events,
         meters,
         clock);
