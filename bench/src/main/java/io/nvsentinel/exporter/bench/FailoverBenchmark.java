@@ -124,7 +124,7 @@ public final class FailoverBenchmark {
               Duration.between(signal, taker.loggedAt("became the leader").orElseThrow())
                   .toMillis();
           Thread.sleep(2_000);
-          long pause = largestPause(sink, signal.minusSeconds(2), Instant.now()).toMillis();
+          long pause = sink.longestPause(signal.minusSeconds(2), Instant.now()).toMillis();
           (kill ? failover : handOff).add(took);
           (kill ? failoverPause : handOffPause).add(pause);
           System.out.printf(
@@ -172,12 +172,7 @@ public final class FailoverBenchmark {
 
   static ExporterProcess leader(List<ExporterProcess> exporters) {
     return exporters.stream()
-        .filter(
-            e -> {
-              Instant became = e.loggedAt("became the leader").orElse(null);
-              Instant stopped = e.loggedAt("stopped being the leader").orElse(null);
-              return became != null && (stopped == null || became.isAfter(stopped));
-            })
+        .filter(ExporterProcess::leading)
         .findFirst()
         .orElseThrow(() -> new IllegalStateException("no leader"));
   }
@@ -197,23 +192,6 @@ public final class FailoverBenchmark {
         },
         Duration.ofSeconds(60));
     return found[0];
-  }
-
-  static Duration largestPause(ReferenceSink sink, Instant from, Instant to) {
-    List<Instant> arrivals =
-        sink.accepted().stream()
-            .map(ReferenceSink.Received::at)
-            .filter(t -> !t.isBefore(from) && !t.isAfter(to))
-            .sorted()
-            .toList();
-    Duration largest = Duration.ZERO;
-    for (int i = 1; i < arrivals.size(); i++) {
-      Duration gap = Duration.between(arrivals.get(i - 1), arrivals.get(i));
-      if (gap.compareTo(largest) > 0) {
-        largest = gap;
-      }
-    }
-    return largest;
   }
 
   static void waitFor(java.util.function.BooleanSupplier done, Duration atMost)

@@ -85,6 +85,19 @@ public final class ExporterProcess implements AutoCloseable {
         .map(line -> Instant.parse(line.substring(0, line.indexOf(' '))));
   }
 
+  /**
+   * Whether a live exporter under a lease leads now, from its log: it last logged becoming the
+   * leader after it last logged stopping being it.
+   */
+  public boolean leading() {
+    if (!alive()) {
+      return false;
+    }
+    Instant became = loggedAt("became the leader").orElse(null);
+    Instant stopped = loggedAt("stopped being the leader").orElse(null);
+    return became != null && (stopped == null || became.isAfter(stopped));
+  }
+
   /** SIGTERM, as Kubernetes stops a pod; waits until it exited. */
   public int terminate() throws InterruptedException {
     process.destroy();

@@ -222,7 +222,10 @@ class HotStandbyTest {
     assertThat(regressions).as("the stored position never moved backwards").isEmpty();
     System.out.printf(
         "%s: %d events, %d duplicates, largest pause in arrivals %d ms%n",
-        store.describe(), expected.size(), sink.duplicates(), largestPause(sink).toMillis());
+        store.describe(),
+        expected.size(),
+        sink.duplicates(),
+        sink.longestPause(Instant.EPOCH, Instant.now()).toMillis());
   }
 
   static final String BECAME = "became the leader";
@@ -257,16 +260,7 @@ class HotStandbyTest {
     return await()
         .atMost(Duration.ofSeconds(30))
         .until(
-            () ->
-                exporters.stream()
-                    .filter(ExporterProcess::alive)
-                    .filter(
-                        e -> {
-                          Instant became = e.loggedAt(BECAME).orElse(null);
-                          Instant stopped = e.loggedAt(STOPPED).orElse(null);
-                          return became != null && (stopped == null || became.isAfter(stopped));
-                        })
-                    .findFirst(),
+            () -> exporters.stream().filter(ExporterProcess::leading).findFirst(),
             Optional::isPresent)
         .orElseThrow();
   }
@@ -305,19 +299,6 @@ class HotStandbyTest {
     } catch (RuntimeException e) {
       // the datastore is busy; the next look tells
     }
-  }
-
-  static Duration largestPause(ReferenceSink sink) {
-    List<Instant> arrivals =
-        sink.accepted().stream().map(ReferenceSink.Received::at).sorted().toList();
-    Duration largest = Duration.ZERO;
-    for (int i = 1; i < arrivals.size(); i++) {
-      Duration gap = Duration.between(arrivals.get(i - 1), arrivals.get(i));
-      if (gap.compareTo(largest) > 0) {
-        largest = gap;
-      }
-    }
-    return largest;
   }
 
   static int freePort() throws IOException {
