@@ -1,6 +1,7 @@
 package io.nvsentinel.exporter.bench;
 
 import io.nvsentinel.exporter.cloudevent.EventIds;
+import io.nvsentinel.exporter.devstack.ArrivalSeries;
 import io.nvsentinel.exporter.devstack.DemoHistory;
 import io.nvsentinel.exporter.devstack.DevStore;
 import io.nvsentinel.exporter.devstack.EmbeddedMongo;
@@ -124,7 +125,9 @@ public final class FailoverBenchmark {
               Duration.between(signal, taker.loggedAt("became the leader").orElseThrow())
                   .toMillis();
           Thread.sleep(2_000);
-          long pause = sink.longestPause(signal.minusSeconds(2), Instant.now()).toMillis();
+          long pause =
+              ArrivalSeries.longestPause(sink.accepted(), signal.minusSeconds(2), Instant.now())
+                  .toMillis();
           (kill ? failover : handOff).add(took);
           (kill ? failoverPause : handOffPause).add(pause);
           System.out.printf(

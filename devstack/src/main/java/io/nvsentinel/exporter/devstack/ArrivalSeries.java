@@ -4,7 +4,9 @@ import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayDeque;
 import java.util.Arrays;
+import java.util.Collection;
 import java.util.Deque;
+import java.util.List;
 import java.util.NavigableMap;
 import java.util.concurrent.ConcurrentSkipListMap;
 import java.util.concurrent.atomic.AtomicLongArray;
@@ -93,5 +95,24 @@ public final class ArrivalSeries {
     }
     int index = (int) Math.ceil(quantile * sorted.length) - 1;
     return sorted[Math.max(0, Math.min(sorted.length - 1, index))];
+  }
+
+  /** The longest time between two of the sink's arrivals in {@code [from, to]}. */
+  public static Duration longestPause(
+      Collection<ReferenceSink.Received> accepted, Instant from, Instant to) {
+    List<Instant> arrivals =
+        accepted.stream()
+            .map(ReferenceSink.Received::at)
+            .filter(t -> !t.isBefore(from) && !t.isAfter(to))
+            .sorted()
+            .toList();
+    Duration longest = Duration.ZERO;
+    for (int i = 1; i < arrivals.size(); i++) {
+      Duration gap = Duration.between(arrivals.get(i - 1), arrivals.get(i));
+      if (gap.compareTo(longest) > 0) {
+        longest = gap;
+      }
+    }
+    return longest;
   }
 }

@@ -132,24 +132,6 @@ public final class ReferenceSink implements AutoCloseable {
   }
 
   /** Accepted events whose source and id had been accepted before. */
-  /** The longest time between two arrivals in {@code [from, to]}: what an export lost there. */
-  public Duration longestPause(Instant from, Instant to) {
-    List<Instant> arrivals =
-        accepted.stream()
-            .map(Received::at)
-            .filter(t -> !t.isBefore(from) && !t.isAfter(to))
-            .sorted()
-            .toList();
-    Duration longest = Duration.ZERO;
-    for (int i = 1; i < arrivals.size(); i++) {
-      Duration gap = Duration.between(arrivals.get(i - 1), arrivals.get(i));
-      if (gap.compareTo(longest) > 0) {
-        longest = gap;
-      }
-    }
-    return longest;
-  }
-
   public long duplicates() {
     return duplicates.get();
   }

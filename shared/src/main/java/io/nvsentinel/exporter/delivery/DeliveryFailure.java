@@ -1,5 +1,6 @@
 package io.nvsentinel.exporter.delivery;
 
+import io.nvsentinel.exporter.deadletter.FailedAttempt;
 import java.io.IOException;
 import java.net.SocketTimeoutException;
 import java.net.http.HttpTimeoutException;
@@ -216,5 +217,10 @@ public final class DeliveryFailure extends RuntimeException {
     }
     String message = root.getMessage();
     return root.getClass().getSimpleName() + (message == null ? "" : ": " + message);
+  }
+
+  /** This failure as the last attempt a dead letter records. */
+  public FailedAttempt asAttempt() {
+    return new FailedAttempt(getMessage(), errorType(), status());
   }
 }

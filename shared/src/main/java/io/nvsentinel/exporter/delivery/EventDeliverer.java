@@ -7,7 +7,6 @@ import io.nvsentinel.exporter.config.ClientSecret;
 import io.nvsentinel.exporter.config.ExporterProperties;
 import io.nvsentinel.exporter.deadletter.DeadLetter;
 import io.nvsentinel.exporter.deadletter.DeadLetterStore;
-import io.nvsentinel.exporter.deadletter.FailedAttempt;
 import io.nvsentinel.exporter.delivery.SinkAttempts.Attempts;
 import io.nvsentinel.exporter.sink.SinkAuthorization;
 import io.nvsentinel.exporter.sink.SinkClient;
@@ -114,17 +113,9 @@ public final class EventDeliverer {
   }
 
   /** The sink's availability, as the deliveries found it. */
-  /**
-   * Gets an access token before any event needs one, as a standby does so that it delivers at once
-   * when it takes over; the token is cached and reused then. A failure is counted as any token
-   * failure is, and otherwise ignored: the first delivery tries again.
-   */
+  /** Fetches the access token ahead of need, as a standby does; see {@link SinkAttempts}. */
   public void warmUp() {
-    try {
-      authorization.accessToken();
-    } catch (RuntimeException e) {
-      // counted by the authorization; the first event tries again
-    }
+    sink.warmUp();
   }
 
   public SinkAvailability availability() {
@@ -288,12 +279,7 @@ public final class EventDeliverer {
   private DeliveryOutcome deadLettered(
       OutgoingEvent event, DeliveryFailure last, Attempts attempts, Instant first) {
     DeadLetter.Kind kind = last.retryable() ? DeadLetter.Kind.EXHAUSTED : DeadLetter.Kind.REJECTED;
-    deadLetters.deliveryFailed(
-        event,
-        kind,
-        new FailedAttempt(last.getMessage(), last.errorType(), last.status()),
-        attempts.count,
-        first);
+    deadLetters.deliveryFailed(event, kind, last.asAttempt(), attempts.count, first);
     String reason =
         (last.retryable() ? "gave up after " + attempts.count + " attempts: " : "refused: ")
             + last.getMessage();

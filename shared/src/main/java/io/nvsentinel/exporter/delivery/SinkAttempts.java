@@ -141,4 +141,17 @@ final class SinkAttempts {
     span.error(failure);
     return failure;
   }
+
+  /**
+   * Gets an access token before any event needs one, as a standby does, so that it delivers at once
+   * when it takes over (the token is cached). A failure is counted as any token failure and not
+   * thrown: the first delivery tries again.
+   */
+  void warmUp() {
+    try {
+      authorization.accessToken();
+    } catch (RuntimeException e) {
+      // counted by the authorization
+    }
+  }
 }

@@ -1,6 +1,5 @@
 package io.nvsentinel.exporter.live.stream;
 
-import io.nvsentinel.exporter.checkpoint.LeaseLostException;
 import io.nvsentinel.exporter.config.ExporterProperties;
 import io.nvsentinel.exporter.delivery.SinkAvailability;
 import io.nvsentinel.exporter.live.config.LiveProperties;
@@ -46,10 +45,6 @@ public final class ChangeStreamRunner implements SmartLifecycle {
   private final Object wakeUp = new Object();
   private volatile boolean running;
   private volatile Position lastRead;
-
-  /** Told when a write found that this runner's lease term has ended; it must stop then. */
-  private volatile Consumer<LeaseLostException> onLeaseLost =
-      lost -> log.error("{}; this exporter must stop exporting", lost.getMessage());
 
   /** Whether a read succeeded since start; a position unusable before is an initialization's. */
   private boolean readSinceStart;
@@ -192,8 +187,6 @@ public final class ChangeStreamRunner implements SmartLifecycle {
   private void flushQuietly() {
     try {
       flush();
-    } catch (LeaseLostException lost) {
-      onLeaseLost.accept(lost);
     } catch (RuntimeException e) {
       log.warn("could not write the checkpoint, will try again: {}", e.toString());
     }
@@ -204,9 +197,6 @@ public final class ChangeStreamRunner implements SmartLifecycle {
       recovery.recover(e, readSinceStart ? LiveMetrics.RUNTIME : LiveMetrics.INITIALIZATION);
       lastRead = null;
       return POLL_MILLIS;
-    } catch (LeaseLostException lost) {
-      onLeaseLost.accept(lost);
-      return pauseBeforeReconnect(lost, reconnectMillis);
     } catch (RuntimeException failed) {
       // the lost position is still the stored one, so the next try finds the same gap
       log.error(
@@ -283,11 +273,6 @@ public final class ChangeStreamRunner implements SmartLifecycle {
     housekeeping.awaitTermination(10, TimeUnit.SECONDS);
     workers.awaitTermination(10, TimeUnit.SECONDS);
     reader.join(10_000);
-  }
-
-  /** What happens when a write finds the lease term ended; the leadership stops this runner. */
-  void onLeaseLost(Consumer<LeaseLostException> handler) {
-    onLeaseLost = handler;
   }
 
   /** What happens on an {@link Error} in a delivery; tests replace the default, a JVM halt. */

@@ -24,7 +24,8 @@ final class FencedStores {
 
   private FencedStores() {}
 
-  static CheckpointStore checkpoints(CheckpointStore store, Lease lease) {
+  /** {@code lost} is told when a write finds another term holding the lease. */
+  static CheckpointStore checkpoints(CheckpointStore store, Lease lease, Runnable lost) {
     return new CheckpointStore() {
       @Override
       public String location() {
@@ -48,7 +49,12 @@ final class FencedStores {
 
       @Override
       public void save(Checkpoint checkpoint) {
-        store.save(checkpoint, lease);
+        try {
+          store.save(checkpoint, lease);
+        } catch (LeaseLostException e) {
+          lost.run();
+          throw e;
+        }
       }
 
       @Override
@@ -75,7 +81,12 @@ final class FencedStores {
   }
 
   static GapWindowStore gaps(
-      GapWindowStore gaps, CheckpointStore leases, Lease lease, Duration duration, Clock clock) {
+      GapWindowStore gaps,
+      CheckpointStore leases,
+      Lease lease,
+      Duration duration,
+      Clock clock,
+      Runnable lost) {
     return new GapWindowStore() {
       @Override
       public GapWindow record(
@@ -86,6 +97,7 @@ final class FencedStores {
           String reason,
           Instant now) {
         if (leases.renewLease(lease, duration, clock.instant()).isEmpty()) {
+          lost.run();
           throw new LeaseLostException(lease, "recording a gap window");
         }
         return gaps.record(client, kind, start, end, reason, now);

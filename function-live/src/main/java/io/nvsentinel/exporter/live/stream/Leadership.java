@@ -11,12 +11,9 @@ import java.time.Clock;
 import java.time.Duration;
 import java.util.Optional;
 import java.util.concurrent.atomic.AtomicInteger;
-import java.util.function.Function;
+import java.util.function.BiFunction;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
-import org.springframework.boot.availability.AvailabilityChangeEvent;
-import org.springframework.boot.availability.LivenessState;
-import org.springframework.boot.availability.ReadinessState;
 import org.springframework.context.ApplicationEventPublisher;
 import org.springframework.context.SmartLifecycle;
 
@@ -41,10 +38,8 @@ public final class Leadership implements SmartLifecycle {
   private final CheckpointStore store;
   private final String client;
   private final LeaseProperties settings;
-  private final Function<Lease, ChangeStreamRunner> terms;
-  private final Runnable warmUp;
-  private long warmedUpNanos;
-  private final ApplicationEventPublisher events;
+  private final BiFunction<Lease, Runnable, ChangeStreamRunner> terms;
+  private final Standby standby;
   private final Clock clock;
   private final Counter acquisitions;
   private final AtomicInteger leading = new AtomicInteger();
@@ -64,7 +59,7 @@ public final class Leadership implements SmartLifecycle {
       CheckpointStore store,
       String client,
       LeaseProperties settings,
-      Function<Lease, ChangeStreamRunner> terms,
+      BiFunction<Lease, Runnable, ChangeStreamRunner> terms,
       Runnable warmUp,
       ApplicationEventPublisher events,
       MeterRegistry meters,
@@ -73,8 +68,7 @@ public final class Leadership implements SmartLifecycle {
     this.client = client;
     this.settings = settings;
     this.terms = terms;
-    this.warmUp = warmUp;
-    this.events = events;
+    this.standby = new Standby(events, this, warmUp);
     this.clock = clock;
     Gauge.builder(ExporterMetric.LEADER.meterName(), leading, AtomicInteger::get)
         .description("1 while this exporter holds the lease and exports, 0 while it stands by")
@@ -125,8 +119,7 @@ public final class Leadership implements SmartLifecycle {
           lead(taken.get());
           return settings.renewInterval();
         }
-        standingBy(true);
-        warmUpNowAndThen();
+        standby.ready(true);
         return settings.retryInterval();
       }
       if (lost) {
@@ -154,7 +147,7 @@ public final class Leadership implements SmartLifecycle {
       }
       unreachable = e.toString();
       if (term == null) {
-        standingBy(false);
+        standby.ready(false);
       }
       return settings.retryInterval();
     }
@@ -176,14 +169,7 @@ public final class Leadership implements SmartLifecycle {
         client,
         taken.epoch());
     acquisitions.increment();
-    ChangeStreamRunner runner = terms.apply(taken);
-    runner.onLeaseLost(
-        e -> {
-          lost = true;
-          synchronized (wakeUp) {
-            wakeUp.notifyAll();
-          }
-        });
+    ChangeStreamRunner runner = terms.apply(taken, this::leaseLost);
     try {
       runner.start();
     } catch (RuntimeException e) {
@@ -199,6 +185,14 @@ public final class Leadership implements SmartLifecycle {
     }
     term = runner;
     leading.set(1);
+  }
+
+  /** A write of the term found another term: the lease thread ends this one at once. */
+  private void leaseLost() {
+    lost = true;
+    synchronized (wakeUp) {
+      wakeUp.notifyAll();
+    }
   }
 
   /** Ends the term at once: nothing more is read, and nothing more is written by it. */
@@ -217,33 +211,6 @@ public final class Leadership implements SmartLifecycle {
         client,
         lease.epoch(),
         why);
-  }
-
-  /**
-   * A standby keeps what it needs to lead warm — an access token, the sink's connection — so that
-   * the first event after a takeover waits for no token request. Off the lease thread: a slow token
-   * endpoint must not delay taking the lease.
-   */
-  private void warmUpNowAndThen() {
-    long now = System.nanoTime();
-    if (warmedUpNanos != 0 && now - warmedUpNanos < WARM_UP_EVERY.toNanos()) {
-      return;
-    }
-    warmedUpNanos = now;
-    Thread thread = DaemonThreads.named("standby-warm-up").newThread(warmUp);
-    thread.start();
-  }
-
-  /** How often a standby fetches a token again: well inside any token's lifetime. */
-  static final Duration WARM_UP_EVERY = Duration.ofSeconds(30);
-
-  /** A standby is ready while it can reach the lease: it can lead as soon as the lease is free. */
-  private void standingBy(boolean reachable) {
-    AvailabilityChangeEvent.publish(events, this, LivenessState.CORRECT);
-    AvailabilityChangeEvent.publish(
-        events,
-        this,
-        reachable ? ReadinessState.ACCEPTING_TRAFFIC : ReadinessState.REFUSING_TRAFFIC);
   }
 
   private void pause(Duration duration) throws InterruptedException {

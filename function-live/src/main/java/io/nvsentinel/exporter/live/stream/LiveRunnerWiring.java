@@ -66,10 +66,10 @@ public final class LiveRunnerWiring {
         checkpoints,
         properties.resumeToken().clientName(),
         lease,
-        term ->
+        (term, lost) ->
             parts.runner(
-                FencedStores.checkpoints(checkpoints, term),
-                FencedStores.gaps(gaps, checkpoints, term, lease.duration(), clock)),
+                FencedStores.checkpoints(checkpoints, term, lost),
+                FencedStores.gaps(gaps, checkpoints, term, lease.duration(), clock, lost)),
         deliverer::warmUp,
         events,
         meters,

@@ -33,9 +33,11 @@ import org.bson.json.JsonParseException;
 public final class PostgresCheckpointStore implements CheckpointStore {
 
   private final PostgresConnections db;
+  private final PostgresLeases leases;
 
   public PostgresCheckpointStore(PostgresConnections db) {
     this.db = db;
+    this.leases = new PostgresLeases(db);
   }
 
   @Override
@@ -208,63 +210,17 @@ public final class PostgresCheckpointStore implements CheckpointStore {
   @Override
   public Optional<Lease> acquireLease(
       String client, String holder, Duration duration, Instant now) {
-    Instant expiresAt = now.plus(duration);
-    return db.with(
-        "taking the lease",
-        connection -> {
-          try (PreparedStatement create =
-              connection.prepareStatement(
-                  "INSERT INTO event_exporter_leases (client_name, holder, epoch, expires_at)"
-                      + " VALUES (?, NULL, 0, TIMESTAMPTZ 'epoch') ON CONFLICT DO NOTHING")) {
-            create.setString(1, client);
-            create.executeUpdate();
-          }
-          try (PreparedStatement take =
-              connection.prepareStatement(
-                  "UPDATE event_exporter_leases SET holder = ?, epoch = epoch + 1,"
-                      + " expires_at = ? WHERE client_name = ?"
-                      + " AND (holder IS NULL OR expires_at < ? OR holder = ?) RETURNING epoch")) {
-            take.setString(1, holder);
-            take.setTimestamp(2, Timestamp.from(expiresAt));
-            take.setString(3, client);
-            take.setTimestamp(4, Timestamp.from(now));
-            take.setString(5, holder);
-            try (ResultSet row = take.executeQuery()) {
-              return row.next()
-                  ? Optional.of(new Lease(client, holder, row.getLong(1), expiresAt))
-                  : Optional.<Lease>empty();
-            }
-          }
-        });
+    return leases.acquire(client, holder, duration, now);
   }
 
   @Override
   public Optional<Lease> renewLease(Lease lease, Duration duration, Instant now) {
-    Instant expiresAt = now.plus(duration);
-    return extend(lease, expiresAt, "renewing the lease") == 0
-        ? Optional.empty()
-        : Optional.of(lease.renewedUntil(expiresAt));
+    return leases.renew(lease, duration, now);
   }
 
   @Override
   public void releaseLease(Lease lease) {
-    extend(lease, Instant.EPOCH, "releasing the lease");
-  }
-
-  private int extend(Lease lease, Instant expiresAt, String what) {
-    return db.with(
-        what,
-        connection -> {
-          try (PreparedStatement update =
-              connection.prepareStatement(
-                  "UPDATE event_exporter_leases SET expires_at = ?"
-                      + " WHERE client_name = ? AND epoch = ?")) {
-            update.setTimestamp(1, Timestamp.from(expiresAt));
-            update.setString(2, lease.client());
-            update.setLong(3, lease.epoch());
-            return update.executeUpdate();
-          }
-        });
+    leases.release(lease);
   }
 
   /**
