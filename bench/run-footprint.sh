@@ -86,6 +86,8 @@ for jdk in "${jdks[@]}"; do
   FOOTPRINT_STORE=postgresql bench backfill "Java $version, $cache + image/jvm.options, PostgreSQL" "$jdk" "$out/$(basename "$jdk")/job-backfill" env "JAVA=$java" ./run.sh
   bench slow-live "Java $version, image" "$jdk" "$out/$(basename "$jdk")/function-live" env "JAVA=$java" ./run.sh
   bench slow-backfill "Java $version, image" "$jdk" "$out/$(basename "$jdk")/job-backfill" env "JAVA=$java" ./run.sh
+  bench slow-live-batched "Java $version, image" "$jdk" "$out/$(basename "$jdk")/function-live" env "JAVA=$java" ./run.sh
+  bench slow-backfill-batched "Java $version, image" "$jdk" "$out/$(basename "$jdk")/job-backfill" env "JAVA=$java" ./run.sh
   bench bare-live "Java $version" "$jdk" "$PWD" "$java" -cp "$classpath" io.nvsentinel.exporter.bench.BareClient
   bench bare-backfill "Java $version" "$jdk" "$PWD" "$java" -cp "$classpath" io.nvsentinel.exporter.bench.BareClient
 done

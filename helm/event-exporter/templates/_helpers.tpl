@@ -92,6 +92,12 @@ exporter:
     insecureSkipVerify: {{ $e.sink.insecureSkipVerify }}
     subject: {{ ne $e.sink.subject false }}
     traceContextExtension: {{ default false $e.sink.traceContextExtension }}
+    {{- with $e.sink.batch }}
+    batch:
+      enabled: {{ default false .enabled }}
+      maxEvents: {{ int64 (default 100 .maxEvents) }}
+      maxWait: {{ default "100ms" .maxWait | toString | quote }}
+    {{- end }}
   oidc:
     tokenUrl: {{ $e.oidc.tokenUrl | quote }}
     clientId: {{ $e.oidc.clientId | quote }}

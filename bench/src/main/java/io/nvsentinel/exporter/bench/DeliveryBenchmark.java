@@ -245,7 +245,13 @@ public final class DeliveryBenchmark {
     return new ExporterProperties(
         Map.of("cluster", "bench"),
         new ExporterProperties.Sink(
-            sink.endpoint(), Duration.ofSeconds(30), false, null, true, false),
+            sink.endpoint(),
+            Duration.ofSeconds(30),
+            false,
+            null,
+            true,
+            false,
+            ExporterProperties.Batch.OFF),
         new ExporterProperties.Oidc(
             sink.tokenUrl(), "bench", "events:write", false, secret, "", null),
         new ExporterProperties.Backfill(true, Duration.ofHours(720), 1_000_000, 500, 0),

@@ -32,6 +32,10 @@ public final class FootprintBenchmark {
   private static final int BACKFILL_EVENTS = 50_000;
   private static final int BACKFILL_WARM_UP = 10_000;
   private static final int SLOW_EVENTS = 480;
+
+  /** Twenty times as many, for twenty times the rate in the same time. */
+  private static final int BATCHED_EVENTS = 20 * SLOW_EVENTS;
+
   static final Duration SLOW_ANSWER = Duration.ofMillis(300);
 
   final String label;
@@ -65,6 +69,8 @@ public final class FootprintBenchmark {
       case "bare-backfill" -> bench.bare(0, BACKFILL_EVENTS - BACKFILL_WARM_UP, BACKFILL_WARM_UP);
       case "slow-live" -> bench.slowLive();
       case "slow-backfill" -> bench.slowBackfill();
+      case "slow-live-batched" -> bench.slowLiveBatched();
+      case "slow-backfill-batched" -> bench.slowBackfillBatched();
       default -> throw new IllegalArgumentException("unknown scenario " + args[0]);
     }
     System.exit(0);
@@ -240,6 +246,34 @@ public final class FootprintBenchmark {
           SLOW_EVENTS,
           () -> {
             try (MeasuredProcess job = stack.startBackfill("slow-backfill", first, SLOW_EVENTS)) {
+              job.awaitExit();
+            }
+          });
+    }
+  }
+
+  /** Batched delivery ({@code exporter.sink.batch}, 100 events per request): live. */
+  private void slowLiveBatched() throws Exception {
+    try (FootprintStack stack = new FootprintStack(SLOW_ANSWER, this)) {
+      stack.extraSettings.add("--exporter.sink.batch.enabled=true");
+      try (MeasuredProcess exporter = stack.startLive("slow-live-batched")) {
+        exporter.awaitReady();
+        stack.slowReport("live, batched", BATCHED_EVENTS, () -> stack.insert(0, BATCHED_EVENTS));
+      }
+    }
+  }
+
+  /** Batched delivery ({@code exporter.sink.batch}, 100 events per request): backfill. */
+  private void slowBackfillBatched() throws Exception {
+    try (FootprintStack stack = new FootprintStack(SLOW_ANSWER, this)) {
+      stack.extraSettings.add("--exporter.sink.batch.enabled=true");
+      Instant first = stack.store(BATCHED_EVENTS);
+      stack.slowReport(
+          "backfill, batched",
+          BATCHED_EVENTS,
+          () -> {
+            try (MeasuredProcess job =
+                stack.startBackfill("slow-backfill-batched", first, BATCHED_EVENTS)) {
               job.awaitExit();
             }
           });

@@ -14,8 +14,9 @@ import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.Consumer;
 
 /**
- * The cheapest sink that still reads every body: answers 202 at once. It also serves a static
- * token, so both clients under test pay the same for the server side.
+ * The cheapest sink that still reads every body: answers 202 at once. It takes single events and
+ * the JSON batch format, counting each event of a batch. It also serves a static token, so both
+ * clients under test pay the same for the server side.
  */
 final class LoopbackSink implements AutoCloseable {
 
@@ -26,6 +27,7 @@ final class LoopbackSink implements AutoCloseable {
   private final HttpServer server;
   private final ExecutorService executor = Executors.newFixedThreadPool(128);
   final AtomicLong received = new AtomicLong();
+  final AtomicLong requests = new AtomicLong();
 
   /** Called with each event's CloudEvent id as it arrives; for latency measurements. */
   volatile Consumer<String> onEvent = id -> {};
@@ -61,8 +63,20 @@ final class LoopbackSink implements AutoCloseable {
       if (answerAfterMillis > 0) {
         sleep(answerAfterMillis);
       }
-      received.incrementAndGet();
-      onEvent.accept(idOf(body));
+      if ("application/cloudevents-batch+json"
+          .equals(exchange.getRequestHeaders().getFirst("Content-Type"))) {
+        requests.incrementAndGet();
+        String json = new String(body, StandardCharsets.UTF_8);
+        for (int at = json.indexOf("\"specversion\""); at >= 0; ) {
+          received.incrementAndGet();
+          onEvent.accept(idAfter(json, at));
+          at = json.indexOf("\"specversion\"", at + 1);
+        }
+      } else {
+        requests.incrementAndGet();
+        received.incrementAndGet();
+        onEvent.accept(idAfter(new String(body, StandardCharsets.UTF_8), 0));
+      }
       exchange.sendResponseHeaders(202, -1);
     }
   }
@@ -75,9 +89,9 @@ final class LoopbackSink implements AutoCloseable {
     }
   }
 
-  private static String idOf(byte[] body) {
-    String json = new String(body, StandardCharsets.UTF_8);
-    int at = json.indexOf("\"id\":\"");
+  /** The first {@code id} attribute at or after {@code from}. */
+  private static String idAfter(String json, int from) {
+    int at = json.indexOf("\"id\":\"", from);
     return at < 0 ? "" : json.substring(at + 6, json.indexOf('"', at + 6));
   }
 

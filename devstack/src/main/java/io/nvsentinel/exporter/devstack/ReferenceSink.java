@@ -39,14 +39,16 @@ import tools.jackson.databind.json.JsonMapper;
  * strictly than most: the bearer token's signature (via the issuer's JWKS), issuer, expiry and
  * scope; the exact {@code Content-Type}; the CloudEvents {@code specversion}; the event as
  * NVSentinel's own end-to-end test checks it ({@link NVSentinelShape}), refused with a 400 naming
- * what is wrong. It keeps what it accepted, recognises duplicates by {@code source}+{@code id}, and
- * can be told to fail ({@link #faults()}).
+ * what is wrong. It also takes the CloudEvents JSON batch format ({@value #BATCH_CONTENT_TYPE}),
+ * all of a batch or none of it. It keeps what it accepted, recognises duplicates by {@code
+ * source}+{@code id}, and can be told to fail ({@link #faults()}).
  */
 public final class ReferenceSink implements AutoCloseable {
 
   public static final String PATH = "/api/v1/events";
   static final int STALL_SECONDS = 20;
   public static final String CONTENT_TYPE = "application/cloudevents+json";
+  public static final String BATCH_CONTENT_TYPE = "application/cloudevents-batch+json";
 
   /**
    * One accepted event.
@@ -68,6 +70,7 @@ public final class ReferenceSink implements AutoCloseable {
   private final ArrivalSeries series = new ArrivalSeries();
   private final Map<Integer, AtomicInteger> answered = new ConcurrentHashMap<>();
   private final AtomicLong duplicates = new AtomicLong();
+  private final AtomicLong requests = new AtomicLong();
   private final CountDownLatch closed = new CountDownLatch(1);
   private final SinkFaults faults = new SinkFaults();
 
@@ -131,6 +134,11 @@ public final class ReferenceSink implements AutoCloseable {
     return count == null ? 0 : count.get();
   }
 
+  /** Requests accepted: one per event, or one per batch. */
+  public long acceptedRequests() {
+    return requests.get();
+  }
+
   /** Accepted events whose source and id had been accepted before. */
   public long duplicates() {
     return duplicates.get();
@@ -173,7 +181,7 @@ public final class ReferenceSink implements AutoCloseable {
         }
         return;
       }
-      Duration wait = faults.delayFor(parsed);
+      Duration wait = faults.delayFor(parsed != null && parsed.isArray() ? parsed.path(0) : parsed);
       if (!wait.isZero()) {
         try {
           Thread.sleep(wait.toMillis());
@@ -207,12 +215,45 @@ public final class ReferenceSink implements AutoCloseable {
     } catch (JwtException e) {
       return new Answer(401, "{\"error\":\"invalid_token\"}");
     }
-    if (!CONTENT_TYPE.equals(exchange.getRequestHeaders().getFirst("Content-Type"))) {
+    String contentType = exchange.getRequestHeaders().getFirst("Content-Type");
+    boolean batch = BATCH_CONTENT_TYPE.equals(contentType) && !faults.batchesRefused();
+    if (!CONTENT_TYPE.equals(contentType) && !batch) {
       return new Answer(415, "{\"error\":\"Unsupported Media Type\"}");
     }
-    if (event == null) {
-      return new Answer(400, "{\"error\":\"not JSON\"}");
+    if (event == null || (batch && !event.isArray())) {
+      return new Answer(400, "{\"error\":\"not JSON" + (batch ? " array" : "") + "\"}");
     }
+    List<JsonNode> events = new ArrayList<>();
+    if (batch) {
+      event.forEach(events::add);
+    } else {
+      events.add(event);
+    }
+    for (JsonNode one : events) {
+      Answer refused = check(one);
+      if (refused != null) {
+        return refused;
+      }
+    }
+    for (JsonNode one : events) {
+      SinkFaults.Scripted failure = faults.failure(one);
+      if (failure != null) {
+        if (failure.retryAfterSeconds() >= 0) {
+          exchange
+              .getResponseHeaders()
+              .set("Retry-After", String.valueOf(failure.retryAfterSeconds()));
+        }
+        return new Answer(failure.status(), "{\"error\":\"" + failure.reason() + "\"}");
+      }
+    }
+    String traceparent = exchange.getRequestHeaders().getFirst("traceparent");
+    events.forEach(one -> accept(one, traceparent));
+    requests.incrementAndGet();
+    return new Answer(202, "{\"status\":\"accepted\"}");
+  }
+
+  /** Why the sink refuses {@code event} (a 400 naming it); {@code null} when it is valid. */
+  private static Answer check(JsonNode event) {
     if (!"1.0".equals(event.path("specversion").asString(""))) {
       return new Answer(400, "{\"error\":\"Unsupported CloudEvents version\"}");
     }
@@ -220,21 +261,14 @@ public final class ReferenceSink implements AutoCloseable {
     if (unlike != null) {
       return new Answer(400, JSON.writeValueAsString(Map.of("error", unlike)));
     }
-    SinkFaults.Scripted failure = faults.failure(event);
-    if (failure != null) {
-      if (failure.retryAfterSeconds() >= 0) {
-        exchange
-            .getResponseHeaders()
-            .set("Retry-After", String.valueOf(failure.retryAfterSeconds()));
-      }
-      return new Answer(failure.status(), "{\"error\":\"" + failure.reason() + "\"}");
-    }
+    return null;
+  }
+
+  private void accept(JsonNode event, String traceparent) {
     String source = event.path("source").asString("");
     String id = event.path("id").asString("");
     String key = source + " " + id;
-    Received received =
-        new Received(
-            source, id, event, Instant.now(), exchange.getRequestHeaders().getFirst("traceparent"));
+    Received received = new Received(source, id, event, Instant.now(), traceparent);
     if (deliveriesBySourceAndId.computeIfAbsent(key, k -> new AtomicInteger()).incrementAndGet()
         > 1) {
       duplicates.incrementAndGet();
@@ -243,7 +277,6 @@ public final class ReferenceSink implements AutoCloseable {
     }
     accepted.add(received);
     series.arrived(received.at(), eventTime(event));
-    return new Answer(202, "{\"status\":\"accepted\"}");
   }
 
   private static Instant eventTime(JsonNode event) {

@@ -24,6 +24,7 @@ public final class SinkFaults {
 
   private record Choke(Predicate<JsonNode> which, int status) {}
 
+  private volatile boolean batchesRefused;
   private final AtomicInteger scriptedFailures = new AtomicInteger();
   private final AtomicInteger scriptedStatus = new AtomicInteger(503);
   private final AtomicLong acceptBudget = new AtomicLong(Long.MAX_VALUE);
@@ -112,6 +113,15 @@ public final class SinkFaults {
   /** Whether to stall this request after its headers; {@code dice} as for {@link #reset}. */
   boolean stall(double dice) {
     return dice >= resetShare.get() && dice < resetShare.get() + stallShare.get();
+  }
+
+  /** Answer the batch format with 415, as a sink that takes one event per request does. */
+  public void refuseBatches() {
+    batchesRefused = true;
+  }
+
+  boolean batchesRefused() {
+    return batchesRefused;
   }
 
   Duration delayFor(JsonNode event) {

@@ -5,6 +5,7 @@ import io.micrometer.observation.ObservationPredicate;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import io.nvsentinel.exporter.checkpoint.CheckpointStore;
 import io.nvsentinel.exporter.checkpoint.GapWindowStore;
+import io.nvsentinel.exporter.cloudevent.Conversion;
 import io.nvsentinel.exporter.config.ExporterProperties;
 import io.nvsentinel.exporter.deadletter.DeadLetterStore;
 import io.nvsentinel.exporter.delivery.AutomaticRedrive;
@@ -12,6 +13,7 @@ import io.nvsentinel.exporter.delivery.DeadLetterRedrive;
 import io.nvsentinel.exporter.delivery.EventDeliverer;
 import io.nvsentinel.exporter.live.config.LeaseProperties;
 import io.nvsentinel.exporter.live.config.LiveProperties;
+import io.nvsentinel.exporter.live.function.BatchExport;
 import io.nvsentinel.exporter.live.function.ExportFunctions;
 import io.nvsentinel.exporter.live.function.ExportHttpTrigger;
 import io.nvsentinel.exporter.live.function.ExportResult;
@@ -50,6 +52,15 @@ class LiveConfiguration {
           "the function catalog has no '" + ExportFunctions.DEFINITION + "'");
     }
     return function;
+  }
+
+  /** The export of a batch of changes, used with {@code exporter.sink.batch.enabled}. */
+  @Bean
+  BatchExport batchExport(
+      Function<ChangeEvent, Conversion> toCloudEvent,
+      EventDeliverer deliverer,
+      DeadLetterStore deadLetters) {
+    return ExportFunctions.batched(toCloudEvent, deliverer, deadLetters);
   }
 
   @Bean
@@ -115,6 +126,7 @@ class LiveConfiguration {
   ChangeStreamRunner changeStreamRunner(
       ChangeSource changeSource,
       Function<ChangeEvent, ExportResult> exportFunction,
+      BatchExport batchExport,
       CheckpointStore checkpoints,
       GapWindowStore gaps,
       LiveProperties live,
@@ -126,6 +138,7 @@ class LiveConfiguration {
     return LiveRunnerWiring.runner(
         changeSource,
         exportFunction,
+        batchExport,
         checkpoints,
         gaps,
         live,
@@ -142,6 +155,7 @@ class LiveConfiguration {
   Leadership leadership(
       ChangeSource changeSource,
       Function<ChangeEvent, ExportResult> exportFunction,
+      BatchExport batchExport,
       CheckpointStore checkpoints,
       GapWindowStore gaps,
       LiveProperties live,
@@ -154,6 +168,7 @@ class LiveConfiguration {
     return LiveRunnerWiring.leadership(
         changeSource,
         exportFunction,
+        batchExport,
         checkpoints,
         gaps,
         live,

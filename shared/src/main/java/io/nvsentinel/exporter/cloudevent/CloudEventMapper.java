@@ -39,6 +39,9 @@ public final class CloudEventMapper {
   public static final String TYPE = "com.nvidia.nvsentinel.health.v1";
   public static final String CONTENT_TYPE = "application/cloudevents+json";
 
+  /** The CloudEvents JSON batch format: an array of structured-mode events in one request. */
+  public static final String BATCH_CONTENT_TYPE = "application/cloudevents-batch+json";
+
   private static final JsonFactory JSON = new JsonFactory();
   private static final EventFormat FORMAT = new JsonFormat();
 

@@ -2,6 +2,7 @@ package io.nvsentinel.exporter.config;
 
 import jakarta.validation.Valid;
 import jakarta.validation.constraints.DecimalMin;
+import jakarta.validation.constraints.Max;
 import jakarta.validation.constraints.Min;
 import jakarta.validation.constraints.NotBlank;
 import java.nio.file.Path;
@@ -78,6 +79,7 @@ public record ExporterProperties(
    *     attributes it does not know
    * @param traceContextExtension the CloudEvents distributed-tracing extension ({@code
    *     traceparent}, {@code tracestate}) in every event, while tracing is on
+   * @param batch several events per request, for a sink that takes the JSON batch format
    */
   public record Sink(
       String endpoint,
@@ -85,7 +87,28 @@ public record ExporterProperties(
       @DefaultValue("false") boolean insecureSkipVerify,
       Path caFile,
       @DefaultValue("true") boolean subject,
-      @DefaultValue("false") boolean traceContextExtension) {}
+      @DefaultValue("false") boolean traceContextExtension,
+      @Valid @DefaultValue Batch batch) {}
+
+  /**
+   * Batched delivery: up to {@code maxEvents} CloudEvents in one request, in the CloudEvents JSON
+   * batch format ({@code application/cloudevents-batch+json}), each keeping its own id. Off by
+   * default: NVSentinel's sinks take one event per request.
+   *
+   * @param maxEvents the most events in one request
+   * @param maxWait the live exporter sends a batch that is not full once its first event waited
+   *     this long
+   */
+  public record Batch(
+      @DefaultValue("false") boolean enabled,
+      @Min(value = 1, message = "must be from 1 to 1000 events, got ${validatedValue}")
+          @Max(value = 1000, message = "must be from 1 to 1000 events, got ${validatedValue}")
+          @DefaultValue("100")
+          int maxEvents,
+      @DefaultValue("100ms") Duration maxWait) {
+
+    public static final Batch OFF = new Batch(false, 100, Duration.ofMillis(100));
+  }
 
   /**
    * Which events are exported: a CEL expression over {@code event} (the replaced exporter's

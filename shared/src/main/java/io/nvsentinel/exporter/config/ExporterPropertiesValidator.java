@@ -54,6 +54,7 @@ final class ExporterPropertiesValidator implements Validator {
     requireHttpUrl(errors, "sink.endpoint", p.sink().endpoint());
     positive(errors, "sink.timeout", p.sink().timeout());
     readableIfSet(errors, "sink.caFile", p.sink().caFile());
+    positive(errors, "sink.batch.maxWait", p.sink().batch().maxWait());
 
     ExporterProperties.Oidc oidc = p.oidc();
     requireHttpUrl(errors, "oidc.tokenUrl", oidc.tokenUrl());

@@ -70,6 +70,14 @@ public final class DeliveryFailure extends RuntimeException {
 
   /** The sink answered with a status that is not 2xx. */
   static DeliveryFailure status(int status, Duration retryAfter, String body) {
+    return status(status, retryAfter, body, false);
+  }
+
+  /**
+   * The sink answered a request with a status that is not 2xx; {@code batch} when the request was
+   * in the batch format, which a 415 then says the sink does not take.
+   */
+  static DeliveryFailure status(int status, Duration retryAfter, String body, boolean batch) {
     String answered = "the sink answered " + status + (body.isEmpty() ? "" : ": " + body);
     if (status >= 500 || RETRYABLE_STATUSES.contains(status)) {
       return new DeliveryFailure(
@@ -89,6 +97,11 @@ public final class DeliveryFailure extends RuntimeException {
               "; the exporter's client may not post events: check exporter.oidc.scope and the"
                   + " client's permissions at the sink";
           case 404, 405 -> "; check exporter.sink.endpoint";
+          case 415 ->
+              batch
+                  ? "; the sink does not take the CloudEvents batch format: set"
+                      + " exporter.sink.batch.enabled=false"
+                  : null;
           default -> null;
         };
     if (setting != null) {

@@ -46,6 +46,7 @@ final class DeliveryMetrics {
   private final Counter maxRetriesExceeded;
   private final Timer published;
   private final Timer request;
+  private final Counter batchSplits;
 
   DeliveryMetrics(MeterRegistry meters) {
     this.meters = meters;
@@ -65,6 +66,10 @@ final class DeliveryMetrics {
         Timer.builder(REQUEST_DURATION)
             .description("One POST to the sink, token included")
             .publishPercentileHistogram()
+            .register(meters);
+    this.batchSplits =
+        Counter.builder(ExporterMetric.SINK_BATCH_SPLITS.meterName())
+            .description("Batches the sink refused, sent again in halves")
             .register(meters);
   }
 
@@ -91,9 +96,17 @@ final class DeliveryMetrics {
     published.record(sinceFirstAttempt);
   }
 
-  /** The event's retries ended without success: the moment the Go exporter gives an event up. */
-  void givenUp() {
-    givenUp.increment();
-    maxRetriesExceeded.increment();
+  /**
+   * The retries of {@code events} events (one, or a batch) ended without success: the moment the Go
+   * exporter gives an event up.
+   */
+  void givenUp(int events) {
+    givenUp.increment(events);
+    maxRetriesExceeded.increment(events);
+  }
+
+  /** The sink refused a batch, which is sent again in halves. */
+  void batchSplit() {
+    batchSplits.increment();
   }
 }

@@ -14,6 +14,8 @@ import io.nvsentinel.exporter.tracing.EventTracing;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Locale;
 import java.util.concurrent.atomic.AtomicReference;
 import org.slf4j.Logger;
@@ -112,12 +114,12 @@ public final class EventDeliverer {
         tracing);
   }
 
-  /** The sink's availability, as the deliveries found it. */
   /** Fetches the access token ahead of need, as a standby does; see {@link SinkAttempts}. */
   public void warmUp() {
     sink.warmUp();
   }
 
+  /** The sink's availability, as the deliveries found it. */
   public SinkAvailability availability() {
     return availability;
   }
@@ -143,25 +145,88 @@ public final class EventDeliverer {
    *     unavailable for every event or a setting is wrong
    */
   public DeliveryOutcome deliver(OutgoingEvent event, WhenSinkUnavailable whenUnavailable) {
-    // every log line about this event, here and below, carries its CloudEvent id
-    Span span = tracing.startChild(event.span(), EventTracing.PUBLISH_WITH_RETRY);
-    try (MDC.MDCCloseable ignored = MDC.putCloseable(EVENT_ID, event.id())) {
-      Attempts attempts = new Attempts(span);
-      DeliveryOutcome outcome = deliverWithRetries(event, whenUnavailable, attempts);
+    return deliver(Parcel.of(event), whenUnavailable).get(0);
+  }
+
+  /**
+   * Delivers {@code events} in one request in the CloudEvents JSON batch format, each under its own
+   * id; returns once every one of them is acknowledged or dead-lettered, their outcomes in the same
+   * order. The sink takes or refuses the batch as a whole: retries, {@code Retry-After} and holding
+   * during an outage are those of a single event. A batch the sink refuses (a client error, or a
+   * 5xx it keeps answering while it takes other events) is sent again in halves, down to the one
+   * event it refuses, which alone becomes a dead letter.
+   *
+   * @throws DeliveryInterruptedException if the thread is interrupted first; events already
+   *     accounted for stay so, the others were not recorded
+   * @throws DeliveryExhaustedException with {@link WhenSinkUnavailable#FAIL}, as {@link
+   *     #deliver(OutgoingEvent, WhenSinkUnavailable)}
+   */
+  public List<DeliveryOutcome> deliverBatch(
+      List<OutgoingEvent> events, WhenSinkUnavailable whenUnavailable) {
+    return events.isEmpty() ? List.of() : deliver(Parcel.batch(events), whenUnavailable);
+  }
+
+  /** How a parcel's delivery ended, before it is accounted for event by event. */
+  private sealed interface Ending {}
+
+  private record Accepted(int status) implements Ending {}
+
+  /** The sink refuses the parcel itself: a dead letter for one event, halves for a batch. */
+  private record Refused(DeliveryFailure last) implements Ending {}
+
+  private List<DeliveryOutcome> deliver(Parcel parcel, WhenSinkUnavailable whenUnavailable) {
+    // every log line about this parcel, here and below, carries its CloudEvent id
+    Span span = tracing.startChild(parcel.span(), EventTracing.PUBLISH_WITH_RETRY);
+    Instant first = clock.instant();
+    long firstNanos = System.nanoTime();
+    Attempts attempts = new Attempts(span);
+    Refused refused;
+    try (MDC.MDCCloseable ignored = MDC.putCloseable(EVENT_ID, parcel.id())) {
+      Ending ending = deliverWithRetries(parcel, whenUnavailable, attempts, first, firstNanos);
       span.tag(EventTracing.ATTEMPT, attempts.count);
-      EventTracing.finish(span, outcome.label());
-      return outcome;
+      if (ending instanceof Accepted accepted) {
+        EventTracing.finish(span, "delivered");
+        return delivered(parcel, attempts, accepted.status(), firstNanos);
+      }
+      refused = (Refused) ending;
+      if (parcel.size() == 1) {
+        DeliveryOutcome dead =
+            deadLettered(parcel.events().get(0), refused.last(), attempts, first);
+        EventTracing.finish(span, dead.label());
+        return List.of(dead);
+      }
+      EventTracing.finish(span, "split");
     } catch (RuntimeException | Error e) {
       span.error(e);
       span.end();
       throw e;
     }
+    return split(parcel, refused.last(), whenUnavailable);
   }
 
-  private DeliveryOutcome deliverWithRetries(
-      OutgoingEvent event, WhenSinkUnavailable whenUnavailable, Attempts attempts) {
-    Instant first = clock.instant();
-    long firstNanos = System.nanoTime();
+  /** Sends a refused batch again in halves, so that only the events it refuses are set aside. */
+  private List<DeliveryOutcome> split(
+      Parcel batch, DeliveryFailure refusal, WhenSinkUnavailable whenUnavailable) {
+    metrics.batchSplit();
+    log.warn(
+        "the sink refused the batch of {} events starting with {} ({}); sending it again in"
+            + " halves to find the event it refuses",
+        batch.size(),
+        batch.events().get(0).id(),
+        refusal.getMessage());
+    List<DeliveryOutcome> outcomes = new ArrayList<>(batch.size());
+    for (Parcel half : batch.halves()) {
+      outcomes.addAll(deliver(half, whenUnavailable));
+    }
+    return outcomes;
+  }
+
+  private Ending deliverWithRetries(
+      Parcel parcel,
+      WhenSinkUnavailable whenUnavailable,
+      Attempts attempts,
+      Instant first,
+      long firstNanos) {
     AtomicReference<Duration> retryAfter = new AtomicReference<>();
     RetryTemplate retries = new RetryTemplate(schedule.retryPolicy(retryAfter::get));
     try {
@@ -170,17 +235,17 @@ public final class EventDeliverer {
               () -> {
                 try {
                   retryAfter.set(null);
-                  return sink.send(event, attempts);
+                  return sink.send(parcel, attempts);
                 } catch (DeliveryFailure failure) {
                   retryAfter.set(failure.retryAfter());
-                  logFailure(event, attempts, failure);
+                  logFailure(parcel, attempts, failure);
                   throw failure;
                 }
               });
-      return delivered(event, attempts, status, firstNanos);
+      return new Accepted(status);
     } catch (RetryException e) {
       if (Thread.currentThread().isInterrupted()) {
-        throw new DeliveryInterruptedException(event.id(), e);
+        throw new DeliveryInterruptedException(parcel.id(), e);
       }
       if (e.getCause() instanceof Error error) {
         throw error;
@@ -191,89 +256,92 @@ public final class EventDeliverer {
               : DeliveryFailure.unexpected(
                   new IllegalStateException(String.valueOf(e.getLastException())));
       // where the Go exporter gives the event up (and exits): counted once, whatever comes next
-      metrics.givenUp();
-      DeliveryOutcome verdict = judge(event, attempts, last, first, firstNanos);
+      metrics.givenUp(parcel.size());
+      Ending verdict = judge(parcel, attempts, last);
       if (verdict != null) {
         return verdict;
       }
       if (whenUnavailable == WhenSinkUnavailable.FAIL) {
-        availability.settled(event.id());
-        throw new DeliveryExhaustedException(event.id(), attempts.count, last);
+        availability.settled(parcel.id());
+        throw new DeliveryExhaustedException(parcel.id(), attempts.count, last);
       }
-      return hold(event, attempts, first, firstNanos);
+      return hold(parcel, attempts);
     }
   }
 
   /**
-   * After a final failure: a dead letter when it is the event's own fault, a delivery if the last
-   * try that decides it succeeds, or {@code null} while the sink takes no event or nothing tells
-   * yet ({@link FaultIsolation}).
+   * After a final failure: refused when it is the parcel's own fault, accepted if the last try that
+   * decides it succeeds, or {@code null} while the sink takes nothing or nothing tells yet ({@link
+   * FaultIsolation}).
    */
-  private DeliveryOutcome judge(
-      OutgoingEvent event,
-      Attempts attempts,
-      DeliveryFailure last,
-      Instant first,
-      long firstNanos) {
+  private Ending judge(Parcel parcel, Attempts attempts, DeliveryFailure last) {
     if (last.kind() == DeliveryFailure.Kind.REFUSED) {
-      return deadLettered(event, last, attempts, first);
+      return new Refused(last);
     }
     if (!last.retryable()) {
       availability.unavailable(last);
       return null;
     }
-    switch (isolation.judge(event, attempts)) {
+    switch (isolation.judge(parcel, attempts)) {
       case PAYLOAD:
-        return deadLettered(event, last, attempts, first);
+        return new Refused(last);
       case CONFIRM:
         try {
-          return delivered(event, attempts, sink.send(event, attempts), firstNanos);
+          return new Accepted(sink.send(parcel, attempts));
         } catch (DeliveryFailure again) {
           // the probe was taken between this failure and the last one
-          return judge(event, attempts, again, first, firstNanos);
+          return judge(parcel, attempts, again);
         }
       case OUTAGE:
         availability.unavailable(last);
         return null;
       default:
-        log.warn(UNDECIDED, event.id());
+        log.warn(UNDECIDED, parcel.id());
         return null;
     }
   }
 
   /**
-   * Tries the event again until the sink takes it, or the evidence makes it a dead letter, or the
-   * thread is interrupted.
+   * Tries the parcel again until the sink takes it, or the evidence says the sink refuses it, or
+   * the thread is interrupted.
    */
-  private DeliveryOutcome hold(
-      OutgoingEvent event, Attempts attempts, Instant first, long firstNanos) {
+  private Ending hold(Parcel parcel, Attempts attempts) {
     try {
       while (true) {
         try {
           availability.awaitAcceptance(holdInterval, attempts.lastStartNanos);
         } catch (InterruptedException e) {
           Thread.currentThread().interrupt();
-          throw new DeliveryInterruptedException(event.id(), e);
+          throw new DeliveryInterruptedException(parcel.id(), e);
         }
         try {
-          return delivered(event, attempts, sink.send(event, attempts), firstNanos);
+          return new Accepted(sink.send(parcel, attempts));
         } catch (DeliveryFailure failure) {
-          DeliveryOutcome verdict = judge(event, attempts, failure, first, firstNanos);
+          Ending verdict = judge(parcel, attempts, failure);
           if (verdict != null) {
             return verdict;
           }
-          log.debug("event {}: still held ({})", event.id(), failure.getMessage());
+          log.debug("event {}: still held ({})", parcel.id(), failure.getMessage());
         }
       }
     } finally {
-      availability.settled(event.id());
+      availability.settled(parcel.id());
     }
   }
 
-  private DeliveryOutcome delivered(
-      OutgoingEvent event, Attempts attempts, int status, long firstNanos) {
-    metrics.delivered(Duration.ofNanos(System.nanoTime() - firstNanos));
-    return new DeliveryOutcome.Delivered(event.id(), attempts.count, status);
+  private List<DeliveryOutcome> delivered(
+      Parcel parcel, Attempts attempts, int status, long firstNanos) {
+    Duration took = Duration.ofNanos(System.nanoTime() - firstNanos);
+    if (parcel.size() == 1) {
+      metrics.delivered(took);
+      return List.of(new DeliveryOutcome.Delivered(parcel.id(), attempts.count, status));
+    }
+    List<DeliveryOutcome> outcomes = new ArrayList<>(parcel.size());
+    for (OutgoingEvent event : parcel.events()) {
+      metrics.delivered(took);
+      outcomes.add(new DeliveryOutcome.Delivered(event.id(), attempts.count, status));
+    }
+    return outcomes;
   }
 
   private DeliveryOutcome deadLettered(
@@ -287,10 +355,10 @@ public final class EventDeliverer {
     return new DeliveryOutcome.DeadLettered(event.id(), attempts.count, reason);
   }
 
-  private static void logFailure(OutgoingEvent event, Attempts attempts, DeliveryFailure failure) {
+  private static void logFailure(Parcel parcel, Attempts attempts, DeliveryFailure failure) {
     log.warn(
         "event {}: attempt {} failed ({}): {}",
-        event.id(),
+        parcel.id(),
         attempts.count,
         failure.kind().name().toLowerCase(Locale.ROOT),
         failure.getMessage());

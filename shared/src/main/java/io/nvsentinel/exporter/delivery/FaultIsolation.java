@@ -1,7 +1,6 @@
 package io.nvsentinel.exporter.delivery;
 
 import io.micrometer.tracing.Span;
-import io.nvsentinel.exporter.cloudevent.OutgoingEvent;
 import io.nvsentinel.exporter.delivery.SinkAttempts.Attempts;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -41,14 +40,17 @@ final class FaultIsolation {
     this.sink = sink;
   }
 
-  /** The verdict on {@code event}, whose last attempt (of {@code attempts}) failed retryably. */
-  Verdict judge(OutgoingEvent event, Attempts attempts) {
+  /**
+   * The verdict on {@code parcel} (an event, or a batch), whose last attempt (of {@code attempts})
+   * failed retryably.
+   */
+  Verdict judge(Parcel parcel, Attempts attempts) {
     if (availability.acceptedSince(attempts.previousStartNanos)) {
       return Verdict.PAYLOAD;
     }
-    OutgoingEvent accepted = availability.lastAccepted();
-    if (accepted == null || accepted.id().equals(event.id())) {
-      return availability.undecided(event.id()) ? Verdict.OUTAGE : Verdict.UNDECIDED;
+    Parcel accepted = availability.lastAccepted();
+    if (accepted == null || accepted.id().equals(parcel.id())) {
+      return availability.undecided(parcel.id()) ? Verdict.OUTAGE : Verdict.UNDECIDED;
     }
     if (availability.probeFailedSince(attempts.lastStartNanos)) {
       return Verdict.OUTAGE; // another held event probed after this one failed, in vain

@@ -1,7 +1,6 @@
 package io.nvsentinel.exporter.delivery;
 
 import io.micrometer.tracing.Span;
-import io.nvsentinel.exporter.cloudevent.OutgoingEvent;
 import io.nvsentinel.exporter.sink.SinkAuthorization;
 import io.nvsentinel.exporter.sink.SinkClient;
 import io.nvsentinel.exporter.sink.SinkResponse;
@@ -81,33 +80,34 @@ final class SinkAttempts {
    *
    * @throws DeliveryFailure when the sink did not accept it, or no answer came
    */
-  int send(OutgoingEvent event, Attempts attempts) {
-    SinkResponse response = post(event, attempts);
+  int send(Parcel parcel, Attempts attempts) {
+    SinkResponse response = post(parcel, attempts);
     if (response.status() == 401) {
       metrics.requestFailed("unauthorized");
       log.info(
           "event {}: the sink refused the token (401); retrying once with a fresh token",
-          event.id());
+          parcel.id());
       authorization.invalidate();
-      response = post(event, attempts);
+      response = post(parcel, attempts);
     }
     if (response.accepted()) {
-      availability.accepted(attempts.lastStartNanos, event);
+      availability.accepted(attempts.lastStartNanos, parcel);
       return response.status();
     }
     DeliveryFailure failure =
-        DeliveryFailure.status(response.status(), response.retryAfter(), response.body());
+        DeliveryFailure.status(
+            response.status(), response.retryAfter(), response.body(), parcel.batch());
     metrics.requestFailed(failure.errorType());
     throw failure;
   }
 
   /**
-   * POSTs {@code event} once; returns whatever the sink answered.
+   * POSTs {@code parcel} once; returns whatever the sink answered.
    *
    * @throws DeliveryFailure when no answer came (network, TLS, timeout, token)
    * @throws DeliveryInterruptedException when the thread is interrupted
    */
-  SinkResponse post(OutgoingEvent event, Attempts attempts) {
+  SinkResponse post(Parcel parcel, Attempts attempts) {
     attempts.started();
     long start = attempts.lastStartNanos;
     Thread self = Thread.currentThread();
@@ -116,7 +116,11 @@ final class SinkAttempts {
     span.tag(EventTracing.ATTEMPT, attempts.count);
     try {
       SinkResponse response =
-          sink.post(event, authorization.accessToken(), header -> tracing.inject(span, header));
+          sink.post(
+              parcel.body(),
+              parcel.contentType(),
+              authorization.accessToken(),
+              header -> tracing.inject(span, header));
       span.tag(EventTracing.HTTP_STATUS, response.status());
       return response;
     } catch (IOException e) {
@@ -124,7 +128,7 @@ final class SinkAttempts {
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
       span.error(e);
-      throw new DeliveryInterruptedException(event.id(), e);
+      throw new DeliveryInterruptedException(parcel.id(), e);
     } catch (OAuth2AuthorizationException e) {
       throw counted(DeliveryFailure.token(e, authorization.tokenUrl()), span);
     } catch (RuntimeException e) {

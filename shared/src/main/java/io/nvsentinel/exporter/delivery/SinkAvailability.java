@@ -1,6 +1,5 @@
 package io.nvsentinel.exporter.delivery;
 
-import io.nvsentinel.exporter.cloudevent.OutgoingEvent;
 import java.time.Duration;
 import java.util.List;
 import java.util.Set;
@@ -31,18 +30,18 @@ public final class SinkAvailability {
   private volatile Problem problem;
   private volatile long lastAcceptedNanos = System.nanoTime() - TimeUnit.DAYS.toNanos(1);
   private volatile long probeFailedNanos = lastAcceptedNanos;
-  private volatile OutgoingEvent lastAccepted;
+  private volatile Parcel lastAccepted;
 
   /**
    * The sink accepted an event sent at {@code sentNanos} ({@link System#nanoTime()}). The time it
    * was sent counts, not the time the answer came: an answer that comes late says nothing of how
    * the sink treats what was sent after it.
    */
-  void accepted(long sentNanos, OutgoingEvent event) {
+  void accepted(long sentNanos, Parcel parcel) {
     synchronized (changed) {
       if (sentNanos - lastAcceptedNanos > 0) {
         lastAcceptedNanos = sentNanos;
-        lastAccepted = event;
+        lastAccepted = parcel;
         // held events waiting for evidence that the sink takes others
         changed.notifyAll();
       }
@@ -100,8 +99,9 @@ public final class SinkAvailability {
    * The event the sink accepted last: sent again, under its own id, it tells whether the sink takes
    * events at all; {@code null} before the first.
    */
-  OutgoingEvent lastAccepted() {
-    return lastAccepted;
+  Parcel lastAccepted() {
+    Parcel accepted = lastAccepted;
+    return accepted == null ? null : accepted.probe();
   }
 
   /** A probe sent at {@code sentNanos} failed: the sink took nothing then. */

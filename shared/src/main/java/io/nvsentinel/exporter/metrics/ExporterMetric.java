@@ -15,6 +15,7 @@ public enum ExporterMetric {
   PUBLISH_ERRORS("health_events_exporter_publish_errors", Type.COUNTER, "error_type"),
   SINK_REQUEST_DURATION("health_events_exporter_sink_request_duration", Type.TIMER),
   SINK_REQUEST_ERRORS("health_events_exporter_sink_request_errors", Type.COUNTER, "error_type"),
+  SINK_BATCH_SPLITS("health_events_exporter_sink_batch_splits", Type.COUNTER),
   TOKEN_REFRESH_ERRORS("health_events_exporter_token_refresh_errors", Type.COUNTER),
   TRANSFORM_ERRORS("health_events_exporter_transform_errors", Type.COUNTER),
   DECODE_REPAIRS("health_events_exporter_decode_repairs", Type.COUNTER, "field"),

@@ -511,7 +511,13 @@ class ExporterPropertiesTest {
     return new ExporterProperties(
         Map.of("cluster", "c"),
         new ExporterProperties.Sink(
-            "https://sink/events", Duration.ofSeconds(1), false, null, true, false),
+            "https://sink/events",
+            Duration.ofSeconds(1),
+            false,
+            null,
+            true,
+            false,
+            ExporterProperties.Batch.OFF),
         oidc,
         new ExporterProperties.Backfill(true, Duration.ofHours(1), 1, 1, 0),
         new ExporterProperties.FailureHandling(1, Duration.ofSeconds(1), Duration.ofSeconds(2), 2),

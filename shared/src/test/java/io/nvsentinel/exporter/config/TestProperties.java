@@ -32,6 +32,7 @@ public final class TestProperties {
   public String clientName = "test-client";
   public boolean subject = true;
   public boolean traceContextExtension = false;
+  public ExporterProperties.Batch batch = ExporterProperties.Batch.OFF;
   public String filter = "";
 
   /** NVSentinel's PostgreSQL store instead of MongoDB, when set. */
@@ -87,7 +88,13 @@ public final class TestProperties {
     return new ExporterProperties(
         metadata,
         new ExporterProperties.Sink(
-            sinkEndpoint, sinkTimeout, sinkInsecure, sinkCaFile, subject, traceContextExtension),
+            sinkEndpoint,
+            sinkTimeout,
+            sinkInsecure,
+            sinkCaFile,
+            subject,
+            traceContextExtension,
+            batch),
         new ExporterProperties.Oidc(tokenUrl, clientId, scope, oidcInsecure, secretFile, "", null),
         new ExporterProperties.Backfill(true, Duration.ofHours(720), 1_000_000, 500, 0),
         new ExporterProperties.FailureHandling(maxRetries, initialBackoff, maxBackoff, multiplier),

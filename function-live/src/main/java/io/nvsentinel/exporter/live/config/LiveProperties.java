@@ -52,6 +52,26 @@ public record LiveProperties(
     @Min(value = 0, message = PORT) @Max(value = 65535, message = PORT) @DefaultValue("2112")
         int metricsPort) {
 
+  /**
+   * These settings with the read-ahead of batched delivery: at least a full batch for every worker.
+   */
+  public LiveProperties forBatches(int maxEvents) {
+    int readAhead = Math.max(maxInFlight, Math.multiplyExact(workers, maxEvents));
+    return new LiveProperties(
+        workers,
+        readAhead,
+        operationTypes,
+        tokenFlushEvents,
+        tokenFlushInterval,
+        shutdownTimeout,
+        startOverlap,
+        stuckAfter,
+        httpTrigger,
+        httpTriggerPort,
+        httpTriggerTokenFile,
+        metricsPort);
+  }
+
   static final String PORT =
       "must be a port from 1 to 65535 (or 0 for any free one), got ${validatedValue}";
 

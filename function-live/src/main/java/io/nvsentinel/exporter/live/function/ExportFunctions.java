@@ -3,11 +3,16 @@ package io.nvsentinel.exporter.live.function;
 import io.micrometer.tracing.Span;
 import io.nvsentinel.exporter.cloudevent.Conversion;
 import io.nvsentinel.exporter.cloudevent.EventConverter;
+import io.nvsentinel.exporter.cloudevent.OutgoingEvent;
 import io.nvsentinel.exporter.deadletter.DeadLetterStore;
 import io.nvsentinel.exporter.delivery.DeliveryOutcome;
 import io.nvsentinel.exporter.delivery.EventDeliverer;
+import io.nvsentinel.exporter.delivery.WhenSinkUnavailable;
 import io.nvsentinel.exporter.store.ChangeEvent;
 import io.nvsentinel.exporter.tracing.EventTracing;
+import java.util.ArrayList;
+import java.util.Iterator;
+import java.util.List;
 import java.util.function.Function;
 import org.bson.BsonDocument;
 import org.bson.BsonValue;
@@ -54,6 +59,56 @@ public class ExportFunctions {
     };
   }
 
+  /**
+   * The batched export: {@code toCloudEvent} for each change, the documents that hold no event set
+   * aside first, then the events delivered in one request ({@link EventDeliverer#deliverBatch}).
+   * The delivery's spans hang below the first event's span.
+   */
+  public static BatchExport batched(
+      Function<ChangeEvent, Conversion> toCloudEvent,
+      EventDeliverer deliverer,
+      DeadLetterStore deadLetters) {
+    return changes -> {
+      List<Conversion> conversions = new ArrayList<>(changes.size());
+      try {
+        List<OutgoingEvent> events = new ArrayList<>(changes.size());
+        for (ChangeEvent change : changes) {
+          Conversion conversion = toCloudEvent.apply(change);
+          conversions.add(conversion);
+          if (conversion instanceof Conversion.Converted converted) {
+            events.add(converted.event());
+          }
+        }
+        List<ExportResult> results = new ArrayList<>(changes.size());
+        for (Conversion conversion : conversions) {
+          if (!(conversion instanceof Conversion.Converted)) {
+            results.add(account(conversion, null, deadLetters));
+          }
+        }
+        Iterator<DeliveryOutcome> outcomes =
+            deliverer.deliverBatch(events, WhenSinkUnavailable.HOLD).iterator();
+        Iterator<ExportResult> others = results.iterator();
+        List<ExportResult> inOrder = new ArrayList<>(changes.size());
+        for (Conversion conversion : conversions) {
+          ExportResult result =
+              conversion instanceof Conversion.Converted
+                  ? result(outcomes.next(), idText(conversion.documentId()))
+                  : others.next();
+          EventTracing.finish(conversion.span(), result.outcome().toString());
+          inOrder.add(result);
+        }
+        return inOrder;
+      } catch (RuntimeException | Error e) {
+        // not accounted for: the caller tries the changes again, in spans of their own
+        for (Conversion conversion : conversions) {
+          conversion.span().error(e);
+          conversion.span().end();
+        }
+        throw e;
+      }
+    };
+  }
+
   private static ExportResult account(
       Conversion conversion, EventDeliverer deliverer, DeadLetterStore deadLetters) {
     String documentId = idText(conversion.documentId());
@@ -66,7 +121,10 @@ public class ExportFunctions {
       return new ExportResult(
           filtered.eventId(), documentId, ExportResult.Outcome.FILTERED, 0, null);
     }
-    DeliveryOutcome outcome = deliverer.deliver(((Conversion.Converted) conversion).event());
+    return result(deliverer.deliver(((Conversion.Converted) conversion).event()), documentId);
+  }
+
+  private static ExportResult result(DeliveryOutcome outcome, String documentId) {
     if (outcome instanceof DeliveryOutcome.DeadLettered dead) {
       return new ExportResult(
           dead.eventId(),

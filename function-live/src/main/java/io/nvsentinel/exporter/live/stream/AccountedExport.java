@@ -6,6 +6,7 @@ import io.nvsentinel.exporter.delivery.DeliveryInterruptedException;
 import io.nvsentinel.exporter.live.function.ExportResult;
 import io.nvsentinel.exporter.store.ChangeEvent;
 import java.time.Duration;
+import java.util.List;
 import java.util.function.Consumer;
 import java.util.function.Function;
 import org.slf4j.Logger;
@@ -24,12 +25,12 @@ import org.springframework.core.retry.Retryable;
  * waits for it. Only shutdown ends the wait. An {@link Error} is never retried: it goes to the
  * fatal handler, which by default ends the JVM so Kubernetes restarts the pod from its checkpoint.
  */
-final class AccountedExport {
+final class AccountedExport<T, R> {
 
   private static final Logger log = LoggerFactory.getLogger(AccountedExport.class);
 
-  private final Function<ChangeEvent, ExportResult> export;
-  private final ExporterProperties.Datastore datastore;
+  private final Function<T, R> export;
+  private final Function<T, String> name;
   private final RetryTemplate untilAccountedFor =
       new RetryTemplate(
           RetryPolicy.builder()
@@ -41,10 +42,12 @@ final class AccountedExport {
               .build());
   private volatile Consumer<Error> onFatalError = AccountedExport::haltTheJvm;
 
-  AccountedExport(
-      Function<ChangeEvent, ExportResult> export, ExporterProperties.Datastore datastore) {
+  /**
+   * @param name what the logs call an input: asked only when one is logged
+   */
+  AccountedExport(Function<T, R> export, Function<T, String> name) {
     this.export = export;
-    this.datastore = datastore;
+    this.name = name;
     untilAccountedFor.setRetryListener(
         new RetryListener() {
           @Override
@@ -59,35 +62,54 @@ final class AccountedExport {
         });
   }
 
+  /** The export of one change, whose logs name it by its CloudEvent id. */
+  static AccountedExport<ChangeEvent, ExportResult> ofEvents(
+      Function<ChangeEvent, ExportResult> export, ExporterProperties.Datastore datastore) {
+    return new AccountedExport<>(export, change -> "event " + eventId(datastore, change));
+  }
+
+  /** The export of several changes in one request, whose logs name the first. */
+  static AccountedExport<List<ChangeEvent>, List<ExportResult>> ofBatches(
+      Function<List<ChangeEvent>, List<ExportResult>> export,
+      ExporterProperties.Datastore datastore) {
+    return new AccountedExport<>(
+        export,
+        changes ->
+            "the batch of "
+                + changes.size()
+                + " events starting with "
+                + eventId(datastore, changes.get(0)));
+  }
+
+  private static String eventId(ExporterProperties.Datastore datastore, ChangeEvent change) {
+    return EventIds.of(
+        datastore.eventDatabase(), datastore.eventCollection(), change.document().get("_id"));
+  }
+
   /**
-   * Exports {@code change} until it is delivered or set aside.
+   * Exports {@code input} until it is delivered or set aside.
    *
    * @return how it ended, or {@code null} when shutdown (or a fatal error) ended it first: the
-   *     event then stays uncommitted and is sent again after a restart
+   *     events then stay uncommitted and are sent again after a restart
    */
-  ExportResult apply(ChangeEvent change) {
-    Retryable<ExportResult> exportIt =
+  R apply(T input) {
+    Retryable<R> exportIt =
         new Retryable<>() {
           @Override
-          public ExportResult execute() {
-            return export.apply(change);
+          public R execute() {
+            return export.apply(input);
           }
 
           /** Only logs ask for it, so the id is not computed for every event. */
           @Override
           public String getName() {
-            return "event "
-                + EventIds.of(
-                    datastore.eventDatabase(),
-                    datastore.eventCollection(),
-                    change.document().get("_id"));
+            return name.apply(input);
           }
         };
     try {
-      ExportResult result = untilAccountedFor.execute(exportIt);
+      R result = untilAccountedFor.execute(exportIt);
       if (log.isDebugEnabled()) {
-        log.debug(
-            "{} {} after {} attempt(s)", exportIt.getName(), result.outcome(), result.attempts());
+        log.debug("{} accounted for: {}", exportIt.getName(), result);
       }
       return result;
     } catch (RetryException e) {

@@ -3,12 +3,15 @@ package io.nvsentinel.exporter.live.stream;
 import io.nvsentinel.exporter.config.ExporterProperties;
 import io.nvsentinel.exporter.delivery.SinkAvailability;
 import io.nvsentinel.exporter.live.config.LiveProperties;
+import io.nvsentinel.exporter.live.function.BatchExport;
 import io.nvsentinel.exporter.live.function.ExportResult;
 import io.nvsentinel.exporter.live.metrics.LiveMetrics;
 import io.nvsentinel.exporter.store.ChangeEvent;
 import io.nvsentinel.exporter.store.ChangeHistoryLostException;
 import io.nvsentinel.exporter.store.ChangeSource;
 import io.nvsentinel.exporter.store.DatastoreUnavailableException;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
@@ -21,9 +24,11 @@ import org.springframework.context.SmartLifecycle;
 
 /**
  * Feeds the export function from the change stream: one reader, {@code exporter.live.workers}
- * concurrent deliveries, in-flight events in a {@link CommitWindow}. Reading pauses while the sink
- * can take no event. The checkpoint policy, the recovery from an unusable token, the probes and the
- * meters each live in their own class; this one starts, reads, dispatches and stops.
+ * concurrent deliveries, in-flight events in a {@link CommitWindow}. With batched delivery the
+ * reader gathers the changes into batches ({@link Gathering}) and each worker exports a batch.
+ * Reading pauses while the sink can take no event. The checkpoint policy, the recovery from an
+ * unusable token, the probes and the meters each live in their own class; this one starts, reads,
+ * dispatches and stops.
  */
 public final class ChangeStreamRunner implements SmartLifecycle {
 
@@ -34,7 +39,9 @@ public final class ChangeStreamRunner implements SmartLifecycle {
   static final long MAX_RECONNECT_MILLIS = 30_000;
 
   private final ChangeSource source;
-  private final AccountedExport export;
+  private final AccountedExport<ChangeEvent, ExportResult> export;
+  private final AccountedExport<List<ChangeEvent>, List<ExportResult>> batchExport;
+  private final ExporterProperties.Batch batch;
   private final Checkpointing checkpointing;
   private final TokenRecovery recovery;
   private final LiveProbes probes;
@@ -52,6 +59,11 @@ public final class ChangeStreamRunner implements SmartLifecycle {
   private Thread reader;
   private ExecutorService workers;
   private ScheduledExecutorService housekeeping;
+  private ScheduledExecutorService gatherTimer;
+  private Gathering<Gathered> gathering;
+
+  /** A change read for batched delivery, with its place in the window it was registered in. */
+  private record Gathered(ChangeEvent change, CommitWindow<Position> window, long sequence) {}
 
   ChangeStreamRunner(
       ChangeSource source,
@@ -62,9 +74,13 @@ public final class ChangeStreamRunner implements SmartLifecycle {
       LiveMetrics metrics,
       LiveProperties live,
       SinkAvailability sink,
-      ExporterProperties.Datastore datastore) {
+      ExporterProperties.Datastore datastore,
+      BatchExport batchExport,
+      ExporterProperties.Batch batch) {
     this.source = source;
-    this.export = new AccountedExport(export, datastore);
+    this.export = AccountedExport.ofEvents(export, datastore);
+    this.batchExport = batch.enabled() ? AccountedExport.ofBatches(batchExport, datastore) : null;
+    this.batch = batch;
     this.checkpointing = checkpointing;
     this.recovery = recovery;
     this.probes = probes;
@@ -87,6 +103,15 @@ public final class ChangeStreamRunner implements SmartLifecycle {
     housekeeping.scheduleWithFixedDelay(
         this::flushQuietly, flushMillis, flushMillis, TimeUnit.MILLISECONDS);
     housekeeping.scheduleWithFixedDelay(probes::update, 1, 1, TimeUnit.SECONDS);
+    if (batchExport != null) {
+      gatherTimer = Executors.newSingleThreadScheduledExecutor(DaemonThreads.named("batch-timer"));
+      gathering =
+          new Gathering<>(
+              batch.maxEvents(),
+              batch.maxWait(),
+              gatherTimer,
+              gathered -> workers.execute(() -> process(gathered)));
+    }
     reader = DaemonThreads.named("change-stream-reader").newThread(this::readLoop);
     reader.start();
   }
@@ -166,13 +191,34 @@ public final class ChangeStreamRunner implements SmartLifecycle {
     }
     lastRead = position;
     long seq = sequence;
-    workers.execute(() -> process(change, current, seq));
+    if (gathering != null) {
+      gathering.add(new Gathered(change, current, seq));
+    } else {
+      workers.execute(() -> process(change, current, seq));
+    }
   }
 
   private void process(ChangeEvent change, CommitWindow<Position> owner, long sequence) {
     if (export.apply(change) == null) {
       return; // not accounted for: stays uncommitted
     }
+    finished(owner, sequence);
+  }
+
+  private void process(List<Gathered> gathered) {
+    List<ChangeEvent> changes = new ArrayList<>(gathered.size());
+    for (Gathered one : gathered) {
+      changes.add(one.change());
+    }
+    if (batchExport.apply(changes) == null) {
+      return; // not accounted for: the batch stays uncommitted
+    }
+    for (Gathered one : gathered) {
+      finished(one.window(), one.sequence());
+    }
+  }
+
+  private void finished(CommitWindow<Position> owner, long sequence) {
     CommitWindow.Committed<Position> moved = owner.finish(sequence);
     if (moved != null && checkpointing.committed(owner, moved.events())) {
       housekeeping.execute(this::flushQuietly);
@@ -243,6 +289,12 @@ public final class ChangeStreamRunner implements SmartLifecycle {
     }
     try {
       reader.join(POLL_MILLIS * 4 + 1_000);
+      if (gathering != null) {
+        // what was gathered but not yet handed over is delivered within the shutdown timeout too
+        gatherTimer.shutdownNow();
+        gatherTimer.awaitTermination(5, TimeUnit.SECONDS);
+        gathering.handOverNow();
+      }
       workers.shutdown();
       if (!workers.awaitTermination(live.shutdownTimeout().toMillis(), TimeUnit.MILLISECONDS)) {
         log.warn(
@@ -268,6 +320,9 @@ public final class ChangeStreamRunner implements SmartLifecycle {
   void halt() throws InterruptedException {
     running = false;
     housekeeping.shutdownNow();
+    if (gatherTimer != null) {
+      gatherTimer.shutdownNow();
+    }
     workers.shutdownNow();
     reader.interrupt();
     housekeeping.awaitTermination(10, TimeUnit.SECONDS);

@@ -8,6 +8,7 @@ import io.nvsentinel.exporter.delivery.EventDeliverer;
 import io.nvsentinel.exporter.delivery.SinkAvailability;
 import io.nvsentinel.exporter.live.config.LeaseProperties;
 import io.nvsentinel.exporter.live.config.LiveProperties;
+import io.nvsentinel.exporter.live.function.BatchExport;
 import io.nvsentinel.exporter.live.function.ExportResult;
 import io.nvsentinel.exporter.live.metrics.LiveMetrics;
 import io.nvsentinel.exporter.store.ChangeEvent;
@@ -41,8 +42,38 @@ public final class LiveRunnerWiring {
       MeterRegistry meters,
       Clock clock,
       ApplicationEventPublisher events) {
+    return runner(
+        source,
+        export,
+        null,
+        checkpoints,
+        gaps,
+        live,
+        properties,
+        deliverer,
+        meters,
+        clock,
+        events);
+  }
+
+  /**
+   * The runner of an exporter that reads as the only one; {@code batchExport} is used when {@code
+   * exporter.sink.batch.enabled} is.
+   */
+  public static ChangeStreamRunner runner(
+      ChangeSource source,
+      Function<ChangeEvent, ExportResult> export,
+      BatchExport batchExport,
+      CheckpointStore checkpoints,
+      GapWindowStore gaps,
+      LiveProperties live,
+      ExporterProperties properties,
+      EventDeliverer deliverer,
+      MeterRegistry meters,
+      Clock clock,
+      ApplicationEventPublisher events) {
     return new ChangeStreamRunnerParts(
-            source, export, live, properties, deliverer, meters, clock, events)
+            source, export, batchExport, live, properties, deliverer, meters, clock, events)
         .runner(checkpoints, gaps);
   }
 
@@ -50,6 +81,7 @@ public final class LiveRunnerWiring {
   public static Leadership leadership(
       ChangeSource source,
       Function<ChangeEvent, ExportResult> export,
+      BatchExport batchExport,
       CheckpointStore checkpoints,
       GapWindowStore gaps,
       LiveProperties live,
@@ -61,7 +93,7 @@ public final class LiveRunnerWiring {
       ApplicationEventPublisher events) {
     ChangeStreamRunnerParts parts =
         new ChangeStreamRunnerParts(
-            source, export, live, properties, deliverer, meters, clock, events);
+            source, export, batchExport, live, properties, deliverer, meters, clock, events);
     return new Leadership(
         checkpoints,
         properties.resumeToken().clientName(),
@@ -80,6 +112,7 @@ public final class LiveRunnerWiring {
   private static final class ChangeStreamRunnerParts {
     private final ChangeSource source;
     private final Function<ChangeEvent, ExportResult> export;
+    private final BatchExport batchExport;
     private final LiveProperties live;
     private final ExporterProperties properties;
     private final EventDeliverer deliverer;
@@ -93,15 +126,21 @@ public final class LiveRunnerWiring {
     ChangeStreamRunnerParts(
         ChangeSource source,
         Function<ChangeEvent, ExportResult> export,
+        BatchExport batchExport,
         LiveProperties live,
         ExporterProperties properties,
         EventDeliverer deliverer,
         MeterRegistry meters,
         Clock clock,
         ApplicationEventPublisher events) {
+      ExporterProperties.Batch batch = properties.sink().batch();
+      if (batch.enabled() && batchExport == null) {
+        throw new IllegalArgumentException("exporter.sink.batch.enabled needs a batch export");
+      }
       this.source = source;
       this.export = export;
-      this.live = live;
+      this.batchExport = batchExport;
+      this.live = batch.enabled() ? live.forBatches(batch.maxEvents()) : live;
       this.properties = properties;
       this.deliverer = deliverer;
       this.clock = clock;
@@ -147,7 +186,9 @@ public final class LiveRunnerWiring {
           metrics,
           live,
           sink,
-          properties.datastore());
+          properties.datastore(),
+          batchExport,
+          properties.sink().batch());
     }
   }
 

@@ -7,6 +7,7 @@ import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import io.nvsentinel.exporter.checkpoint.Checkpoint;
 import io.nvsentinel.exporter.checkpoint.Lease;
 import io.nvsentinel.exporter.checkpoint.StreamPosition;
+import io.nvsentinel.exporter.config.ExporterProperties;
 import io.nvsentinel.exporter.deadletter.DeadLetter;
 import io.nvsentinel.exporter.devstack.ReferenceSink;
 import io.nvsentinel.exporter.devstack.TokenIssuer;
@@ -351,6 +352,67 @@ abstract class ChangeStreamRunnerContract {
     await()
         .atMost(Duration.ofSeconds(5))
         .until(() -> states.get(states.size() - 1) == ReadinessState.ACCEPTING_TRAFFIC);
+  }
+
+  /**
+   * Batched delivery: the reader gathers up to {@code maxEvents} changes per request, and sends
+   * what it has once the first waited {@code maxWait}; every event arrives under its own id and the
+   * checkpoint ends at the last one.
+   */
+  @Test
+  void batchedDeliverySendsManyEventsPerRequestAndStillEndsAtTheLastEvent() {
+    harness.config.batch = new ExporterProperties.Batch(true, 25, Duration.ofMillis(50));
+    ChangeStreamRunner runner = started(RunnerHarness.live(4, 8));
+    List<BsonDocument> docs = events(500);
+    insert(docs);
+    await().atMost(Duration.ofSeconds(60)).until(() -> sink.distinct().size() == 500);
+    // a lone event is sent once it waited maxWait, not held for a full batch
+    BsonDocument lone = event(500);
+    insert(List.of(lone));
+    await().atMost(Duration.ofSeconds(10)).until(() -> sink.distinct().size() == 501);
+    List<BsonDocument> all = new ArrayList<>(docs);
+    all.add(lone);
+    await().atMost(Duration.ofSeconds(10)).until(() -> accountedFor().equals(eventIdsOf(all)));
+    runner.stop();
+
+    assertThat(deliveredIds()).isEqualTo(eventIdsOf(all));
+    assertThat(sink.duplicates()).isZero();
+    assertThat(sink.acceptedRequests())
+        .as("at most 25 events per request, far fewer requests than events")
+        .isBetween(21L, 250L);
+    assertThat(sink.accepted())
+        .as("the batch format reached the sink")
+        .allMatch(received -> received.id() != null);
+  }
+
+  /**
+   * A batch the sink refuses for one event it cannot take costs that event alone; while the sink
+   * takes nothing, the checkpoint never passes an event it did not accept.
+   */
+  @Test
+  void batchedDeliveryIsolatesARefusedEventAndCommitsOnlyWhatTheSinkAccepted() {
+    harness.config.batch = new ExporterProperties.Batch(true, 20, Duration.ofMillis(50));
+    started(RunnerHarness.live(2, 8));
+    List<BsonDocument> docs = events(100);
+    String refused = harness.eventId(docs.get(42).get("_id"));
+    sink.faults().chokeOn(event -> refused.equals(event.path("id").asString()), 400);
+    insert(docs);
+    await().atMost(Duration.ofSeconds(30)).until(() -> sink.distinct().size() == 99);
+    await().atMost(Duration.ofSeconds(10)).until(() -> harness.deadLetters.count() == 1);
+    assertThat(harness.deadLetters.list(1).get(0).id()).isEqualTo(refused);
+    await().atMost(Duration.ofSeconds(10)).until(() -> accountedFor().equals(eventIdsOf(docs)));
+
+    sink.faults().failShare(1.0);
+    List<BsonDocument> held = events(60);
+    insert(held);
+    await().atMost(Duration.ofSeconds(30)).until(() -> sink.answered(503) >= 3);
+    assertThat(accountedFor()).as("nothing the sink did not take").isEqualTo(eventIdsOf(docs));
+    sink.faults().failShare(0.0);
+    List<BsonDocument> all = new ArrayList<>(docs);
+    all.addAll(held);
+    await().atMost(Duration.ofSeconds(60)).until(() -> accountedFor().equals(eventIdsOf(all)));
+    assertThat(deliveredIds()).containsAll(eventIdsOf(held));
+    assertThat(harness.deadLetters.count()).isEqualTo(1);
   }
 
   /** A sink whose handler crashes on {@code doc}'s payload: a 500 to it every time. */

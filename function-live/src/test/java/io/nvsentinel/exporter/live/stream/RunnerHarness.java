@@ -15,6 +15,7 @@ import io.nvsentinel.exporter.delivery.EventDeliverer;
 import io.nvsentinel.exporter.event.HealthEventDecoder;
 import io.nvsentinel.exporter.live.config.LeaseProperties;
 import io.nvsentinel.exporter.live.config.LiveProperties;
+import io.nvsentinel.exporter.live.function.BatchExport;
 import io.nvsentinel.exporter.live.function.ExportFunctions;
 import io.nvsentinel.exporter.live.function.ExportResult;
 import io.nvsentinel.exporter.store.ChangeEvent;
@@ -125,6 +126,19 @@ final class RunnerHarness implements AutoCloseable {
         .andThen(functions.deliver(deliverer(), deadLetters));
   }
 
+  /** The application's batched export, used when {@code config.batch} is enabled. */
+  BatchExport batchExport() {
+    ExporterProperties properties = config.build();
+    return ExportFunctions.batched(
+        new ExportFunctions()
+            .toCloudEvent(
+                new EventConverter(
+                    new HealthEventDecoder(65_536, meters),
+                    new CloudEventMapper(properties, Clock.systemUTC()))),
+        deliverer(),
+        deadLetters);
+  }
+
   ChangeStreamRunner runner(LiveProperties live) {
     return runner(live, UnaryOperator.identity());
   }
@@ -148,6 +162,7 @@ final class RunnerHarness implements AutoCloseable {
     return LiveRunnerWiring.runner(
         source,
         wrapExport.apply(exportFunction()),
+        batchExport(),
         checkpoints,
         gaps,
         live,
@@ -164,6 +179,7 @@ final class RunnerHarness implements AutoCloseable {
     return LiveRunnerWiring.leadership(
         datastore.changeSource(live.operationTypes()),
         exportFunction(),
+        batchExport(),
         checkpoints,
         gaps,
         live,

@@ -20,11 +20,13 @@ import org.springframework.batch.infrastructure.item.Chunk;
 import org.springframework.batch.infrastructure.item.ItemWriter;
 
 /**
- * Delivers a chunk, several events in flight, each one through the rate limiter. The chunk (and
- * with it the reader's position) commits only when every event is acknowledged or dead-lettered; if
- * the sink can take no event (retries ran out for all, or a setting is wrong) the chunk fails, and
- * a rerun starts again at its first event. No wait is unbounded: a delivery that outlives {@code
- * deliveryBound} — longer than its retries can take — fails the chunk.
+ * Delivers a chunk, several events in flight, each one through the rate limiter; with batched
+ * delivery ({@code batchEvents} above 1) several requests in flight, each carrying up to that many
+ * of the chunk's events in the JSON batch format. The chunk (and with it the reader's position)
+ * commits only when every event is acknowledged or dead-lettered; if the sink can take no event
+ * (retries ran out for all, or a setting is wrong) the chunk fails, and a rerun starts again at its
+ * first event. No wait is unbounded: a delivery that outlives {@code deliveryBound} — longer than
+ * its retries can take — fails the chunk.
  */
 final class DeliveringWriter implements ItemWriter<OutgoingEvent> {
 
@@ -32,15 +34,21 @@ final class DeliveringWriter implements ItemWriter<OutgoingEvent> {
   private final RateLimiter limiter;
   private final ExecutorService pool;
   private final Duration deliveryBound;
+  private final int batchEvents;
   private final Counter delivered;
 
+  /**
+   * @param batchEvents the most events in one request: 1 sends each event on its own
+   */
   DeliveringWriter(
       EventDeliverer deliverer,
       RateLimiter limiter,
       ExecutorService pool,
       Duration deliveryBound,
+      int batchEvents,
       MeterRegistry meters) {
     this.deliverer = deliverer;
+    this.batchEvents = batchEvents;
     this.limiter = limiter;
     this.pool = pool;
     this.deliveryBound = deliveryBound;
@@ -67,13 +75,49 @@ final class DeliveringWriter implements ItemWriter<OutgoingEvent> {
     }
   }
 
+  /** Delivers {@code events} in one request and ends each one's span with how it ended. */
+  private void deliverBatch(List<OutgoingEvent> events) {
+    try {
+      List<DeliveryOutcome> outcomes = deliverer.deliverBatch(events, WhenSinkUnavailable.FAIL);
+      for (int i = 0; i < outcomes.size(); i++) {
+        if (outcomes.get(i) instanceof DeliveryOutcome.Delivered) {
+          delivered.increment();
+        }
+        EventTracing.finish(events.get(i).span(), outcomes.get(i).label());
+      }
+    } catch (RuntimeException | Error e) {
+      for (OutgoingEvent event : events) {
+        event.span().error(e);
+        event.span().end();
+      }
+      throw e;
+    }
+  }
+
   @Override
   public void write(Chunk<? extends OutgoingEvent> chunk) throws Exception {
     List<Future<?>> inFlight = new ArrayList<>(chunk.size());
     try {
-      for (OutgoingEvent event : chunk) {
-        limiter.acquire();
-        inFlight.add(pool.submit(() -> deliver(event)));
+      if (batchEvents > 1) {
+        List<OutgoingEvent> batch = new ArrayList<>(batchEvents);
+        for (OutgoingEvent event : chunk) {
+          limiter.acquire();
+          batch.add(event);
+          if (batch.size() == batchEvents) {
+            List<OutgoingEvent> full = batch;
+            inFlight.add(pool.submit(() -> deliverBatch(full)));
+            batch = new ArrayList<>(batchEvents);
+          }
+        }
+        if (!batch.isEmpty()) {
+          List<OutgoingEvent> rest = batch;
+          inFlight.add(pool.submit(() -> deliverBatch(rest)));
+        }
+      } else {
+        for (OutgoingEvent event : chunk) {
+          limiter.acquire();
+          inFlight.add(pool.submit(() -> deliver(event)));
+        }
       }
       long deadline = System.nanoTime() + deliveryBound.toNanos();
       for (Future<?> delivery : inFlight) {

@@ -54,6 +54,7 @@ class DeliveringWriterTest {
                 new RateLimiter(10, time, time),
                 pool,
                 Duration.ofMinutes(1),
+                1,
                 new SimpleMeterRegistry())
             .write(new Chunk<>(events));
       } finally {
@@ -62,6 +63,35 @@ class DeliveringWriterTest {
 
       assertThat(sink.distinct()).hasSize(40);
       // one token each: the first (a tenth of a second's worth) at once, 39 more at 10 per second
+      assertThat(time.nanos.get()).isEqualTo(3_900_000_000L);
+    }
+  }
+
+  @Test
+  void batchedDeliverySendsTheChunkInRequestsOfBatchEventsAndStillTakesATokenPerEvent()
+      throws Exception {
+    try (TokenIssuer issuer = TokenIssuer.start(TokenIssuer.Settings.defaults());
+        ReferenceSink sink = ReferenceSink.start(0, issuer, "events:write");
+        EmbeddedMongo mongo = EmbeddedMongo.start();
+        var client = MongoClients.create(mongo.connectionString())) {
+      Delivery delivery = new Delivery(issuer, sink, client);
+      RateLimiterTest.FakeTime time = new RateLimiterTest.FakeTime();
+      ExecutorService pool = Executors.newFixedThreadPool(2);
+      try {
+        new DeliveringWriter(
+                delivery.deliverer,
+                new RateLimiter(10, time, time),
+                pool,
+                Duration.ofMinutes(1),
+                15,
+                new SimpleMeterRegistry())
+            .write(new Chunk<>(delivery.events));
+      } finally {
+        pool.shutdownNow();
+      }
+
+      assertThat(sink.distinct()).hasSize(40);
+      assertThat(sink.acceptedRequests()).as("15 + 15 + 10").isEqualTo(3);
       assertThat(time.nanos.get()).isEqualTo(3_900_000_000L);
     }
   }
@@ -83,6 +113,7 @@ class DeliveringWriterTest {
                 new RateLimiter(0),
                 pool,
                 Duration.ofMillis(500),
+                1,
                 new SimpleMeterRegistry());
         assertThatThrownBy(() -> writer.write(new Chunk<>(delivery.events.subList(0, 1))))
             .hasMessageContaining("did not end within");
