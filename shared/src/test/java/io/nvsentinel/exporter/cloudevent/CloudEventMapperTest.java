@@ -30,7 +30,12 @@ import java.util.Set;
 import java.util.UUID;
 import org.bson.BsonDocument;
 import org.bson.BsonInt32;
+import org.bson.BsonInt64;
+import org.bson.BsonObjectId;
 import org.bson.BsonString;
+import org.bson.BsonValue;
+import org.bson.json.JsonMode;
+import org.bson.json.JsonWriterSettings;
 import org.bson.types.ObjectId;
 import org.junit.jupiter.api.Test;
 
@@ -49,7 +54,13 @@ class CloudEventMapperTest {
     return new ExporterProperties(
         Map.of("cluster", cluster, "environment", "production", "region", "us-west-2"),
         new ExporterProperties.Sink(
-            "https://sink/api/v1/events", Duration.ofSeconds(30), false, null, true, false),
+            "https://sink/api/v1/events",
+            Duration.ofSeconds(30),
+            false,
+            null,
+            true,
+            false,
+            ExporterProperties.Batch.OFF),
         new ExporterProperties.Oidc("https://idp/token", "id", "scope", false, null, "", null),
         new ExporterProperties.Backfill(true, Duration.ofHours(720), 1, 1, 0),
         new ExporterProperties.FailureHandling(1, Duration.ofSeconds(1), Duration.ofSeconds(2), 2),
@@ -197,6 +208,35 @@ class CloudEventMapperTest {
         .isNotEqualTo(EventIds.of("other", "c", new BsonString("1")));
   }
 
+  /**
+   * The ObjectId and plain-string {@code _id}s are written without the JSON writer, to the
+   * character as it writes them: no id changes.
+   */
+  @Test
+  void theDirectlyWrittenIdentityIsWhatTheJsonWriterWrites() {
+    JsonWriterSettings canonical =
+        JsonWriterSettings.builder().outputMode(JsonMode.EXTENDED).build();
+    List<BsonValue> ids = new ArrayList<>();
+    for (int i = 0; i < 50; i++) {
+      ids.add(new BsonObjectId());
+      ids.add(new BsonString(UUID.randomUUID().toString()));
+    }
+    ids.addAll(
+        List.of(
+            new BsonString(""),
+            new BsonString("a\"b"),
+            new BsonString("é"),
+            new BsonString("tab\t"),
+            new BsonString("a/b"),
+            new BsonString("node-1.example:8080_x"),
+            new BsonInt32(1),
+            new BsonInt64(1L << 40)));
+    for (BsonValue id : ids) {
+      assertThat(EventIds.canonicalJson(id))
+          .isEqualTo(new BsonDocument("_id", id).toJson(canonical));
+    }
+  }
+
   @Test
   void idIsAVersion5NameUuid() {
     // RFC 9562 appendix test vector: v5 of "www.example.com" in the DNS namespace
@@ -284,7 +324,8 @@ class CloudEventMapperTest {
             sink.insecureSkipVerify(),
             sink.caFile(),
             subject,
-            extension),
+            extension,
+            sink.batch()),
         p.oidc(),
         p.backfill(),
         p.failureHandling(),

@@ -1,8 +1,10 @@
 package io.nvsentinel.exporter.store.postgres;
 
-import com.fasterxml.jackson.core.JsonProcessingException;
-import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.core.JsonFactory;
+import com.fasterxml.jackson.core.JsonParseException;
+import com.fasterxml.jackson.core.JsonParser;
+import com.fasterxml.jackson.core.JsonToken;
+import java.io.IOException;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.time.Instant;
@@ -35,51 +37,76 @@ public final class StoredDocuments {
   private StoredDocuments() {}
 
   /**
-   * JSONB keeps any number, and writes a float such as Go's {@code 1e+30} as its digits, which the
-   * MongoDB JSON reader refuses as an integer beyond {@code long}. Read as plain JSON instead:
-   * numbers beyond {@code long} and fractions become doubles, as Go holds them.
+   * Reads the JSON in one pass, straight into BSON: JSONB keeps any number, and writes a float such
+   * as Go's {@code 1e+30} as its digits; numbers beyond {@code long} and fractions become doubles,
+   * as Go holds them, integers {@code int32} or {@code int64} by size. Returns {@code null} for
+   * JSON that is not one object.
    */
-  private static BsonDocument plain(String json) {
+  static BsonDocument parse(String json) throws IOException {
+    try (JsonParser parser = JSON.createParser(json)) {
+      if (parser.nextToken() != JsonToken.START_OBJECT) {
+        return null;
+      }
+      BsonDocument document = object(parser);
+      return parser.nextToken() == null ? document : null;
+    }
+  }
+
+  /**
+   * JSON with MongoDB Extended JSON in it ({@code {"$date": ...}}, {@code {"$oid": ...}}: documents
+   * copied from a MongoDB store), read as the MongoDB reader reads it; a number beyond {@code long}
+   * makes it plain JSON again.
+   */
+  private static BsonDocument extended(String json) throws IOException {
     try {
-      JsonNode tree = JSON.readTree(json);
-      return tree.isObject()
-          ? bson(tree).asDocument()
-          : new BsonDocument("unreadable", new BsonString(json));
-    } catch (JsonProcessingException e) {
-      return new BsonDocument("unreadable", new BsonString(json));
+      return BsonDocument.parse(json);
+    } catch (NumberFormatException beyondLong) {
+      return parse(json);
     }
   }
 
-  private static BsonValue bson(JsonNode node) {
-    if (node.isObject()) {
-      BsonDocument document = new BsonDocument();
-      node.properties().forEach(field -> document.put(field.getKey(), bson(field.getValue())));
-      return document;
+  private static BsonDocument object(JsonParser parser) throws IOException {
+    BsonDocument document = new BsonDocument();
+    while (parser.nextToken() == JsonToken.FIELD_NAME) {
+      String name = parser.currentName();
+      parser.nextToken();
+      document.put(name, value(parser));
     }
-    if (node.isArray()) {
-      BsonArray array = new BsonArray();
-      node.forEach(element -> array.add(bson(element)));
-      return array;
-    }
-    if (node.isInt()) {
-      return new BsonInt32(node.intValue());
-    }
-    if (node.isLong()) {
-      return new BsonInt64(node.longValue());
-    }
-    if (node.isNumber()) {
-      return new BsonDouble(node.doubleValue());
-    }
-    if (node.isBoolean()) {
-      return BsonBoolean.valueOf(node.booleanValue());
-    }
-    if (node.isNull()) {
-      return BsonNull.VALUE;
-    }
-    return new BsonString(node.asText());
+    return document;
   }
 
-  private static final ObjectMapper JSON = new ObjectMapper();
+  private static BsonValue value(JsonParser parser) throws IOException {
+    switch (parser.currentToken()) {
+      case START_OBJECT:
+        return object(parser);
+      case START_ARRAY:
+        BsonArray array = new BsonArray();
+        while (parser.nextToken() != JsonToken.END_ARRAY) {
+          array.add(value(parser));
+        }
+        return array;
+      case VALUE_STRING:
+        return new BsonString(parser.getText());
+      case VALUE_NUMBER_INT:
+        return switch (parser.getNumberType()) {
+          case INT -> new BsonInt32(parser.getIntValue());
+          case LONG -> new BsonInt64(parser.getLongValue());
+          default -> new BsonDouble(parser.getDoubleValue());
+        };
+      case VALUE_NUMBER_FLOAT:
+        return new BsonDouble(parser.getDoubleValue());
+      case VALUE_TRUE:
+        return BsonBoolean.TRUE;
+      case VALUE_FALSE:
+        return BsonBoolean.FALSE;
+      case VALUE_NULL:
+        return BsonNull.VALUE;
+      default:
+        throw new JsonParseException(parser, "unexpected " + parser.currentToken());
+    }
+  }
+
+  private static final JsonFactory JSON = new JsonFactory();
 
   /**
    * The stored document of row {@code id}, or {@code null} when there is none; an id that is no
@@ -118,11 +145,13 @@ public final class StoredDocuments {
   public static BsonDocument of(UUID id, String json) {
     BsonDocument document;
     try {
-      document = json == null ? new BsonDocument() : BsonDocument.parse(json);
-    } catch (NumberFormatException beyondLong) {
-      document = plain(json);
-    } catch (RuntimeException notAnObject) {
-      // JsonParseException, BsonInvalidOperationException: set aside by the decoder, never thrown
+      document =
+          json == null ? new BsonDocument() : json.contains("\"$") ? extended(json) : parse(json);
+    } catch (IOException | RuntimeException notJson) {
+      document = null;
+    }
+    if (document == null) {
+      // set aside by the decoder, never thrown
       document = new BsonDocument("unreadable", new BsonString(json));
     }
     BsonDocument withId = new BsonDocument("_id", new BsonString(id.toString()));

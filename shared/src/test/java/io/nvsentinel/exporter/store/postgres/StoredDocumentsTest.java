@@ -5,12 +5,15 @@ import static org.assertj.core.api.Assertions.assertThat;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import io.nvsentinel.exporter.event.DecodeResult;
 import io.nvsentinel.exporter.event.HealthEventDecoder;
+import io.nvsentinel.exporter.event.Samples;
 import java.time.Instant;
 import java.util.UUID;
 import org.bson.BsonDocument;
 import org.bson.BsonDouble;
 import org.bson.BsonInt32;
 import org.bson.BsonString;
+import org.bson.json.JsonMode;
+import org.bson.json.JsonWriterSettings;
 import org.junit.jupiter.api.Test;
 
 class StoredDocumentsTest {
@@ -65,6 +68,36 @@ class StoredDocumentsTest {
     assertThat(event.isNull("metadata")).isTrue();
     assertThat(event.getDouble("version").getValue()).isEqualTo(1.5);
     assertThat(doc.get("_id")).isEqualTo(new BsonString(ROW.toString()));
+  }
+
+  /**
+   * The one-pass reader gives the same document as the MongoDB JSON reader for every sample as
+   * NVSentinel's PostgreSQL store writes it (plain JSON), numbers typed by size.
+   */
+  @Test
+  void plainJsonIsReadAsTheMongoDbReaderReadsIt() throws Exception {
+    String json =
+        "{\"a\": 1, \"b\": 4294967296, \"c\": 1.5, \"d\": -2e3, \"e\": \"x\\u00e9\\\"\","
+            + " \"f\": [true, false, null, {\"g\": []}], \"h\": {}}";
+    assertThat(StoredDocuments.parse(json)).isEqualTo(BsonDocument.parse(json));
+    for (BsonDocument sample : Samples.good()) {
+      String plain =
+          sample.toJson(JsonWriterSettings.builder().outputMode(JsonMode.RELAXED).build());
+      if (!plain.contains("\"$")) {
+        assertThat(StoredDocuments.parse(plain)).isEqualTo(BsonDocument.parse(plain));
+      }
+    }
+    assertThat(StoredDocuments.parse("[1]")).isNull();
+    assertThat(StoredDocuments.parse("{} {}")).isNull();
+  }
+
+  /** Documents copied from a MongoDB store keep their Extended JSON types. */
+  @Test
+  void extendedJsonKeepsItsTypes() {
+    BsonDocument doc =
+        StoredDocuments.of(
+            ROW, "{\"healthevent\": {\"t\": {\"$date\": \"2026-11-20T12:00:00Z\"}}}");
+    assertThat(doc.getDocument("healthevent").get("t").isDateTime()).isTrue();
   }
 
   @Test
