@@ -35,11 +35,13 @@ if [ -f $cg/cgroup.controllers ] && mkdir -p $cg/bench-footprint 2>/dev/null &&
   echo 1073741824 >$cg/bench-footprint/memory.max 2>/dev/null; then
   limits="cgroup v2"
   join="echo \$\$ >$cg/bench-footprint/cgroup.procs"
+  export FOOTPRINT_CPU_STAT=$cg/bench-footprint/cpu.stat
 elif mkdir -p $cg/cpu/bench-footprint $cg/memory/bench-footprint 2>/dev/null &&
   echo 100000 >$cg/cpu/bench-footprint/cpu.cfs_quota_us 2>/dev/null &&
   echo 1073741824 >$cg/memory/bench-footprint/memory.limit_in_bytes 2>/dev/null; then
   limits="cgroup v1"
   join="echo \$\$ >$cg/cpu/bench-footprint/cgroup.procs; echo \$\$ >$cg/memory/bench-footprint/cgroup.procs"
+  export FOOTPRINT_CPU_STAT=$cg/cpu/bench-footprint/cpu.stat
 else
   limits="none possible here: -XX:ActiveProcessorCount=1 -XX:MaxRAM=1g instead"
   join="export JAVA_TOOL_OPTIONS='-XX:ActiveProcessorCount=1 -XX:MaxRAM=1g'"
@@ -89,6 +91,12 @@ for jdk in "${jdks[@]}"; do
   bench slow-live-batched "Java $version, image" "$jdk" "$out/$(basename "$jdk")/function-live" env "JAVA=$java" ./run.sh
   bench slow-backfill-batched "Java $version, image" "$jdk" "$out/$(basename "$jdk")/job-backfill" env "JAVA=$java" ./run.sh
   bench bare-live "Java $version" "$jdk" "$PWD" "$java" -cp "$classpath" io.nvsentinel.exporter.bench.BareClient
+  # the same client with the images' JVM options (C1 only, SerialGC), like for like with the rows above
+  bench bare-live "Java $version, image/jvm.options" "$jdk" "$PWD" "$java" @image/jvm.options -cp "$classpath" io.nvsentinel.exporter.bench.BareClient
+  # the floor: a reader that exports nothing, with the images' options, on both stores
+  bench floor "Java $version, MongoDB" "$jdk" "$PWD" "$java" @image/jvm.options -cp "$classpath" io.nvsentinel.exporter.bench.FloorReader
+  FOOTPRINT_STORE=postgresql bench floor "Java $version, PostgreSQL" "$jdk" "$PWD" "$java" @image/jvm.options -cp "$classpath" io.nvsentinel.exporter.bench.FloorReader
+  FOOTPRINT_STORE=postgresql FOOTPRINT_FLOOR=postgresql-plain bench floor "Java $version, PostgreSQL, one query per wake-up" "$jdk" "$PWD" "$java" @image/jvm.options -cp "$classpath" io.nvsentinel.exporter.bench.FloorReader
   bench bare-backfill "Java $version" "$jdk" "$PWD" "$java" -cp "$classpath" io.nvsentinel.exporter.bench.BareClient
 done
 echo "rows: $out/rows.txt"

@@ -1,8 +1,10 @@
 package io.nvsentinel.exporter.bench;
 
 import io.nvsentinel.exporter.cloudevent.OutgoingEvent;
+import java.io.BufferedReader;
 import java.io.DataOutputStream;
 import java.io.IOException;
+import java.io.InputStreamReader;
 import java.net.ServerSocket;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -12,6 +14,8 @@ import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.Collections;
 import java.util.List;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
 
 /**
@@ -67,6 +71,7 @@ public final class FootprintBenchmark {
       case "backfill" -> bench.backfill();
       case "bare-live" -> bench.bare(1000, bench.loadSeconds * 1000, 5000);
       case "bare-backfill" -> bench.bare(0, BACKFILL_EVENTS - BACKFILL_WARM_UP, BACKFILL_WARM_UP);
+      case "floor" -> bench.floor();
       case "slow-live" -> bench.slowLive();
       case "slow-backfill" -> bench.slowBackfill();
       case "slow-live-batched" -> bench.slowLiveBatched();
@@ -92,8 +97,13 @@ public final class FootprintBenchmark {
         double idleCpu = (exporter.cpuMillis() - idleCpuBefore) / 30_000.0;
         long idleRss = exporter.rssMb();
         long idleHeap = exporter.heapAfterGcMb();
+        Throttling throttled10 = Throttling.now();
         long[] at10 = stack.pace(10, 20);
+        Throttling throttled100 = Throttling.now();
+        throttled10 = throttled10.until(throttled100);
         long[] at100 = stack.pace(100, 20);
+        throttled100 = throttled100.until(Throttling.now());
+        Throttling throttled1000 = Throttling.now();
         long cpuBefore = exporter.cpuMillis();
         long[] heapHalfway = new long[1];
         long[] at1000 =
@@ -103,6 +113,7 @@ public final class FootprintBenchmark {
                 () -> heapHalfway[0] = exporter.heapAfterGcMb(),
                 loadSeconds / 2);
         long cpu = exporter.cpuMillis() - cpuBefore;
+        throttled1000 = throttled1000.until(Throttling.now());
         long loadRss = exporter.rssMb();
         long loadHeap = exporter.heapAfterGcMb();
         Collections.sort(ready);
@@ -125,6 +136,112 @@ public final class FootprintBenchmark {
             percentiles(at10),
             percentiles(at100),
             percentiles(at1000));
+        System.out.printf(
+            "ROW live-throttled | %s | %s | %s | %s |%n",
+            label, throttled10, throttled100, throttled1000);
+      }
+    }
+  }
+
+  /**
+   * How often the CPU quota stopped the exporter's cgroup, and for how long in all: the periods
+   * (100 ms each) in which it was throttled, and the time it waited. Read from the cgroup's {@code
+   * cpu.stat} ({@code FOOTPRINT_CPU_STAT}); nothing where the limits are JVM options.
+   */
+  record Throttling(long periods, long throttled, long nanos) {
+
+    static Throttling now() {
+      String stat = System.getenv("FOOTPRINT_CPU_STAT");
+      if (stat == null) {
+        return new Throttling(-1, -1, -1);
+      }
+      try {
+        long periods = 0;
+        long throttled = 0;
+        long nanos = 0;
+        for (String line : Files.readAllLines(Path.of(stat))) {
+          String[] kv = line.split(" ");
+          long value = Long.parseLong(kv[1]);
+          switch (kv[0]) {
+            case "nr_periods" -> periods = value;
+            case "nr_throttled" -> throttled = value;
+            case "throttled_time" -> nanos = value;
+            case "throttled_usec" -> nanos = value * 1000;
+            default -> {}
+          }
+        }
+        return new Throttling(periods, throttled, nanos);
+      } catch (IOException | RuntimeException e) {
+        return new Throttling(-1, -1, -1);
+      }
+    }
+
+    Throttling until(Throttling later) {
+      return new Throttling(
+          later.periods - periods, later.throttled - throttled, later.nanos - nanos);
+    }
+
+    @Override
+    public String toString() {
+      return periods < 0
+          ? "—"
+          : String.format("%d of %d periods, %.0f ms", throttled, periods, nanos / 1e6);
+    }
+  }
+
+  /**
+   * The floor under the live latency: a reader that exports nothing ({@link FloorReader}), in its
+   * own process under the same limits, paced as the exporter is; its insert-to-read latency and CPU
+   * per 1,000 events.
+   */
+  private void floor() throws Exception {
+    try (FootprintStack stack = new FootprintStack(Duration.ZERO, this)) {
+      List<String> line = new ArrayList<>(command);
+      line.addAll(
+          stack.postgres != null
+              ? List.of(
+                  System.getenv().getOrDefault("FOOTPRINT_FLOOR", "postgresql"),
+                  String.valueOf(stack.postgres.port()))
+              : List.of("mongo", stack.mongo.connectionString()));
+      Process reader =
+          new ProcessBuilder(line).redirectError(work.resolve("floor.log").toFile()).start();
+      CountDownLatch ready = new CountDownLatch(1);
+      Thread lines =
+          new Thread(
+              () -> {
+                try (BufferedReader in =
+                    new BufferedReader(new InputStreamReader(reader.getInputStream()))) {
+                  for (String id; (id = in.readLine()) != null; ) {
+                    if (id.equals("READY")) {
+                      ready.countDown();
+                    } else {
+                      stack.sink.onEvent.accept(id);
+                    }
+                  }
+                } catch (IOException e) {
+                  // the reader ended
+                }
+              });
+      lines.setDaemon(true);
+      lines.start();
+      try {
+        if (!ready.await(60, TimeUnit.SECONDS)) {
+          throw new IllegalStateException("the floor reader did not start: see floor.log");
+        }
+        long[] at10 = stack.pace(10, 20);
+        long[] at100 = stack.pace(100, 20);
+        Duration cpuBefore = reader.info().totalCpuDuration().orElse(Duration.ZERO);
+        long[] at1000 = stack.pace(1000, loadSeconds);
+        Duration cpu = reader.info().totalCpuDuration().orElse(Duration.ZERO).minus(cpuBefore);
+        System.out.printf(
+            "ROW floor | %s | %.0f | %s | %s | %s |%n",
+            label,
+            cpu.toMillis() * 1000.0 / at1000.length,
+            percentiles(at10),
+            percentiles(at100),
+            percentiles(at1000));
+      } finally {
+        reader.destroyForcibly().waitFor();
       }
     }
   }

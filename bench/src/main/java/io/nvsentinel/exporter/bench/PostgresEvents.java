@@ -44,6 +44,10 @@ final class PostgresEvents implements AutoCloseable {
         "--exporter.datastore.postgresql.sslmode=disable");
   }
 
+  int port() {
+    return store.port();
+  }
+
   /** The CloudEvent id of row {@code id}. */
   static String eventId(UUID id) {
     return EventIds.of(

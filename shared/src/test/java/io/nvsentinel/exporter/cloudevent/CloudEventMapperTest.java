@@ -6,6 +6,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.cloudevents.CloudEvent;
 import io.cloudevents.SpecVersion;
+import io.cloudevents.core.builder.CloudEventBuilder;
 import io.cloudevents.core.format.EventFormat;
 import io.cloudevents.core.provider.EventFormatProvider;
 import io.cloudevents.jackson.JsonFormat;
@@ -18,9 +19,11 @@ import io.nvsentinel.exporter.event.Samples;
 import io.nvsentinel.exporter.event.StoredHealthEvent;
 import io.nvsentinel.exporter.tracing.TestTracing;
 import java.net.URI;
+import java.nio.charset.StandardCharsets;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
+import java.time.OffsetDateTime;
 import java.time.ZoneOffset;
 import java.util.ArrayList;
 import java.util.HashSet;
@@ -235,6 +238,41 @@ class CloudEventMapperTest {
       assertThat(EventIds.canonicalJson(id))
           .isEqualTo(new BsonDocument("_id", id).toJson(canonical));
     }
+  }
+
+  /**
+   * The structured JSON is written byte for byte as the CloudEvents SDK's JSON format writes it.
+   */
+  @Test
+  void theStructuredJsonIsWhatTheSdkWrites() {
+    JsonFormat sdk = new JsonFormat();
+    for (boolean subject : new boolean[] {true, false}) {
+      CloudEventMapper variant =
+          new CloudEventMapper(
+              withSink(properties("prod", "HealthEvents"), subject, false), Clock.systemUTC());
+      for (BsonDocument doc : Samples.good()) {
+        OutgoingEvent event = variant.map(decode(doc));
+        assertThat(new String(event.json(), StandardCharsets.UTF_8))
+            .isEqualTo(new String(sdk.serialize(event.event()), StandardCharsets.UTF_8));
+      }
+    }
+    CloudEvent traced =
+        CloudEventBuilder.v1()
+            .withId("i\"d")
+            .withSource(URI.create("nvsentinel://c/healthevents"))
+            .withType("t")
+            .withSubject("nöde\n1")
+            .withTime(OffsetDateTime.parse("2026-01-02T03:04:05.120Z"))
+            .withDataContentType("application/json")
+            .withData("{\"x\":[1,\"é\"]}".getBytes(StandardCharsets.UTF_8))
+            .withExtension("traceparent", "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01")
+            .withExtension("tracestate", "k=v")
+            .build();
+    assertThat(
+            new String(
+                CloudEventMapper.structured(traced, traced.getData().toBytes()),
+                StandardCharsets.UTF_8))
+        .isEqualTo(new String(sdk.serialize(traced), StandardCharsets.UTF_8));
   }
 
   @Test
