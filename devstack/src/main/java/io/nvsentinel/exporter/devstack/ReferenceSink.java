@@ -216,7 +216,10 @@ public final class ReferenceSink implements AutoCloseable {
       return new Answer(401, "{\"error\":\"invalid_token\"}");
     }
     String contentType = exchange.getRequestHeaders().getFirst("Content-Type");
-    boolean batch = BATCH_CONTENT_TYPE.equals(contentType) && !faults.batchesRefused();
+    boolean batch = BATCH_CONTENT_TYPE.equals(contentType);
+    if (batch && faults.batchesRefusedWith() > 0) {
+      return new Answer(faults.batchesRefusedWith(), "{\"error\":\"one event per request\"}");
+    }
     if (!CONTENT_TYPE.equals(contentType) && !batch) {
       return new Answer(415, "{\"error\":\"Unsupported Media Type\"}");
     }

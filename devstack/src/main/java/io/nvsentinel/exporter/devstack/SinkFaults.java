@@ -24,7 +24,7 @@ public final class SinkFaults {
 
   private record Choke(Predicate<JsonNode> which, int status) {}
 
-  private volatile boolean batchesRefused;
+  private volatile int batchesRefusedWith;
   private final AtomicInteger scriptedFailures = new AtomicInteger();
   private final AtomicInteger scriptedStatus = new AtomicInteger(503);
   private final AtomicLong acceptBudget = new AtomicLong(Long.MAX_VALUE);
@@ -115,13 +115,16 @@ public final class SinkFaults {
     return dice >= resetShare.get() && dice < resetShare.get() + stallShare.get();
   }
 
-  /** Answer the batch format with 415, as a sink that takes one event per request does. */
-  public void refuseBatches() {
-    batchesRefused = true;
+  /**
+   * Answers the batch format with {@code status} (415, or 400 as NVSentinel's mock sink does), as a
+   * sink that takes one event per request; 0 takes it again.
+   */
+  public void refuseBatches(int status) {
+    batchesRefusedWith = status;
   }
 
-  boolean batchesRefused() {
-    return batchesRefused;
+  int batchesRefusedWith() {
+    return batchesRefusedWith;
   }
 
   Duration delayFor(JsonNode event) {

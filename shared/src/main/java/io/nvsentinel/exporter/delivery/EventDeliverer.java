@@ -182,7 +182,7 @@ public final class EventDeliverer {
     Attempts attempts = new Attempts(span);
     Refused refused;
     try (MDC.MDCCloseable ignored = MDC.putCloseable(EVENT_ID, parcel.id())) {
-      Ending ending = deliverWithRetries(parcel, whenUnavailable, attempts, first, firstNanos);
+      Ending ending = deliverWithRetries(parcel, whenUnavailable, attempts);
       span.tag(EventTracing.ATTEMPT, attempts.count);
       if (ending instanceof Accepted accepted) {
         EventTracing.finish(span, "delivered");
@@ -210,7 +210,8 @@ public final class EventDeliverer {
     metrics.batchSplit();
     log.warn(
         "the sink refused the batch of {} events starting with {} ({}); sending it again in"
-            + " halves to find the event it refuses",
+            + " halves to find the event it refuses (a sink that refuses every batch takes no"
+            + " batch: set exporter.sink.batch.enabled=false)",
         batch.size(),
         batch.events().get(0).id(),
         refusal.getMessage());
@@ -222,11 +223,7 @@ public final class EventDeliverer {
   }
 
   private Ending deliverWithRetries(
-      Parcel parcel,
-      WhenSinkUnavailable whenUnavailable,
-      Attempts attempts,
-      Instant first,
-      long firstNanos) {
+      Parcel parcel, WhenSinkUnavailable whenUnavailable, Attempts attempts) {
     AtomicReference<Duration> retryAfter = new AtomicReference<>();
     RetryTemplate retries = new RetryTemplate(schedule.retryPolicy(retryAfter::get));
     try {

@@ -8,7 +8,9 @@ import java.util.List;
 /**
  * What one POST carries: one event in structured mode, or several in the CloudEvents JSON batch
  * format ({@code application/cloudevents-batch+json}, an array of structured-mode events), each
- * keeping its own id. The sink takes or refuses a parcel as a whole.
+ * keeping its own id. The sink takes or refuses a parcel as a whole. A "batch" of one event goes in
+ * structured mode, which every CloudEvents HTTP receiver takes: so the halves of a refused batch
+ * end in single events even at a sink that takes no batch at all.
  *
  * @param id the event's id, or for a batch its first event's id and how many follow (for logs)
  * @param span the span the delivery's spans hang below: the event's, or the batch's first event's
@@ -22,6 +24,9 @@ record Parcel(
   }
 
   static Parcel batch(List<OutgoingEvent> events) {
+    if (events.size() == 1) {
+      return of(events.get(0));
+    }
     int length = events.size() + 1;
     for (OutgoingEvent event : events) {
       length += event.json().length;
@@ -35,8 +40,7 @@ record Parcel(
       at += event.json().length;
     }
     body[at] = ']';
-    String first = events.get(0).id();
-    String id = events.size() == 1 ? first : first + " and " + (events.size() - 1) + " more";
+    String id = events.get(0).id() + " and " + (events.size() - 1) + " more";
     return new Parcel(id, body, CloudEventMapper.BATCH_CONTENT_TYPE, List.copyOf(events), true);
   }
 
@@ -50,10 +54,10 @@ record Parcel(
 
   /**
    * What a probe sends again after this parcel was accepted: the parcel itself for one event, its
-   * last event alone (still in the batch format) for a batch, so a probe duplicates one event.
+   * last event alone for a batch, so a probe duplicates one event.
    */
   Parcel probe() {
-    return batch && events.size() > 1 ? batch(List.of(events.get(events.size() - 1))) : this;
+    return batch ? of(events.get(events.size() - 1)) : this;
   }
 
   /** The first or second half of a batch, to find the event the sink refuses. */

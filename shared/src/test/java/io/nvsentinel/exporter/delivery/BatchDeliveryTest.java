@@ -142,9 +142,28 @@ class BatchDeliveryTest {
     assertThat(acceptedIds()).isEqualTo(ids(events));
   }
 
+  /**
+   * NVSentinel's mock sink reads one event per request and answers anything else with a 400: the
+   * halves end in single events, which it takes. Slower, visible, nothing lost.
+   */
+  @Test
+  void aSinkThatRefusesEveryBatchAsABadRequestStillGetsEveryEventOneByOne() {
+    sink.faults().refuseBatches(400);
+
+    List<DeliveryOutcome> outcomes =
+        fixture.deliverer().deliverBatch(events.subList(0, 8), WhenSinkUnavailable.FAIL);
+
+    assertThat(outcomes).allMatch(o -> o instanceof DeliveryOutcome.Delivered);
+    assertThat(acceptedIds()).containsExactlyInAnyOrderElementsOf(ids(events.subList(0, 8)));
+    assertThat(fixture.deadLetters().list(10)).isEmpty();
+    assertThat(sink.accepted()).as("each one alone, in structured mode").hasSize(8);
+    // 8 → 4+4 → 2+2+2+2 → singles: seven halvings
+    assertThat(fixture.count("health_events_exporter_sink_batch_splits")).isEqualTo(7);
+  }
+
   @Test
   void aSinkThatTakesNoBatchIsASettingToFixNotADeadLetterPerEvent() {
-    sink.faults().refuseBatches();
+    sink.faults().refuseBatches(415);
 
     assertThatThrownBy(() -> fixture.deliverer().deliverBatch(events, WhenSinkUnavailable.FAIL))
         .isInstanceOf(DeliveryExhaustedException.class)
