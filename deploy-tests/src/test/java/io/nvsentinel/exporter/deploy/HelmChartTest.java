@@ -476,6 +476,25 @@ class HelmChartTest {
   }
 
   @Test
+  void batchedDeliveryIsOffByDefaultAndItsKeysReachBothApplications() throws IOException {
+    bindsWithTheApplications(
+        Manifests.parse(render("required")), p -> assertThat(p.sink().batch().enabled()).isFalse());
+    bindsWithTheApplications(
+        Manifests.parse(
+            render(
+                t ->
+                    t.set("exporter.sink.batch.enabled", "true")
+                        .set("exporter.sink.batch.maxEvents", "250")
+                        .set("exporter.sink.batch.maxWait", "250ms"),
+                "required")),
+        p -> {
+          assertThat(p.sink().batch().enabled()).isTrue();
+          assertThat(p.sink().batch().maxEvents()).isEqualTo(250);
+          assertThat(p.sink().batch().maxWait()).isEqualTo(Duration.ofMillis(250));
+        });
+  }
+
+  @Test
   void aFilterThatIsNoBooleanRendersButStopsStartUpNamingTheKey() throws IOException {
     Manifests manifests =
         Manifests.parse(
