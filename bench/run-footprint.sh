@@ -97,6 +97,8 @@ for jdk in "${jdks[@]}"; do
   bench floor "Java $version, MongoDB" "$jdk" "$PWD" "$java" @image/jvm.options -cp "$classpath" io.nvsentinel.exporter.bench.FloorReader
   FOOTPRINT_STORE=postgresql bench floor "Java $version, PostgreSQL" "$jdk" "$PWD" "$java" @image/jvm.options -cp "$classpath" io.nvsentinel.exporter.bench.FloorReader
   FOOTPRINT_STORE=postgresql FOOTPRINT_FLOOR=postgresql-plain bench floor "Java $version, PostgreSQL, one query per wake-up" "$jdk" "$PWD" "$java" @image/jvm.options -cp "$classpath" io.nvsentinel.exporter.bench.FloorReader
+  bench floor-backfill "Java $version, MongoDB" "$jdk" "$PWD" "$java" @image/jvm.options -cp "$classpath" io.nvsentinel.exporter.bench.FloorReader
+  FOOTPRINT_STORE=postgresql bench floor-backfill "Java $version, PostgreSQL" "$jdk" "$PWD" "$java" @image/jvm.options -cp "$classpath" io.nvsentinel.exporter.bench.FloorReader
   bench bare-backfill "Java $version" "$jdk" "$PWD" "$java" -cp "$classpath" io.nvsentinel.exporter.bench.BareClient
 done
 echo "rows: $out/rows.txt"

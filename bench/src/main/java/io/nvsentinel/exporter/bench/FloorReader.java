@@ -26,7 +26,11 @@ import org.bson.BsonDocument;
  * driver's change stream, or the exporter's own PostgreSQL change-log source — and prints its
  * CloudEvent id, which the benchmark times as the exporter's arrival at the sink.
  *
- * <p>Usage: {@code FloorReader mongo <uri>} or {@code FloorReader postgresql <port>}.
+ * <p>Usage: {@code FloorReader mongo <uri>}, {@code FloorReader postgresql <port>} or {@code
+ * FloorReader postgresql-plain <port>}; for the backfill's floor, {@code FloorReader mongo-window
+ * <uri> <from> <count>} or {@code postgresql-window <port> <from> <count>} page through {@code
+ * count} events from {@code from} (an instant) as the backfill's reader does, 500 a page in storage
+ * order, and print the CPU the last four fifths took.
  */
 public final class FloorReader {
 
@@ -35,6 +39,10 @@ public final class FloorReader {
   public static void main(String[] args) throws Exception {
     PrintStream out =
         new PrintStream(new BufferedOutputStream(new FileOutputStream(FileDescriptor.out)), false);
+    if (args[0].endsWith("-window")) {
+      window(out, args[0], args[1], Instant.parse(args[2]), Integer.parseInt(args[3]));
+      return;
+    }
     if (args[0].equals("mongo")) {
       try (MongoClient client = MongoClients.create(args[1]);
           MongoChangeStreamCursor<ChangeStreamDocument<BsonDocument>> cursor =
@@ -127,6 +135,101 @@ public final class FloorReader {
         out.flush();
       }
     }
+  }
+
+  /**
+   * Reads {@code count} events a page of 500 at a time after the last key, as the backfill's reader
+   * does (the MongoDB driver's documents; PostgreSQL's rows with the document as text), exporting
+   * nothing; prints {@code CPU <ms> EVENTS <n>} for all but the first fifth.
+   */
+  private static void window(PrintStream out, String mode, String where, Instant from, int count)
+      throws Exception {
+    int warmUp = count / 5;
+    long cpuAtWarm = 0;
+    long warmAt = 0;
+    int read = 0;
+    if (mode.startsWith("mongo")) {
+      try (MongoClient client = MongoClients.create(where)) {
+        var events =
+            client
+                .getDatabase(FootprintBenchmark.DATABASE)
+                .getCollection(FootprintBenchmark.COLLECTION, BsonDocument.class);
+        java.util.Date at = java.util.Date.from(from);
+        org.bson.BsonValue id = null;
+        while (read < count) {
+          int page = 0;
+          for (BsonDocument event :
+              events
+                  .find(
+                      id == null
+                          ? Filters.gte("createdAt", at)
+                          : Filters.or(
+                              Filters.gt("createdAt", at),
+                              Filters.and(Filters.eq("createdAt", at), Filters.gt("_id", id))))
+                  .sort(com.mongodb.client.model.Sorts.ascending("createdAt", "_id"))
+                  .limit(500)) {
+            at = new java.util.Date(event.getDateTime("createdAt").getValue());
+            id = event.get("_id");
+            page++;
+            if (++read == warmUp) {
+              cpuAtWarm = cpuMillis();
+              warmAt = System.nanoTime();
+            }
+          }
+          if (page == 0) {
+            break;
+          }
+        }
+      }
+    } else {
+      String url =
+          "jdbc:postgresql://localhost:"
+              + where
+              + "/"
+              + EmbeddedPostgresStore.DATABASE
+              + "?user="
+              + EmbeddedPostgresStore.USER;
+      try (var connection = DriverManager.getConnection(url);
+          var query =
+              connection.prepareStatement(
+                  "SELECT id, created_at, document::text FROM health_events"
+                      + " WHERE (created_at, id) > (?, ?) ORDER BY created_at, id LIMIT 500")) {
+        java.sql.Timestamp at = java.sql.Timestamp.from(from.minusSeconds(1));
+        java.util.UUID id = new java.util.UUID(0, 0);
+        while (read < count) {
+          int page = 0;
+          query.setTimestamp(1, at);
+          query.setObject(2, id);
+          try (var rows = query.executeQuery()) {
+            while (rows.next()) {
+              id = rows.getObject(1, java.util.UUID.class);
+              at = rows.getTimestamp(2);
+              rows.getString(3);
+              page++;
+              if (++read == warmUp) {
+                cpuAtWarm = cpuMillis();
+                warmAt = System.nanoTime();
+              }
+            }
+          }
+          if (page == 0) {
+            break;
+          }
+        }
+      }
+    }
+    out.println(
+        "CPU "
+            + (cpuMillis() - cpuAtWarm)
+            + " EVENTS "
+            + (read - warmUp)
+            + " MS "
+            + (System.nanoTime() - warmAt) / 1_000_000);
+    out.flush();
+  }
+
+  private static long cpuMillis() {
+    return ProcessHandle.current().info().totalCpuDuration().orElseThrow().toMillis();
   }
 
   private static void ready(PrintStream out) {

@@ -72,6 +72,7 @@ public final class FootprintBenchmark {
       case "bare-live" -> bench.bare(1000, bench.loadSeconds * 1000, 5000);
       case "bare-backfill" -> bench.bare(0, BACKFILL_EVENTS - BACKFILL_WARM_UP, BACKFILL_WARM_UP);
       case "floor" -> bench.floor();
+      case "floor-backfill" -> bench.floorBackfill();
       case "slow-live" -> bench.slowLive();
       case "slow-backfill" -> bench.slowBackfill();
       case "slow-live-batched" -> bench.slowLiveBatched();
@@ -243,6 +244,38 @@ public final class FootprintBenchmark {
       } finally {
         reader.destroyForcibly().waitFor();
       }
+    }
+  }
+
+  /**
+   * The floor under the backfill's CPU: the same 50,000 events paged through in storage order by a
+   * reader that exports nothing ({@link FloorReader}), CPU per 1,000 events after the first fifth.
+   */
+  private void floorBackfill() throws Exception {
+    try (FootprintStack stack = new FootprintStack(Duration.ZERO, this)) {
+      Instant first = stack.store(BACKFILL_EVENTS);
+      List<String> line = new ArrayList<>(command);
+      line.addAll(
+          stack.postgres != null
+              ? List.of("postgresql-window", String.valueOf(stack.postgres.port()))
+              : List.of("mongo-window", stack.mongo.connectionString()));
+      line.add(first.toString());
+      line.add(String.valueOf(BACKFILL_EVENTS));
+      Process reader =
+          new ProcessBuilder(line)
+              .redirectError(work.resolve("floor-backfill.log").toFile())
+              .start();
+      String out = new String(reader.getInputStream().readAllBytes()).trim();
+      if (reader.waitFor() != 0 || !out.startsWith("CPU ")) {
+        throw new IllegalStateException("floor reader: " + out + " (see floor-backfill.log)");
+      }
+      String[] parts = out.split(" ");
+      long events = Long.parseLong(parts[3]);
+      System.out.printf(
+          "ROW floor-backfill | %s | %.0f | %.0f |%n",
+          label,
+          Long.parseLong(parts[1]) * 1000.0 / events,
+          events * 1000.0 / Math.max(1, Long.parseLong(parts[5])));
     }
   }
 

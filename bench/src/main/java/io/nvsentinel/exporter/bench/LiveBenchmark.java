@@ -94,6 +94,7 @@ public final class LiveBenchmark {
                           new HealthEventDecoder(65_536, meters),
                           new CloudEventMapper(properties, Clock.systemUTC())))
                   .andThen(functions.deliver(deliverer, deadLetters)),
+              null,
               datastore.checkpoints(),
               datastore.gapWindows(),
               live,

@@ -30,35 +30,9 @@ public final class LiveRunnerWiring {
 
   private LiveRunnerWiring() {}
 
-  /** The runner of an exporter that reads as the only one. */
-  public static ChangeStreamRunner runner(
-      ChangeSource source,
-      Function<ChangeEvent, ExportResult> export,
-      CheckpointStore checkpoints,
-      GapWindowStore gaps,
-      LiveProperties live,
-      ExporterProperties properties,
-      EventDeliverer deliverer,
-      MeterRegistry meters,
-      Clock clock,
-      ApplicationEventPublisher events) {
-    return runner(
-        source,
-        export,
-        null,
-        checkpoints,
-        gaps,
-        live,
-        properties,
-        deliverer,
-        meters,
-        clock,
-        events);
-  }
-
   /**
    * The runner of an exporter that reads as the only one; {@code batchExport} is used when {@code
-   * exporter.sink.batch.enabled} is.
+   * exporter.sink.batch.enabled} is (and may be null otherwise).
    */
   public static ChangeStreamRunner runner(
       ChangeSource source,

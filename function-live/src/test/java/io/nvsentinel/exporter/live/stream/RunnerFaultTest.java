@@ -93,6 +93,7 @@ class RunnerFaultTest {
                 new MongoChangeSource(
                     harness.mongo().client, properties.datastore(), List.of("insert"))),
             harness.exportFunction(),
+            null,
             harness.checkpoints,
             flaky,
             RunnerHarness.live(2, 8),

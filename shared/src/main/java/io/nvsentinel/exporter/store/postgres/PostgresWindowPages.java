@@ -28,9 +28,19 @@ final class PostgresWindowPages implements PagedWindowReader.Pages<PostgresWindo
 
   static final String PAGING_READER_COUNT = "reader.read.count";
 
-  private static final String ROWS =
+  /**
+   * A page after a key: the row comparison is the lower bound itself, so the index on ({@code
+   * created_at}, {@code id}) starts there. Written as {@code created_at >= start AND (created_at,
+   * id) > key}, the server scanned the window from its start for every page and discarded what came
+   * before the key: 240 ms a page of 500 at 50,000 rows (bench/README.md).
+   */
+  private static final String PAGE =
       "SELECT id, created_at, document::text FROM health_events"
-          + " WHERE created_at >= ? AND created_at < ?";
+          + " WHERE (created_at, id) %s (?, ?) AND created_at < ?"
+          + " ORDER BY created_at, id LIMIT ?";
+
+  /** Below every id, so that the first page starts at the window's start. */
+  private static final UUID LOWEST = new UUID(0, 0);
 
   /** A row's place in storage order. */
   record Key(Instant createdAt, UUID id) {}
@@ -65,22 +75,15 @@ final class PostgresWindowPages implements PagedWindowReader.Pages<PostgresWindo
 
   @Override
   public List<PagedWindowReader.Keyed<Key>> after(Key last, int limit) {
-    String sql =
-        ROWS
-            + (last == null ? "" : " AND (created_at, id) > (?, ?)")
-            + " ORDER BY created_at, id LIMIT ?";
+    String sql = page(last == null);
     return db.with(
         "reading the window's health events",
         connection -> {
           try (PreparedStatement query = connection.prepareStatement(sql)) {
-            int p = 1;
-            query.setTimestamp(p++, Timestamp.from(start));
-            query.setTimestamp(p++, Timestamp.from(end));
-            if (last != null) {
-              query.setTimestamp(p++, Timestamp.from(last.createdAt()));
-              query.setObject(p++, last.id());
-            }
-            query.setInt(p, limit);
+            query.setTimestamp(1, Timestamp.from(last == null ? start : last.createdAt()));
+            query.setObject(2, last == null ? LOWEST : last.id());
+            query.setTimestamp(3, Timestamp.from(end));
+            query.setInt(4, limit);
             List<PagedWindowReader.Keyed<Key>> page = new ArrayList<>(limit);
             try (ResultSet rows = query.executeQuery()) {
               while (rows.next()) {
@@ -95,6 +98,11 @@ final class PostgresWindowPages implements PagedWindowReader.Pages<PostgresWindo
             return page;
           }
         });
+  }
+
+  /** The query of the first page, or of a page after a key. */
+  private static String page(boolean first) {
+    return String.format(PAGE, first ? ">=" : ">");
   }
 
   @Override
