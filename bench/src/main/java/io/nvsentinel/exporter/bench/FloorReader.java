@@ -65,13 +65,7 @@ public final class FloorReader {
       plainChangelog(out, args[1]);
       return;
     }
-    String url =
-        "jdbc:postgresql://localhost:"
-            + args[1]
-            + "/"
-            + EmbeddedPostgresStore.DATABASE
-            + "?user="
-            + EmbeddedPostgresStore.USER;
+    String url = jdbcUrl(args[1]);
     PostgresChangelogSource source =
         new PostgresChangelogSource(
             () -> DriverManager.getConnection(url), List.of("insert"), ChangeSource.POLL_WAIT, 500);
@@ -95,13 +89,7 @@ public final class FloorReader {
    * case the exporter's source guards against with its watermark — so it is a floor, not a reader.
    */
   private static void plainChangelog(PrintStream out, String port) throws Exception {
-    String url =
-        "jdbc:postgresql://localhost:"
-            + port
-            + "/"
-            + EmbeddedPostgresStore.DATABASE
-            + "?user="
-            + EmbeddedPostgresStore.USER;
+    String url = jdbcUrl(port);
     try (var connection = DriverManager.getConnection(url);
         var listen = connection.createStatement();
         var query =
@@ -182,13 +170,7 @@ public final class FloorReader {
         }
       }
     } else {
-      String url =
-          "jdbc:postgresql://localhost:"
-              + where
-              + "/"
-              + EmbeddedPostgresStore.DATABASE
-              + "?user="
-              + EmbeddedPostgresStore.USER;
+      String url = jdbcUrl(where);
       try (var connection = DriverManager.getConnection(url);
           var query =
               connection.prepareStatement(
@@ -226,6 +208,16 @@ public final class FloorReader {
             + " MS "
             + (System.nanoTime() - warmAt) / 1_000_000);
     out.flush();
+  }
+
+  /** The benchmark's PostgreSQL on {@code port}, as its superuser. */
+  private static String jdbcUrl(String port) {
+    return "jdbc:postgresql://localhost:"
+        + port
+        + "/"
+        + EmbeddedPostgresStore.DATABASE
+        + "?user="
+        + EmbeddedPostgresStore.USER;
   }
 
   private static long cpuMillis() {
