@@ -10,7 +10,6 @@ import io.nvsentinel.exporter.store.ChangeEvent;
 import io.nvsentinel.exporter.store.ChangeHistoryLostException;
 import io.nvsentinel.exporter.store.ChangeSource;
 import io.nvsentinel.exporter.store.DatastoreUnavailableException;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
@@ -59,11 +58,7 @@ public final class ChangeStreamRunner implements SmartLifecycle {
   private Thread reader;
   private ExecutorService workers;
   private ScheduledExecutorService housekeeping;
-  private ScheduledExecutorService gatherTimer;
-  private Gathering<Gathered> gathering;
-
-  /** A change read for batched delivery, with its place in the window it was registered in. */
-  private record Gathered(ChangeEvent change, CommitWindow<Position> window, long sequence) {}
+  private Gathering gathering;
 
   ChangeStreamRunner(
       ChangeSource source,
@@ -104,13 +99,7 @@ public final class ChangeStreamRunner implements SmartLifecycle {
         this::flushQuietly, flushMillis, flushMillis, TimeUnit.MILLISECONDS);
     housekeeping.scheduleWithFixedDelay(probes::update, 1, 1, TimeUnit.SECONDS);
     if (batchExport != null) {
-      gatherTimer = Executors.newSingleThreadScheduledExecutor(DaemonThreads.named("batch-timer"));
-      gathering =
-          new Gathering<>(
-              batch.maxEvents(),
-              batch.maxWait(),
-              gatherTimer,
-              gathered -> workers.execute(() -> process(gathered)));
+      gathering = new Gathering(batch, batchExport, workers, this::finished);
     }
     reader = DaemonThreads.named("change-stream-reader").newThread(this::readLoop);
     reader.start();
@@ -192,7 +181,7 @@ public final class ChangeStreamRunner implements SmartLifecycle {
     lastRead = position;
     long seq = sequence;
     if (gathering != null) {
-      gathering.add(new Gathered(change, current, seq));
+      gathering.add(change, current, seq);
     } else {
       workers.execute(() -> process(change, current, seq));
     }
@@ -203,19 +192,6 @@ public final class ChangeStreamRunner implements SmartLifecycle {
       return; // not accounted for: stays uncommitted
     }
     finished(owner, sequence);
-  }
-
-  private void process(List<Gathered> gathered) {
-    List<ChangeEvent> changes = new ArrayList<>(gathered.size());
-    for (Gathered one : gathered) {
-      changes.add(one.change());
-    }
-    if (batchExport.apply(changes) == null) {
-      return; // not accounted for: the batch stays uncommitted
-    }
-    for (Gathered one : gathered) {
-      finished(one.window(), one.sequence());
-    }
   }
 
   private void finished(CommitWindow<Position> owner, long sequence) {
@@ -291,9 +267,7 @@ public final class ChangeStreamRunner implements SmartLifecycle {
       reader.join(POLL_MILLIS * 4 + 1_000);
       if (gathering != null) {
         // what was gathered but not yet handed over is delivered within the shutdown timeout too
-        gatherTimer.shutdownNow();
-        gatherTimer.awaitTermination(5, TimeUnit.SECONDS);
-        gathering.handOverNow();
+        gathering.handOverTheRest();
       }
       workers.shutdown();
       if (!workers.awaitTermination(live.shutdownTimeout().toMillis(), TimeUnit.MILLISECONDS)) {
@@ -320,8 +294,8 @@ public final class ChangeStreamRunner implements SmartLifecycle {
   void halt() throws InterruptedException {
     running = false;
     housekeeping.shutdownNow();
-    if (gatherTimer != null) {
-      gatherTimer.shutdownNow();
+    if (gathering != null) {
+      gathering.halt();
     }
     workers.shutdownNow();
     reader.interrupt();
