@@ -132,82 +132,105 @@ public final class FloorReader {
    */
   private static void window(PrintStream out, String mode, String where, Instant from, int count)
       throws Exception {
-    int warmUp = count / 5;
-    long cpuAtWarm = 0;
-    long warmAt = 0;
-    int read = 0;
+    Tally tally = new Tally(count / 5);
     if (mode.startsWith("mongo")) {
       try (MongoClient client = MongoClients.create(where)) {
         var events =
             client
                 .getDatabase(FootprintBenchmark.DATABASE)
                 .getCollection(FootprintBenchmark.COLLECTION, BsonDocument.class);
-        java.util.Date at = java.util.Date.from(from);
-        org.bson.BsonValue id = null;
-        while (read < count) {
-          int page = 0;
-          for (BsonDocument event :
-              events
-                  .find(
-                      id == null
-                          ? Filters.gte("createdAt", at)
-                          : Filters.or(
-                              Filters.gt("createdAt", at),
-                              Filters.and(Filters.eq("createdAt", at), Filters.gt("_id", id))))
-                  .sort(com.mongodb.client.model.Sorts.ascending("createdAt", "_id"))
-                  .limit(500)) {
-            at = new java.util.Date(event.getDateTime("createdAt").getValue());
-            id = event.get("_id");
-            page++;
-            if (++read == warmUp) {
-              cpuAtWarm = cpuMillis();
-              warmAt = System.nanoTime();
-            }
-          }
-          if (page == 0) {
-            break;
-          }
-        }
+        Object[] last = {java.util.Date.from(from), null};
+        tally.pages(
+            count,
+            () -> {
+              int page = 0;
+              java.util.Date at = (java.util.Date) last[0];
+              for (BsonDocument event :
+                  events
+                      .find(
+                          last[1] == null
+                              ? Filters.gte("createdAt", at)
+                              : Filters.or(
+                                  Filters.gt("createdAt", at),
+                                  Filters.and(
+                                      Filters.eq("createdAt", at), Filters.gt("_id", last[1]))))
+                      .sort(com.mongodb.client.model.Sorts.ascending("createdAt", "_id"))
+                      .limit(500)) {
+                last[0] = new java.util.Date(event.getDateTime("createdAt").getValue());
+                last[1] = event.get("_id");
+                page++;
+                tally.one();
+              }
+              return page;
+            });
       }
     } else {
-      String url = jdbcUrl(where);
-      try (var connection = DriverManager.getConnection(url);
+      try (var connection = DriverManager.getConnection(jdbcUrl(where));
           var query =
               connection.prepareStatement(
                   "SELECT id, created_at, document::text FROM health_events"
                       + " WHERE (created_at, id) > (?, ?) ORDER BY created_at, id LIMIT 500")) {
-        java.sql.Timestamp at = java.sql.Timestamp.from(from.minusSeconds(1));
-        java.util.UUID id = new java.util.UUID(0, 0);
-        while (read < count) {
-          int page = 0;
-          query.setTimestamp(1, at);
-          query.setObject(2, id);
-          try (var rows = query.executeQuery()) {
-            while (rows.next()) {
-              id = rows.getObject(1, java.util.UUID.class);
-              at = rows.getTimestamp(2);
-              rows.getString(3);
-              page++;
-              if (++read == warmUp) {
-                cpuAtWarm = cpuMillis();
-                warmAt = System.nanoTime();
+        query.setTimestamp(1, java.sql.Timestamp.from(from.minusSeconds(1)));
+        query.setObject(2, new java.util.UUID(0, 0));
+        tally.pages(
+            count,
+            () -> {
+              int page = 0;
+              try (var rows = query.executeQuery()) {
+                while (rows.next()) {
+                  query.setObject(2, rows.getObject(1, java.util.UUID.class));
+                  query.setTimestamp(1, rows.getTimestamp(2));
+                  rows.getString(3);
+                  page++;
+                  tally.one();
+                }
               }
-            }
-          }
-          if (page == 0) {
-            break;
-          }
-        }
+              return page;
+            });
       }
     }
-    out.println(
-        "CPU "
-            + (cpuMillis() - cpuAtWarm)
-            + " EVENTS "
-            + (read - warmUp)
-            + " MS "
-            + (System.nanoTime() - warmAt) / 1_000_000);
+    out.println(tally);
     out.flush();
+  }
+
+  /** Reads one page; returns how many events it held. */
+  private interface Page {
+    int read() throws Exception;
+  }
+
+  /** Events read, and the CPU and time from the end of the warm-up on. */
+  private static final class Tally {
+    private final int warmUp;
+    private int read;
+    private long cpuAtWarm;
+    private long warmAt;
+
+    Tally(int warmUp) {
+      this.warmUp = warmUp;
+    }
+
+    void pages(int count, Page page) throws Exception {
+      while (read < count && page.read() > 0) {
+        // the next page starts after the last event read
+      }
+    }
+
+    void one() {
+      if (++read == warmUp) {
+        cpuAtWarm = cpuMillis();
+        warmAt = System.nanoTime();
+      }
+    }
+
+    @Override
+    public String toString() {
+      return "CPU "
+          + (cpuMillis() - cpuAtWarm)
+          + " EVENTS "
+          + (read - warmUp)
+          + " MS "
+          + (System.nanoTime() - warmAt) / 1_000_000;
+    }
   }
 
   /** The benchmark's PostgreSQL on {@code port}, as its superuser. */
