@@ -60,7 +60,6 @@ public final class FailoverBenchmark {
       Map<String, String> settings =
           new LinkedHashMap<>(StackSettings.exporter("bench", sink, issuer, secret));
       settings.putAll(store.settings());
-      settings.put("server.port", "0");
       settings.put("exporter.live.metricsPort", "0");
       settings.put("exporter.live.lease.enabled", "true");
       // the exporters log at INFO with ISO times (this module's logback.xml keeps the benchmark

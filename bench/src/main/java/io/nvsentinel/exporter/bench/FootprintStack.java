@@ -101,8 +101,7 @@ final class FootprintStack implements AutoCloseable {
   MeasuredProcess startLive(String name) throws IOException {
     List<String> line = new ArrayList<>(bench.command);
     int port = FootprintBenchmark.freePort();
-    line.add("--server.port=" + port);
-    line.add("--exporter.live.metricsPort=0");
+    line.add("--exporter.live.metricsPort=" + port);
     line.addAll(datastoreSettings());
     return new MeasuredProcess(line, work.resolve(name + ".log"), port, bench.jdk);
   }

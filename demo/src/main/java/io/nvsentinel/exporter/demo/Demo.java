@@ -116,8 +116,7 @@ public final class Demo {
                 arguments(
                     exporter,
                     Map.of(
-                        "server.port", String.valueOf(options.livePort()),
-                        "exporter.live.metricsPort", "0",
+                        "exporter.live.metricsPort", String.valueOf(options.livePort()),
                         "exporter.live.startOverlap", "0s",
                         "logging.structured.format.console", "",
                         "logging.level.root", "WARN",

@@ -8,6 +8,7 @@ import java.util.Map;
 /**
  * What to run.
  *
+ * @param livePort the live exporter's metrics and probe port ({@code --live-port}; 0 picks one)
  * @param filter {@code exporter.filter.expression} for both applications; empty exports all
  * @param store where the events are stored: {@code mongodb} or {@code postgresql}
  */

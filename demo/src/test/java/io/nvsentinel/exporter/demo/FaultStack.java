@@ -27,7 +27,6 @@ import java.util.stream.Collectors;
 import org.bson.BsonDocument;
 import org.bson.Document;
 import org.springframework.boot.builder.SpringApplicationBuilder;
-import org.springframework.boot.web.server.context.WebServerApplicationContext;
 import org.springframework.context.ConfigurableApplicationContext;
 
 /**
@@ -58,7 +57,6 @@ final class FaultStack implements AutoCloseable {
     this.sink = ReferenceSink.start(0, issuer, "events:write");
     this.secret = issuer.writeClientSecret(dir);
     properties.putAll(StackSettings.exporter("fault-cluster", sink, issuer, mongo, secret));
-    properties.put("server.port", "0");
     properties.put("exporter.live.metricsPort", "0");
     properties.put("logging.structured.format.console", "");
     properties.put("exporter.failureHandling.initialBackoff", "20ms");
@@ -105,7 +103,7 @@ final class FaultStack implements AutoCloseable {
   }
 
   int status(String path) throws Exception {
-    int port = ((WebServerApplicationContext) app).getWebServer().getPort();
+    int port = app.getBean(MetricsPort.class).port();
     return HTTP.send(
             HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + path)).build(),
             HttpResponse.BodyHandlers.discarding())

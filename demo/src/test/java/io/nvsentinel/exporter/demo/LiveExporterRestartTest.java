@@ -51,7 +51,6 @@ class LiveExporterRestartTest {
     command.add(LiveExporterApplication.class.getName());
     command.addAll(
         List.of(
-            "--server.port=0",
             "--exporter.live.metricsPort=0",
             "--spring.autoconfigure.exclude=" + StackSettings.NOT_THE_EXPORTERS,
             "--logging.structured.format.console=",

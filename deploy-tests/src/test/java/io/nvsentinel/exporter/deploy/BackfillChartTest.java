@@ -187,7 +187,9 @@ class BackfillChartTest {
     assertThat(backfillJobName(render("required")))
         .as("rendered again, as Argo CD does on every sync")
         .isEqualTo(name);
-    assertThat(backfillJobName(render(t -> t.set("service.port", "9090"), "required")))
+    assertThat(
+            backfillJobName(
+                render(t -> t.set("metrics.serviceMonitor.interval", "60s"), "required")))
         .as("a change outside the Job keeps it")
         .isEqualTo(name);
     assertThat(backfillJobName(render(t -> t.set("exporter.backfill.rateLimit", 50), "required")))

@@ -407,6 +407,12 @@ class HelmChartTest {
         .isEqualTo("metrics");
     assertThat(container.getStartupProbe().getHttpGet().getPath()).isEqualTo("/healthz");
     assertThat(container.getReadinessProbe().getHttpGet().getPath()).isEqualTo("/readyz");
+    assertThat(container.getReadinessProbe().getHttpGet().getPort().getStrVal())
+        .isEqualTo("metrics");
+    assertThat(container.getPorts())
+        .as("no web server in the live pod: the metrics port serves the probes")
+        .extracting(p -> p.getName())
+        .containsExactly("metrics");
     assertThat(container.getResources().getLimits())
         .containsEntry("cpu", new Quantity("1"))
         .containsEntry("memory", new Quantity("1Gi"));
@@ -416,7 +422,9 @@ class HelmChartTest {
     assertThat(deployment.getSpec().getTemplate().getMetadata().getAnnotations())
         .containsKey("checksum/config");
     assertThat(manifests.one(ServiceAccount.class).getAutomountServiceAccountToken()).isFalse();
-    assertThat(manifests.one(Service.class).getSpec().getPorts().get(0).getPort()).isEqualTo(8080);
+    assertThat(manifests.one(Service.class).getSpec().getPorts())
+        .extracting(p -> p.getName())
+        .containsExactly("metrics");
     assertThat(manifests.one(Service.class).getSpec().getPublishNotReadyAddresses())
         .as("metrics stay scrapeable while the exporter is not ready (sink or datastore out)")
         .isTrue();

@@ -174,7 +174,7 @@ class OperatorValuesChartTest {
     assertThat(policy.getSpec().getPolicyTypes()).containsExactly("Ingress");
     assertThat(policy.getSpec().getIngress())
         .extracting(rule -> rule.getPorts().get(0).getPort().getStrVal())
-        .containsExactly("metrics", "http");
+        .containsExactly("metrics");
   }
 
   @Test
@@ -190,11 +190,11 @@ class OperatorValuesChartTest {
                     "required"))
         .hasMessageContaining("networkPolicy.httpTriggerFrom is required");
     NetworkPolicy policy = httpTriggerPolicy(t -> {});
-    assertThat(policy.getSpec().getIngress()).hasSize(3);
-    assertThat(policy.getSpec().getIngress().get(2).getPorts().get(0).getPort().getIntVal())
+    assertThat(policy.getSpec().getIngress()).hasSize(2);
+    assertThat(policy.getSpec().getIngress().get(1).getPorts().get(0).getPort().getIntVal())
         .isEqualTo(8081);
     assertThat(
-            policy.getSpec().getIngress().get(2).getFrom().get(0).getPodSelector().getMatchLabels())
+            policy.getSpec().getIngress().get(1).getFrom().get(0).getPodSelector().getMatchLabels())
         .containsEntry("app", "remediation");
   }
 
@@ -205,7 +205,7 @@ class OperatorValuesChartTest {
             httpTriggerPolicy(t -> t.set("global.datastore.provider", "postgresql"))
                 .getSpec()
                 .getIngress())
-        .hasSize(3);
+        .hasSize(2);
   }
 
   /** The network policy when the HTTP trigger is on and remediation pods may call it. */

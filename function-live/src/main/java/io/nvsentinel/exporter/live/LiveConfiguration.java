@@ -1,7 +1,6 @@
 package io.nvsentinel.exporter.live;
 
 import io.micrometer.core.instrument.MeterRegistry;
-import io.micrometer.observation.ObservationPredicate;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import io.nvsentinel.exporter.checkpoint.CheckpointStore;
 import io.nvsentinel.exporter.checkpoint.GapWindowStore;
@@ -36,7 +35,6 @@ import org.springframework.cloud.function.context.FunctionCatalog;
 import org.springframework.context.ApplicationEventPublisher;
 import org.springframework.context.annotation.Bean;
 import org.springframework.context.annotation.Configuration;
-import org.springframework.http.server.observation.ServerRequestObservationContext;
 
 /** Wires the change-stream runner to the export function from the function catalog. */
 @Configuration(proxyBeanMethods = false)
@@ -78,21 +76,6 @@ class LiveConfiguration {
         live.httpTriggerPort(),
         live.workers(),
         live.maxInFlight());
-  }
-
-  /**
-   * No span (and no request timer) for the probes and actuator endpoints: with tracing on, every
-   * readiness probe and scrape would otherwise be a trace of its own, burying the events' traces.
-   */
-  @Bean
-  ObservationPredicate noProbeObservations() {
-    return (name, context) ->
-        !(context instanceof ServerRequestObservationContext request
-            && probePath(request.getCarrier().getRequestURI()));
-  }
-
-  static boolean probePath(String path) {
-    return path.startsWith("/actuator/") || path.equals("/readyz") || path.equals("/livez");
   }
 
   @Bean(destroyMethod = "close")

@@ -19,11 +19,8 @@ public class LiveExporterApplication {
           Map.entry("spring.application.name", "event-exporter-live"),
           Map.entry("spring.main.banner-mode", "off"),
           Map.entry("spring.cloud.function.definition", "toCloudEvent|deliver"),
-          Map.entry("server.port", "8080"),
-          Map.entry("server.shutdown", "graceful"),
-          Map.entry("management.endpoints.web.exposure.include", "health,prometheus,info"),
-          Map.entry("management.endpoint.health.probes.enabled", "true"),
-          Map.entry("management.endpoint.health.probes.add-additional-paths", "true"),
+          // no web server: /metrics and the probes are served on exporter.live.metricsPort
+          Map.entry("spring.main.web-application-type", "none"),
           Map.entry("logging.structured.format.console", "ecs"));
 
   /** The application with its defaults, for {@code main}, tests and the demo. */

@@ -135,7 +135,8 @@ class HotStandbyTest {
     int tokensBefore = stack.tokens().tokenRequests();
     int standbyPort = freePort();
     ExporterProcess b =
-        exporter("b", store, secret, Map.of("server.port", String.valueOf(standbyPort)));
+        exporter(
+            "b", store, secret, Map.of("exporter.live.metricsPort", String.valueOf(standbyPort)));
     await().atMost(Duration.ofSeconds(90)).until(() -> b.loggedAt(STANDING_BY).isPresent());
     // a healthy standby is ready: it can lead the moment the lease is free
     await().atMost(Duration.ofSeconds(30)).until(() -> readyz(standbyPort) == 200);
@@ -240,9 +241,8 @@ class HotStandbyTest {
         new LinkedHashMap<>(
             StackSettings.exporter("standby-cluster", stack.sink(), stack.tokens(), secret));
     settings.putAll(store.settings());
-    settings.put("server.port", "0");
-    settings.putAll(extra);
     settings.put("exporter.live.metricsPort", "0");
+    settings.putAll(extra);
     settings.put("exporter.live.tokenFlushInterval", "200ms");
     settings.put("exporter.live.lease.enabled", "true");
     settings.put("exporter.live.lease.duration", LEASE.toMillis() + "ms");

@@ -59,7 +59,10 @@ import org.springframework.boot.web.server.context.WebServerApplicationContext;
 import org.springframework.cloud.function.context.FunctionCatalog;
 import org.springframework.context.ConfigurableApplicationContext;
 
-/** The application as it is deployed: the function catalog, the runner, actuator, HTTP trigger. */
+/**
+ * The application as it is deployed: the function catalog, the runner, the metrics port, HTTP
+ * trigger.
+ */
 class LiveExporterApplicationTest {
 
   @RegisterExtension static final LocalStack stack = LocalStack.issuer().withSink();
@@ -90,7 +93,6 @@ class LiveExporterApplicationTest {
   ConfigurableApplicationContext start(String... extra) throws Exception {
     Path secret = issuer.writeClientSecret(tmp);
     Map<String, String> properties = new LinkedHashMap<>();
-    properties.put("server.port", "0");
     properties.put("exporter.live.metricsPort", "0");
     properties.putAll(StackSettings.exporter("test-cluster", sink, issuer, mongo, secret));
     properties.put("logging.structured.format.console", "");
@@ -108,10 +110,9 @@ class LiveExporterApplicationTest {
     return app;
   }
 
+  /** A path on the metrics port, the live exporter's only HTTP port besides the trigger. */
   static String url(ConfigurableApplicationContext app, String path) {
-    return "http://127.0.0.1:"
-        + ((WebServerApplicationContext) app).getWebServer().getPort()
-        + path;
+    return "http://127.0.0.1:" + app.getBean(MetricsPort.class).port() + path;
   }
 
   static HttpResponse<String> get(String url) throws Exception {
@@ -142,7 +143,7 @@ class LiveExporterApplicationTest {
 
     await()
         .atMost(Duration.ofSeconds(20))
-        .until(() -> get(url(app, "/actuator/health/readiness")).statusCode() == 200);
+        .until(() -> get(url(app, "/readyz")).statusCode() == 200);
     BsonDocument doc = Samples.good().get(0);
     client
         .getDatabase("HealthEventsDatabase")
@@ -155,7 +156,7 @@ class LiveExporterApplicationTest {
 
     assertThat(get(url(app, "/livez")).statusCode()).isEqualTo(200);
     assertThat(get(url(app, "/readyz")).statusCode()).isEqualTo(200);
-    String metrics = get(url(app, "/actuator/prometheus")).body();
+    String metrics = get(url(app, "/metrics")).body();
     assertThat(metrics)
         .contains("health_events_exporter_events_received_total 1.0")
         .contains("health_events_exporter_events_published_total{status=\"success\"} 1.0")
@@ -173,27 +174,24 @@ class LiveExporterApplicationTest {
   }
 
   @Test
-  void metricsAndHealthAreWhereNVSentinelsUmbrellaChartLooks() throws Exception {
+  void metricsAndProbesAreOnTheMetricsPortWhereNVSentinelsUmbrellaChartLooks() throws Exception {
     ConfigurableApplicationContext app = start();
     await()
         .atMost(Duration.ofSeconds(20))
-        .until(() -> get(url(app, "/actuator/health/liveness")).statusCode() == 200);
-    String port = String.valueOf(app.getBean(MetricsPort.class).port());
+        .until(() -> get(url(app, "/readyz")).statusCode() == 200);
 
-    HttpResponse<String> metrics = get("http://127.0.0.1:" + port + "/metrics");
-    HttpResponse<String> healthz = get("http://127.0.0.1:" + port + "/healthz");
-
+    HttpResponse<String> metrics = get(url(app, "/metrics"));
     assertThat(metrics.statusCode()).isEqualTo(200);
     assertThat(metrics.headers().firstValue("Content-Type"))
         .hasValue("text/plain; version=0.0.4; charset=utf-8");
     assertThat(metrics.body())
         .contains("health_events_exporter_events_received_total")
         .contains("health_events_exporter_resume_token_update_timestamp");
-    assertThat(healthz.statusCode()).isEqualTo(200);
-    assertThat(get("http://127.0.0.1:" + port + "/other").statusCode()).isEqualTo(404);
-    // the actuator paths stay where they were
-    assertThat(get(url(app, "/actuator/prometheus")).body())
-        .contains("health_events_exporter_events_received_total");
+    assertThat(get(url(app, "/healthz")).statusCode()).isEqualTo(200);
+    assertThat(get(url(app, "/livez")).statusCode()).isEqualTo(200);
+    assertThat(get(url(app, "/other")).statusCode()).isEqualTo(404);
+    // the live pod starts no web server: these are its only HTTP endpoints
+    assertThat(app).isNotInstanceOf(WebServerApplicationContext.class);
   }
 
   @Test
@@ -259,7 +257,7 @@ class LiveExporterApplicationTest {
         start("exporter.live.tokenFlushInterval=1h", "exporter.live.tokenFlushEvents=1000");
     await()
         .atMost(Duration.ofSeconds(20))
-        .until(() -> get(url(app, "/actuator/health/readiness")).statusCode() == 200);
+        .until(() -> get(url(app, "/readyz")).statusCode() == 200);
     List<BsonDocument> docs = Samples.good().subList(0, 5);
     client
         .getDatabase("HealthEventsDatabase")
@@ -311,8 +309,7 @@ class LiveExporterApplicationTest {
   @Test
   void theHttpTriggerExportsTheStoredEventOnItsOwnPortAndAnswersAtOnce() throws Exception {
     ConfigurableApplicationContext app = startWithTrigger();
-    assertThat(triggerPort)
-        .isNotEqualTo(((WebServerApplicationContext) app).getWebServer().getPort());
+    assertThat(triggerPort).isNotEqualTo(app.getBean(MetricsPort.class).port());
     BsonDocument doc = Samples.good().get(3).clone();
     doc.put("_id", new BsonObjectId());
     client
@@ -331,7 +328,7 @@ class LiveExporterApplicationTest {
         .atMost(Duration.ofSeconds(20))
         .until(
             () -> sink.deliveriesOf("nvsentinel://test-cluster/healthevents", eventId(doc)) >= 1);
-    // the actuator port does not serve it
+    // the metrics port does not serve it
     assertThat(post(url(app, "/export"), doc.toJson()).statusCode()).isEqualTo(404);
   }
 
@@ -489,7 +486,7 @@ class LiveExporterApplicationTest {
               "OTEL_EXPORTER_OTLP_INSECURE=true");
       await()
           .atMost(Duration.ofSeconds(20))
-          .until(() -> get(url(app, "/actuator/health/readiness")).statusCode() == 200);
+          .until(() -> get(url(app, "/readyz")).statusCode() == 200);
       sink.faults().failNext(1, 503);
       BsonDocument doc = insert(traced(Samples.good().get(0), TRACE, CONNECTOR_SPAN));
       await().atMost(Duration.ofSeconds(20)).until(() -> sink.distinct().size() == 1);
@@ -545,7 +542,7 @@ class LiveExporterApplicationTest {
               "exporter.sink.traceContextExtension=true");
       await()
           .atMost(Duration.ofSeconds(20))
-          .until(() -> get(url(app, "/actuator/health/readiness")).statusCode() == 200);
+          .until(() -> get(url(app, "/readyz")).statusCode() == 200);
       BsonDocument doc = insert(Samples.good().get(1));
       await().atMost(Duration.ofSeconds(20)).until(() -> sink.distinct().size() == 1);
       await()
@@ -570,7 +567,7 @@ class LiveExporterApplicationTest {
       ConfigurableApplicationContext app = startTraced("exporter.sink.traceContextExtension=true");
       await()
           .atMost(Duration.ofSeconds(20))
-          .until(() -> get(url(app, "/actuator/health/readiness")).statusCode() == 200);
+          .until(() -> get(url(app, "/readyz")).statusCode() == 200);
       insert(traced(Samples.good().get(0), TRACE, CONNECTOR_SPAN));
       await().atMost(Duration.ofSeconds(20)).until(() -> sink.distinct().size() == 1);
 
@@ -619,7 +616,7 @@ class LiveExporterApplicationTest {
             "exporter.live.tokenFlushInterval=1h");
     await()
         .atMost(Duration.ofSeconds(20))
-        .until(() -> get(url(filtering, "/actuator/health/readiness")).statusCode() == 200);
+        .until(() -> get(url(filtering, "/readyz")).statusCode() == 200);
     client
         .getDatabase("HealthEventsDatabase")
         .getCollection("HealthEvents", BsonDocument.class)
@@ -628,7 +625,7 @@ class LiveExporterApplicationTest {
         .atMost(Duration.ofSeconds(20))
         .until(
             () ->
-                get(url(filtering, "/actuator/prometheus"))
+                get(url(filtering, "/metrics"))
                     .body()
                     .contains(
                         "health_events_exporter_events_filtered_total " + dropped.size() + ".0"));
@@ -641,7 +638,7 @@ class LiveExporterApplicationTest {
     ConfigurableApplicationContext unfiltered = start();
     await()
         .atMost(Duration.ofSeconds(20))
-        .until(() -> get(url(unfiltered, "/actuator/health/readiness")).statusCode() == 200);
+        .until(() -> get(url(unfiltered, "/readyz")).statusCode() == 200);
     BsonDocument later = insert(Samples.good().get(0).clone().append("_id", new BsonObjectId()));
     await()
         .atMost(Duration.ofSeconds(20))

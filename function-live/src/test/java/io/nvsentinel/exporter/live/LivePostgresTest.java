@@ -62,7 +62,6 @@ class LivePostgresTest {
   ConfigurableApplicationContext start(String... settings) throws Exception {
     Path secret = issuer.writeClientSecret(tmp);
     Map<String, String> properties = StackSettings.exporter("pg-cluster", sink, issuer, secret);
-    properties.put("server.port", "0");
     properties.put("exporter.live.metricsPort", "0");
     properties.put("exporter.datastore.provider", "postgresql");
     properties.put("exporter.datastore.postgresql.host", "localhost");

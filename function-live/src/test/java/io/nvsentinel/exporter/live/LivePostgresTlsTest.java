@@ -57,7 +57,6 @@ class LivePostgresTlsTest {
   ConfigurableApplicationContext start(Map<String, String> environment) throws Exception {
     Map<String, String> properties =
         StackSettings.exporter("tls-cluster", sink, issuer, issuer.writeClientSecret(tmp));
-    properties.put("server.port", "0");
     properties.put("exporter.live.metricsPort", "0");
     properties.put("logging.structured.format.console", "");
     properties.put("DATASTORE_PROVIDER", "postgresql");

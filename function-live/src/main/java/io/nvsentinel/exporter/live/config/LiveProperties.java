@@ -30,7 +30,8 @@ import org.springframework.validation.annotation.Validated;
  * @param httpTriggerTokenFile file holding the bearer token callers of {@code POST /export}
  *     present; required when the trigger is on
  * @param metricsPort where {@code /metrics} and {@code /healthz} listen for NVSentinel's umbrella
- *     chart (its {@code global.metricsPort}); 0 picks a free port
+ *     chart (its {@code global.metricsPort}), and the probes {@code /readyz} and {@code /livez}; 0
+ *     picks a free port
  */
 @Validated
 @ConfigurationProperties("exporter.live")

@@ -13,12 +13,15 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import org.springframework.boot.availability.ApplicationAvailability;
 import org.springframework.boot.availability.LivenessState;
+import org.springframework.boot.availability.ReadinessState;
 import org.springframework.context.SmartLifecycle;
 
 /**
- * Where NVSentinel's umbrella chart looks for a component: {@code GET /metrics} (Prometheus text)
- * and {@code GET /healthz} (liveness) on the port its PodMonitor scrapes and its NetworkPolicy
- * admits ({@code global.metricsPort}, 2112). The actuator paths on the main port stay as they are.
+ * The live exporter's only HTTP port besides the optional trigger: {@code GET /metrics} (Prometheus
+ * text) and {@code GET /healthz} (liveness) where NVSentinel's umbrella chart looks for a component
+ * ({@code global.metricsPort}, 2112: what its PodMonitor scrapes and its NetworkPolicy admits), and
+ * the probes {@code /readyz} (the stream is open and the sink takes events) and {@code /livez} (the
+ * same as {@code /healthz}). The live pod runs no web server.
  */
 public final class MetricsPort implements SmartLifecycle {
 
@@ -49,9 +52,19 @@ public final class MetricsPort implements SmartLifecycle {
   }
 
   private void healthz(HttpExchange exchange) throws IOException {
+    probe(exchange, availability.getLivenessState() == LivenessState.CORRECT, "broken");
+  }
+
+  private void readyz(HttpExchange exchange) throws IOException {
+    probe(
+        exchange,
+        availability.getReadinessState() == ReadinessState.ACCEPTING_TRAFFIC,
+        "not ready");
+  }
+
+  private static void probe(HttpExchange exchange, boolean up, String down) throws IOException {
     try (exchange) {
-      boolean live = availability.getLivenessState() == LivenessState.CORRECT;
-      answer(exchange, live ? 200 : 503, "text/plain; charset=utf-8", live ? "ok\n" : "broken\n");
+      answer(exchange, up ? 200 : 503, "text/plain; charset=utf-8", up ? "ok\n" : down + "\n");
     }
   }
 
@@ -98,8 +111,10 @@ public final class MetricsPort implements SmartLifecycle {
     server.setExecutor(handlers);
     server.createContext("/metrics", this::metrics);
     server.createContext("/healthz", this::healthz);
+    server.createContext("/livez", this::healthz);
+    server.createContext("/readyz", this::readyz);
     server.start();
-    log.info("/metrics and /healthz listen on port {}", port());
+    log.info("/metrics, /healthz, /livez and /readyz listen on port {}", port());
   }
 
   @Override
@@ -109,6 +124,12 @@ public final class MetricsPort implements SmartLifecycle {
       handlers.shutdownNow();
       server = null;
     }
+  }
+
+  /** Up before the stream starts and until it has stopped, so the probes see both. */
+  @Override
+  public int getPhase() {
+    return Integer.MAX_VALUE - 2048;
   }
 
   @Override

@@ -319,7 +319,7 @@ public final class ChangeStreamRunner implements SmartLifecycle {
     return probes.streamOpen();
   }
 
-  /** Stop after the web server, so probes see the shutdown; start after everything else. */
+  /** Start after the metrics port and stop before it, so the probes see both. */
   @Override
   public int getPhase() {
     return Integer.MAX_VALUE - 100;

@@ -281,7 +281,7 @@ public final class Leadership implements SmartLifecycle {
     return running;
   }
 
-  /** As the runner: stop after the web server, so probes see the shutdown. */
+  /** As the runner: start after the metrics port, stop before it, so probes see both. */
   @Override
   public int getPhase() {
     return Integer.MAX_VALUE - 100;
