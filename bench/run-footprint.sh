@@ -99,6 +99,10 @@ for jdk in "${jdks[@]}"; do
   FOOTPRINT_STORE=postgresql FOOTPRINT_FLOOR=postgresql-plain bench floor "Java $version, PostgreSQL, one query per wake-up" "$jdk" "$PWD" "$java" @image/jvm.options -cp "$classpath" io.nvsentinel.exporter.bench.FloorReader
   bench floor-backfill "Java $version, MongoDB" "$jdk" "$PWD" "$java" @image/jvm.options -cp "$classpath" io.nvsentinel.exporter.bench.FloorReader
   FOOTPRINT_STORE=postgresql bench floor-backfill "Java $version, PostgreSQL" "$jdk" "$PWD" "$java" @image/jvm.options -cp "$classpath" io.nvsentinel.exporter.bench.FloorReader
+  # ... and reading with the decoding and mapping every backfill does before it posts
+  FOOTPRINT_FLOOR=mapped bench floor-backfill "Java $version, MongoDB, decoded and mapped" "$jdk" "$PWD" "$java" @image/jvm.options -cp "$classpath" io.nvsentinel.exporter.bench.FloorReader
+  FOOTPRINT_STORE=postgresql FOOTPRINT_FLOOR=mapped bench floor-backfill "Java $version, PostgreSQL, decoded and mapped" "$jdk" "$PWD" "$java" @image/jvm.options -cp "$classpath" io.nvsentinel.exporter.bench.FloorReader
   bench bare-backfill "Java $version" "$jdk" "$PWD" "$java" -cp "$classpath" io.nvsentinel.exporter.bench.BareClient
+  bench bare-backfill "Java $version, image/jvm.options" "$jdk" "$PWD" "$java" @image/jvm.options -cp "$classpath" io.nvsentinel.exporter.bench.BareClient
 done
 echo "rows: $out/rows.txt"

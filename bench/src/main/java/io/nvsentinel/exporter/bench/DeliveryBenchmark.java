@@ -242,24 +242,29 @@ public final class DeliveryBenchmark {
   }
 
   static ExporterProperties properties(LoopbackSink sink, EmbeddedMongo mongo, Path secret) {
+    return properties(sink.endpoint(), sink.tokenUrl(), mongo.connectionString(), secret);
+  }
+
+  /** The exporter's settings for a sink, its token endpoint and a MongoDB. */
+  static ExporterProperties properties(
+      String endpoint, String tokenUrl, String mongoUri, Path secret) {
     return new ExporterProperties(
         Map.of("cluster", "bench"),
         new ExporterProperties.Sink(
-            sink.endpoint(),
+            endpoint,
             Duration.ofSeconds(30),
             false,
             null,
             true,
             false,
             ExporterProperties.Batch.OFF),
-        new ExporterProperties.Oidc(
-            sink.tokenUrl(), "bench", "events:write", false, secret, "", null),
+        new ExporterProperties.Oidc(tokenUrl, "bench", "events:write", false, secret, "", null),
         new ExporterProperties.Backfill(true, Duration.ofHours(720), 1_000_000, 500, 0),
         new ExporterProperties.FailureHandling(3, Duration.ofMillis(10), Duration.ofMillis(100), 2),
         new ExporterProperties.ResumeToken(
             "HealthEventsDatabase", "ResumeTokens", "exportergaps", "event-exporter"),
         new ExporterProperties.Datastore(
-            mongo.connectionString(),
+            mongoUri,
             "HealthEventsDatabase",
             "HealthEvents",
             "ResumeTokens",

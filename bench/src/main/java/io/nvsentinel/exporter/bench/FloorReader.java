@@ -6,18 +6,28 @@ import com.mongodb.client.MongoClients;
 import com.mongodb.client.model.Aggregates;
 import com.mongodb.client.model.Filters;
 import com.mongodb.client.model.changestream.ChangeStreamDocument;
+import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
+import io.nvsentinel.exporter.cloudevent.CloudEventMapper;
+import io.nvsentinel.exporter.cloudevent.Conversion;
+import io.nvsentinel.exporter.cloudevent.EventConverter;
 import io.nvsentinel.exporter.cloudevent.EventIds;
+import io.nvsentinel.exporter.config.ExporterProperties;
 import io.nvsentinel.exporter.devstack.EmbeddedPostgresStore;
+import io.nvsentinel.exporter.event.HealthEventDecoder;
 import io.nvsentinel.exporter.store.ChangeEvent;
 import io.nvsentinel.exporter.store.ChangeSource;
 import io.nvsentinel.exporter.store.postgres.PostgresChangelogSource;
+import io.nvsentinel.exporter.store.postgres.StoredDocuments;
 import java.io.BufferedOutputStream;
 import java.io.FileDescriptor;
 import java.io.FileOutputStream;
 import java.io.PrintStream;
+import java.nio.file.Path;
 import java.sql.DriverManager;
+import java.time.Clock;
 import java.time.Instant;
 import java.util.List;
+import java.util.function.Supplier;
 import org.bson.BsonDocument;
 
 /**
@@ -30,7 +40,9 @@ import org.bson.BsonDocument;
  * FloorReader postgresql-plain <port>}; for the backfill's floor, {@code FloorReader mongo-window
  * <uri> <from> <count>} or {@code postgresql-window <port> <from> <count>} page through {@code
  * count} events from {@code from} (an instant) as the backfill's reader does, 500 a page in storage
- * order, and print the CPU the last four fifths took.
+ * order, and print the CPU the last four fifths took; {@code mongo-window-mapped} and {@code
+ * postgresql-window-mapped} also decode and map each one to its CloudEvent with the exporter's
+ * converter, as the backfill does before it posts (and send nothing).
  */
 public final class FloorReader {
 
@@ -39,7 +51,7 @@ public final class FloorReader {
   public static void main(String[] args) throws Exception {
     PrintStream out =
         new PrintStream(new BufferedOutputStream(new FileOutputStream(FileDescriptor.out)), false);
-    if (args[0].endsWith("-window")) {
+    if (args[0].contains("-window")) {
       window(out, args[0], args[1], Instant.parse(args[2]), Integer.parseInt(args[3]));
       return;
     }
@@ -132,7 +144,7 @@ public final class FloorReader {
    */
   private static void window(PrintStream out, String mode, String where, Instant from, int count)
       throws Exception {
-    Tally tally = new Tally(count / 5);
+    Tally tally = new Tally(count / 5, mode.endsWith("-mapped") ? converter() : null);
     if (mode.startsWith("mongo")) {
       try (MongoClient client = MongoClients.create(where)) {
         var events =
@@ -159,7 +171,7 @@ public final class FloorReader {
                 last[0] = new java.util.Date(event.getDateTime("createdAt").getValue());
                 last[1] = event.get("_id");
                 page++;
-                tally.one();
+                tally.one(() -> event);
               }
               return page;
             });
@@ -178,11 +190,12 @@ public final class FloorReader {
               int page = 0;
               try (var rows = query.executeQuery()) {
                 while (rows.next()) {
-                  query.setObject(2, rows.getObject(1, java.util.UUID.class));
+                  java.util.UUID id = rows.getObject(1, java.util.UUID.class);
+                  query.setObject(2, id);
                   query.setTimestamp(1, rows.getTimestamp(2));
-                  rows.getString(3);
+                  String text = rows.getString(3);
                   page++;
-                  tally.one();
+                  tally.one(() -> StoredDocuments.of(id, text));
                 }
               }
               return page;
@@ -198,15 +211,31 @@ public final class FloorReader {
     int read() throws Exception;
   }
 
-  /** Events read, and the CPU and time from the end of the warm-up on. */
+  /** The exporter's decoder and mapper, with the benchmark's settings. */
+  private static EventConverter converter() {
+    ExporterProperties properties =
+        DeliveryBenchmark.properties(
+            "http://127.0.0.1:9/events",
+            "http://127.0.0.1:9/token",
+            "mongodb://127.0.0.1:9",
+            Path.of("unused"));
+    return new EventConverter(
+        new HealthEventDecoder(properties.maxMessageLength(), new SimpleMeterRegistry()),
+        new CloudEventMapper(properties, Clock.systemUTC()));
+  }
+
+  /** Events read (and mapped, with a converter), and the CPU and time from the warm-up on. */
   private static final class Tally {
     private final int warmUp;
+    private final EventConverter converter;
     private int read;
+    private long bytes;
     private long cpuAtWarm;
     private long warmAt;
 
-    Tally(int warmUp) {
+    Tally(int warmUp, EventConverter converter) {
       this.warmUp = warmUp;
+      this.converter = converter;
     }
 
     void pages(int count, Page page) throws Exception {
@@ -215,7 +244,12 @@ public final class FloorReader {
       }
     }
 
-    void one() {
+    /** One event read; its document is built and mapped only when mapping is measured. */
+    void one(Supplier<BsonDocument> document) {
+      if (converter != null
+          && converter.convert(document.get()) instanceof Conversion.Converted converted) {
+        bytes += converted.event().json().length;
+      }
       if (++read == warmUp) {
         cpuAtWarm = cpuMillis();
         warmAt = System.nanoTime();
@@ -229,7 +263,9 @@ public final class FloorReader {
           + " EVENTS "
           + (read - warmUp)
           + " MS "
-          + (System.nanoTime() - warmAt) / 1_000_000;
+          + (System.nanoTime() - warmAt) / 1_000_000
+          + " BYTES "
+          + bytes;
     }
   }
 

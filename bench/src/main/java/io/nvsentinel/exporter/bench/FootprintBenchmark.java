@@ -255,10 +255,13 @@ public final class FootprintBenchmark {
     try (FootprintStack stack = new FootprintStack(Duration.ZERO, this)) {
       Instant first = stack.store(BACKFILL_EVENTS);
       List<String> line = new ArrayList<>(command);
+      // FOOTPRINT_FLOOR=mapped: the reader also decodes and maps each event, sending nothing
+      String mode =
+          "mapped".equals(System.getenv("FOOTPRINT_FLOOR")) ? "-window-mapped" : "-window";
       line.addAll(
           stack.postgres != null
-              ? List.of("postgresql-window", String.valueOf(stack.postgres.port()))
-              : List.of("mongo-window", stack.mongo.connectionString()));
+              ? List.of("postgresql" + mode, String.valueOf(stack.postgres.port()))
+              : List.of("mongo" + mode, stack.mongo.connectionString()));
       line.add(first.toString());
       line.add(String.valueOf(BACKFILL_EVENTS));
       Process reader =
