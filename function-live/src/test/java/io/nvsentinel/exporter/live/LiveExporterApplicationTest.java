@@ -6,6 +6,7 @@ import static org.awaitility.Awaitility.await;
 
 import com.mongodb.client.MongoClient;
 import com.mongodb.client.MongoClients;
+import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import io.nvsentinel.exporter.checkpoint.CheckpointStore;
 import io.nvsentinel.exporter.checkpoint.GapWindowStore;
 import io.nvsentinel.exporter.cloudevent.EventIds;
@@ -23,6 +24,7 @@ import io.nvsentinel.exporter.live.function.ExportFunctions;
 import io.nvsentinel.exporter.live.function.ExportHttpTrigger;
 import io.nvsentinel.exporter.live.function.ExportResult;
 import io.nvsentinel.exporter.live.metrics.MetricsPort;
+import io.nvsentinel.exporter.live.stream.ChangeStreamRunner;
 import io.nvsentinel.exporter.store.ChangeEvent;
 import io.nvsentinel.exporter.store.mongo.MongoCheckpointStore;
 import io.nvsentinel.exporter.testkit.LocalStack;
@@ -192,6 +194,23 @@ class LiveExporterApplicationTest {
     assertThat(get(url(app, "/other")).statusCode()).isEqualTo(404);
     // the live pod starts no web server: these are its only HTTP endpoints
     assertThat(app).isNotInstanceOf(WebServerApplicationContext.class);
+    // the port serves before the stream starts and until it has stopped
+    assertThat(app.getBean(MetricsPort.class).getPhase())
+        .isLessThan(app.getBean(ChangeStreamRunner.class).getPhase());
+  }
+
+  @Test
+  void theAutoConfigurationsTheLiveExporterNeverUsesAreLeftOut() throws Exception {
+    ConfigurableApplicationContext app = start();
+    // Spring's own HTTP clients (the sink and token clients build theirs), its task executor and
+    // scheduler (the runner owns its threads), and the actuator's endpoints
+    assertThat(app.containsBean("restClientBuilder")).isFalse();
+    assertThat(app.containsBean("restTemplateBuilder")).isFalse();
+    assertThat(app.containsBean("applicationTaskExecutor")).isFalse();
+    assertThat(app.containsBean("taskSchedulerBuilder")).isFalse();
+    assertThat(app.containsBean("healthEndpoint")).isFalse();
+    // what it does use is there
+    assertThat(app.getBeanNamesForType(PrometheusMeterRegistry.class)).hasSize(1);
   }
 
   @Test
