@@ -230,19 +230,8 @@ public final class PostgresChangelogSource implements ChangeSource {
 
     @Override
     public void close() {
-      closeQuietly(reading);
-      closeQuietly(listening);
-    }
-  }
-
-  private static void closeQuietly(Connection connection) {
-    if (connection == null) {
-      return;
-    }
-    try {
-      connection.close();
-    } catch (SQLException ignored) {
-      // closing anyway
+      PostgresConnections.closeQuietly(reading);
+      PostgresConnections.closeQuietly(listening);
     }
   }
 
