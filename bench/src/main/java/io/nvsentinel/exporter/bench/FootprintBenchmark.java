@@ -105,6 +105,8 @@ public final class FootprintBenchmark {
         long[] at100 = stack.pace(100, 20);
         throttled100 = throttled100.until(Throttling.now());
         Throttling throttled1000 = Throttling.now();
+        MachineLoad loadBefore = MachineLoad.now();
+        long loadStarted = System.nanoTime();
         long cpuBefore = exporter.cpuMillis();
         long[] heapHalfway = new long[1];
         long[] at1000 =
@@ -114,6 +116,8 @@ public final class FootprintBenchmark {
                 () -> heapHalfway[0] = exporter.heapAfterGcMb(),
                 loadSeconds / 2);
         long cpu = exporter.cpuMillis() - cpuBefore;
+        String load =
+            MachineLoad.now().since(loadBefore, "exporter", cpu, System.nanoTime() - loadStarted);
         throttled1000 = throttled1000.until(Throttling.now());
         long loadRss = exporter.rssMb();
         long loadHeap = exporter.heapAfterGcMb();
@@ -140,6 +144,7 @@ public final class FootprintBenchmark {
         System.out.printf(
             "ROW live-throttled | %s | %s | %s | %s |%n",
             label, throttled10, throttled100, throttled1000);
+        System.out.printf("ROW live-load | %s | %s |%n", label, load);
       }
     }
   }
@@ -231,9 +236,14 @@ public final class FootprintBenchmark {
         }
         long[] at10 = stack.pace(10, 20);
         long[] at100 = stack.pace(100, 20);
+        MachineLoad loadBefore = MachineLoad.now();
+        long loadStarted = System.nanoTime();
         Duration cpuBefore = reader.info().totalCpuDuration().orElse(Duration.ZERO);
         long[] at1000 = stack.pace(1000, loadSeconds);
         Duration cpu = reader.info().totalCpuDuration().orElse(Duration.ZERO).minus(cpuBefore);
+        String load =
+            MachineLoad.now()
+                .since(loadBefore, "reader", cpu.toMillis(), System.nanoTime() - loadStarted);
         System.out.printf(
             "ROW floor | %s | %.0f | %s | %s | %s |%n",
             label,
@@ -241,6 +251,7 @@ public final class FootprintBenchmark {
             percentiles(at10),
             percentiles(at100),
             percentiles(at1000));
+        System.out.printf("ROW floor-load | %s | %s |%n", label, load);
       } finally {
         reader.destroyForcibly().waitFor();
       }
