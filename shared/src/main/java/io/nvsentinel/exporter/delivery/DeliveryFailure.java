@@ -2,8 +2,12 @@ package io.nvsentinel.exporter.delivery;
 
 import io.nvsentinel.exporter.deadletter.FailedAttempt;
 import java.io.IOException;
+import java.net.ConnectException;
+import java.net.NoRouteToHostException;
 import java.net.SocketTimeoutException;
+import java.net.UnknownHostException;
 import java.net.http.HttpTimeoutException;
+import java.nio.channels.UnresolvedAddressException;
 import java.security.cert.CertificateException;
 import java.time.Duration;
 import java.util.Set;
@@ -143,6 +147,21 @@ public final class DeliveryFailure extends RuntimeException {
         (timeout ? "the sink did not answer in time: " : "cannot reach the sink: ")
             + rootMessage(e),
         e);
+  }
+
+  /**
+   * A connection broke without an answer — reset, closed, or found unusable when the client took it
+   * from its pool, as a kept-alive connection the sink or a proxy closed while idle is — as opposed
+   * to no connection at all (refused, no route, an unknown host), a timeout or a TLS failure.
+   */
+  boolean connectionBroke() {
+    return kind == Kind.TRANSIENT
+        && "network".equals(errorType)
+        && getCause() instanceof IOException e
+        && !causedBy(e, ConnectException.class)
+        && !causedBy(e, NoRouteToHostException.class)
+        && !causedBy(e, UnknownHostException.class)
+        && !causedBy(e, UnresolvedAddressException.class);
   }
 
   /**

@@ -75,13 +75,31 @@ final class SinkAttempts {
   }
 
   /**
-   * One attempt: a POST, plus one immediate re-send with a fresh token if the sink answered 401.
-   * Returns the accepting status (and reports the acceptance to {@link SinkAvailability}).
+   * One attempt: a POST, plus one immediate re-send on a new connection if the one it went out on
+   * broke without an answer, and one with a fresh token if the sink answered 401. Returns the
+   * accepting status (and reports the acceptance to {@link SinkAvailability}).
+   *
+   * <p>A kept-alive connection the sink or a proxy closed while it was idle breaks the next request
+   * sent on it, whatever the sink's state. Waiting out the back-off for that would hold the event,
+   * and the live stream behind it (its read-ahead is bounded), for nothing.
    *
    * @throws DeliveryFailure when the sink did not accept it, or no answer came
    */
   int send(Parcel parcel, Attempts attempts) {
-    SinkResponse response = post(parcel, attempts);
+    SinkResponse response;
+    try {
+      response = post(parcel, attempts);
+    } catch (DeliveryFailure failure) {
+      if (!failure.connectionBroke()) {
+        throw failure;
+      }
+      log.info(
+          "event {}: the connection broke without an answer ({}); sending again at once on a new"
+              + " one",
+          parcel.id(),
+          failure.getMessage());
+      response = post(parcel, attempts);
+    }
     if (response.status() == 401) {
       metrics.requestFailed("unauthorized");
       log.info(

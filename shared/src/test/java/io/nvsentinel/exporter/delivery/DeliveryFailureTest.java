@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import java.io.IOException;
 import java.net.http.HttpTimeoutException;
+import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
 
@@ -45,5 +46,32 @@ class DeliveryFailureTest {
     DeliveryFailure failure = DeliveryFailure.io(cause);
     assertThat(failure.retryable()).isTrue();
     assertThat(failure.errorType()).isEqualTo(kind);
+  }
+
+  @Test
+  void onlyAConnectionThatBrokeWithoutAnAnswerIsReplacedAtOnce() {
+    assertThat(DeliveryFailure.io(new java.io.IOException("Data received while in pool")))
+        .matches(DeliveryFailure::connectionBroke, "a pooled connection the server wrote on");
+    assertThat(DeliveryFailure.io(new java.net.SocketException("Connection reset")))
+        .matches(DeliveryFailure::connectionBroke, "a reset");
+    assertThat(DeliveryFailure.io(new java.io.EOFException("EOF reached while reading")))
+        .matches(DeliveryFailure::connectionBroke, "a connection closed without an answer");
+
+    assertThat(DeliveryFailure.io(new java.net.ConnectException("Connection refused")))
+        .matches(f -> !f.connectionBroke(), "no connection at all: the sink is not there");
+    assertThat(
+            DeliveryFailure.io(
+                new java.io.IOException(
+                    "wrapped", new java.net.UnknownHostException("sink.example"))))
+        .matches(f -> !f.connectionBroke(), "an unknown host");
+    assertThat(DeliveryFailure.io(new java.net.http.HttpTimeoutException("request timed out")))
+        .matches(f -> !f.connectionBroke(), "a timeout: the sink is slow, not the connection");
+    assertThat(
+            DeliveryFailure.io(
+                new java.io.IOException(
+                    "handshake", new javax.net.ssl.SSLHandshakeException("untrusted"))))
+        .matches(f -> !f.connectionBroke(), "TLS: a setting");
+    assertThat(DeliveryFailure.status(503, null, ""))
+        .matches(f -> !f.connectionBroke(), "an answer");
   }
 }

@@ -14,6 +14,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.awaitility.Awaitility.await;
 
+import com.github.tomakehurst.wiremock.http.Fault;
 import com.github.tomakehurst.wiremock.junit5.WireMockExtension;
 import com.github.tomakehurst.wiremock.verification.LoggedRequest;
 import io.nvsentinel.exporter.cloudevent.OutgoingEvent;
@@ -36,6 +37,7 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
+import org.junit.jupiter.params.provider.EnumSource;
 
 /** Faults a real sink or identity provider cannot produce on demand, played by WireMock. */
 class EventDelivererFaultTest {
@@ -741,5 +743,37 @@ class EventDelivererFaultTest {
     worker.join(10_000);
     assertThat(thrown.get()).isInstanceOf(DeliveryInterruptedException.class);
     assertThat(fixture.deadLetters().count()).isZero();
+  }
+
+  /**
+   * A kept-alive connection that breaks without an answer (an idle connection the sink or a proxy
+   * closed, a reset) is replaced and the event sent again at once, within the same attempt: with no
+   * retries at all it is still delivered, where before it waited out the back-off.
+   */
+  @ParameterizedTest
+  @EnumSource(
+      value = Fault.class,
+      names = {"CONNECTION_RESET_BY_PEER", "EMPTY_RESPONSE", "RANDOM_DATA_THEN_CLOSE"})
+  void aConnectionThatBrokeWithoutAnAnswerIsReplacedAtOnce(Fault fault) {
+    fixture.config.maxRetries = 0;
+    wm.stubFor(
+        post(urlEqualTo(SINK))
+            .inScenario("broken")
+            .whenScenarioStateIs(STARTED)
+            .willReturn(aResponse().withFault(fault))
+            .willSetStateTo("answering"));
+    wm.stubFor(
+        post(urlEqualTo(SINK))
+            .inScenario("broken")
+            .whenScenarioStateIs("answering")
+            .willReturn(aResponse().withStatus(202)));
+    OutgoingEvent event = fixture.event();
+
+    DeliveryOutcome outcome = fixture.deliverer().deliver(event, WhenSinkUnavailable.FAIL);
+
+    assertThat(outcome).isEqualTo(new DeliveryOutcome.Delivered(event.id(), 2, 202));
+    assertThat(wm.findAll(postRequestedFor(urlEqualTo(SINK)))).hasSize(2);
+    assertThat(fixture.count("health_events_exporter_events_published", "status", "success"))
+        .isEqualTo(1);
   }
 }
