@@ -162,16 +162,11 @@ final class FootprintStack implements AutoCloseable {
     return DeliveryBenchmark.events(DeliveryBenchmark.properties(sink, mongo, secret), count);
   }
 
-  long[] pace(int rate, int seconds) throws InterruptedException {
-    return pace(rate, seconds, () -> {}, -1);
-  }
-
   /**
-   * Inserts {@code rate} events a second for {@code seconds}, running {@code midway} once after
-   * {@code midwayAt} seconds; returns the sorted insert-to-arrival latencies in nanoseconds.
+   * Inserts {@code rate} events a second for {@code seconds}; returns the sorted insert-to-arrival
+   * latencies in nanoseconds.
    */
-  long[] pace(int rate, int seconds, FootprintBenchmark.Step midway, int midwayAt)
-      throws InterruptedException {
+  long[] pace(int rate, int seconds) throws InterruptedException {
     int count = rate * seconds;
     Map<String, Long> insertedAt = new ConcurrentHashMap<>();
     long[] latencies = new long[count];
@@ -216,18 +211,8 @@ final class FootprintStack implements AutoCloseable {
         0,
         1_000_000_000L / rate,
         TimeUnit.NANOSECONDS);
-    long started = System.nanoTime();
-    boolean midwayDone = midwayAt < 0;
-    long deadline = started + Duration.ofSeconds(seconds + 60).toNanos();
+    long deadline = System.nanoTime() + Duration.ofSeconds(seconds + 60).toNanos();
     while (measured.get() < count && System.nanoTime() < deadline) {
-      if (!midwayDone && System.nanoTime() - started > midwayAt * 1_000_000_000L) {
-        midwayDone = true;
-        try {
-          midway.run();
-        } catch (Exception e) {
-          throw new IllegalStateException(e);
-        }
-      }
       Thread.sleep(20);
     }
     pacer.shutdownNow();
@@ -235,9 +220,29 @@ final class FootprintStack implements AutoCloseable {
       throw new IllegalStateException(
           measured.get() + " of " + count + " events arrived at " + rate + " events/s");
     }
+    slowest = slowest(latencies, 3);
     long[] done = Arrays.copyOf(latencies, count);
     Arrays.sort(done);
     return done;
+  }
+
+  /**
+   * The {@code n} slowest of the last paced rate and the order they arrived in: {@code "148.1 ms
+   * (#1), 60.2 ms (#2), 20.0 ms (#57)"}; the first arrivals of a process that just started pay for
+   * its first token, connection and cold code.
+   */
+  volatile String slowest = "";
+
+  private static String slowest(long[] byArrival, int n) {
+    Integer[] order = new Integer[byArrival.length];
+    Arrays.setAll(order, i -> i);
+    Arrays.sort(order, (a, b) -> Long.compare(byArrival[b], byArrival[a]));
+    StringBuilder out = new StringBuilder();
+    for (int i = 0; i < Math.min(n, order.length); i++) {
+      out.append(i == 0 ? "" : ", ")
+          .append(String.format("%.1f ms (#%d)", byArrival[order[i]] / 1e6, order[i] + 1));
+    }
+    return out.toString();
   }
 
   /** Runs {@code load}, then prints the delivered rate between the first and the last event. */
