@@ -14,6 +14,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.awaitility.Awaitility.await;
 
+import com.github.tomakehurst.wiremock.client.ResponseDefinitionBuilder;
 import com.github.tomakehurst.wiremock.http.Fault;
 import com.github.tomakehurst.wiremock.junit5.WireMockExtension;
 import com.github.tomakehurst.wiremock.verification.LoggedRequest;
@@ -24,6 +25,7 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
@@ -88,14 +90,22 @@ class EventDelivererFaultTest {
   }
 
   static void sinkAnswers(int... statuses) {
+    sinkAnswers(
+        Arrays.stream(statuses)
+            .mapToObj(status -> aResponse().withStatus(status))
+            .toArray(ResponseDefinitionBuilder[]::new));
+  }
+
+  /** The sink gives these answers to the requests in turn, and the last one from then on. */
+  static void sinkAnswers(ResponseDefinitionBuilder... answers) {
     String state = STARTED;
-    for (int i = 0; i < statuses.length; i++) {
-      String next = i == statuses.length - 1 ? state : "after-" + i;
+    for (int i = 0; i < answers.length; i++) {
+      String next = i == answers.length - 1 ? state : "after-" + i;
       wm.stubFor(
           post(urlEqualTo(SINK))
               .inScenario("sink")
               .whenScenarioStateIs(state)
-              .willReturn(aResponse().withStatus(statuses[i]))
+              .willReturn(answers[i])
               .willSetStateTo(next));
       state = next;
     }
@@ -138,17 +148,8 @@ class EventDelivererFaultTest {
   @Test
   void retryAfterOnA429IsHonoured() {
     fixture.config.maxBackoff = Duration.ofSeconds(5);
-    wm.stubFor(
-        post(urlEqualTo(SINK))
-            .inScenario("429")
-            .whenScenarioStateIs(STARTED)
-            .willReturn(aResponse().withStatus(429).withHeader("Retry-After", "1"))
-            .willSetStateTo("ok"));
-    wm.stubFor(
-        post(urlEqualTo(SINK))
-            .inScenario("429")
-            .whenScenarioStateIs("ok")
-            .willReturn(aResponse().withStatus(202)));
+    sinkAnswers(
+        aResponse().withStatus(429).withHeader("Retry-After", "1"), aResponse().withStatus(202));
 
     long start = System.nanoTime();
     DeliveryOutcome outcome = fixture.deliverer().deliver(fixture.event());
@@ -168,17 +169,9 @@ class EventDelivererFaultTest {
   @CsvSource({"3600", "99999999999999999999", "9999999999999", "Fri, 31 Dec 9999 23:59:59 GMT"})
   void retryAfterIsBoundedByMaxBackoff(String retryAfter) {
     fixture.config.maxBackoff = Duration.ofMillis(50);
-    wm.stubFor(
-        post(urlEqualTo(SINK))
-            .inScenario("503")
-            .whenScenarioStateIs(STARTED)
-            .willReturn(aResponse().withStatus(503).withHeader("Retry-After", retryAfter))
-            .willSetStateTo("ok"));
-    wm.stubFor(
-        post(urlEqualTo(SINK))
-            .inScenario("503")
-            .whenScenarioStateIs("ok")
-            .willReturn(aResponse().withStatus(202)));
+    sinkAnswers(
+        aResponse().withStatus(503).withHeader("Retry-After", retryAfter),
+        aResponse().withStatus(202));
 
     long start = System.nanoTime();
     assertThat(fixture.deliverer().deliver(fixture.event()))
@@ -756,17 +749,7 @@ class EventDelivererFaultTest {
       names = {"CONNECTION_RESET_BY_PEER", "EMPTY_RESPONSE", "RANDOM_DATA_THEN_CLOSE"})
   void aConnectionThatBrokeWithoutAnAnswerIsReplacedAtOnce(Fault fault) {
     fixture.config.maxRetries = 0;
-    wm.stubFor(
-        post(urlEqualTo(SINK))
-            .inScenario("broken")
-            .whenScenarioStateIs(STARTED)
-            .willReturn(aResponse().withFault(fault))
-            .willSetStateTo("answering"));
-    wm.stubFor(
-        post(urlEqualTo(SINK))
-            .inScenario("broken")
-            .whenScenarioStateIs("answering")
-            .willReturn(aResponse().withStatus(202)));
+    sinkAnswers(aResponse().withFault(fault), aResponse().withStatus(202));
     OutgoingEvent event = fixture.event();
 
     DeliveryOutcome outcome = fixture.deliverer().deliver(event, WhenSinkUnavailable.FAIL);
