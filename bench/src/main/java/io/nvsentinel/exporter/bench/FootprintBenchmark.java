@@ -111,12 +111,10 @@ public final class FootprintBenchmark {
         long heapBeforeLoad = exporter.heapAfterGcMb();
         Throttling throttled1000 = Throttling.now();
         MachineLoad loadBefore = MachineLoad.now();
-        long loadStarted = System.nanoTime();
         long cpuBefore = exporter.cpuMillis();
         long[] at1000 = stack.pace(1000, loadSeconds);
         long cpu = exporter.cpuMillis() - cpuBefore;
-        String load =
-            MachineLoad.now().since(loadBefore, "exporter", cpu, System.nanoTime() - loadStarted);
+        String load = MachineLoad.now().since(loadBefore, "exporter", cpu);
         throttled1000 = throttled1000.until(Throttling.now());
         long loadRss = exporter.rssMb();
         long loadHeap = exporter.heapAfterGcMb();
@@ -193,13 +191,10 @@ public final class FootprintBenchmark {
         long[] at10 = stack.pace(10, 20);
         long[] at100 = stack.pace(100, 20);
         MachineLoad loadBefore = MachineLoad.now();
-        long loadStarted = System.nanoTime();
         Duration cpuBefore = reader.info().totalCpuDuration().orElse(Duration.ZERO);
         long[] at1000 = stack.pace(1000, loadSeconds);
         Duration cpu = reader.info().totalCpuDuration().orElse(Duration.ZERO).minus(cpuBefore);
-        String load =
-            MachineLoad.now()
-                .since(loadBefore, "reader", cpu.toMillis(), System.nanoTime() - loadStarted);
+        String load = MachineLoad.now().since(loadBefore, "reader", cpu.toMillis());
         System.out.printf(
             "ROW floor | %s | %.0f | %s | %s | %s |%n",
             label,

@@ -14,12 +14,14 @@ import java.util.stream.Stream;
  * shared, so what the others take shows in the measured process's latency tail. Linux only; on
  * other systems every figure is -1.
  */
-record MachineLoad(long busyTicks, long allTicks, long benchMillis, long postgresTicks) {
+record MachineLoad(
+    long nanos, long busyTicks, long allTicks, long benchMillis, long postgresTicks) {
 
   /** Clock ticks a second of {@code /proc}, as on every Linux this runs on. */
   private static final double TICKS_PER_SECOND = 100;
 
   static MachineLoad now() {
+    long nanos = System.nanoTime();
     long bench = ProcessHandle.current().info().totalCpuDuration().orElse(Duration.ZERO).toMillis();
     try {
       String[] cpu = Files.readAllLines(Path.of("/proc/stat")).get(0).trim().split("\\s+");
@@ -28,9 +30,9 @@ record MachineLoad(long busyTicks, long allTicks, long benchMillis, long postgre
         all += Long.parseLong(cpu[i]);
       }
       long idle = Long.parseLong(cpu[4]) + Long.parseLong(cpu[5]);
-      return new MachineLoad(all - idle, all, bench, postgresProcessTicks());
+      return new MachineLoad(nanos, all - idle, all, bench, postgresProcessTicks());
     } catch (IOException | RuntimeException e) {
-      return new MachineLoad(-1, -1, bench, -1);
+      return new MachineLoad(nanos, -1, -1, bench, -1);
     }
   }
 
@@ -63,11 +65,11 @@ record MachineLoad(long busyTicks, long allTicks, long benchMillis, long postgre
    * {@code "machine 61% · exporter 55% · benchmark 27% · PostgreSQL 40%"}: shares of one core since
    * {@code before}, the machine's of all its cores (100% is every core busy).
    */
-  String since(MachineLoad before, String measured, long measuredMillis, long elapsedNanos) {
+  String since(MachineLoad before, String measured, long measuredMillis) {
     if (allTicks < 0 || before.allTicks < 0) {
       return "—";
     }
-    double seconds = elapsedNanos / 1e9;
+    double seconds = (nanos - before.nanos) / 1e9;
     double machine = 100.0 * (busyTicks - before.busyTicks) / (allTicks - before.allTicks);
     StringBuilder out =
         new StringBuilder(
