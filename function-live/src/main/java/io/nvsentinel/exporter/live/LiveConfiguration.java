@@ -30,9 +30,11 @@ import java.util.function.Function;
 import org.springframework.boot.autoconfigure.condition.ConditionalOnMissingBean;
 import org.springframework.boot.autoconfigure.condition.ConditionalOnProperty;
 import org.springframework.boot.availability.ApplicationAvailability;
+import org.springframework.boot.context.event.ApplicationStartedEvent;
 import org.springframework.boot.context.properties.EnableConfigurationProperties;
 import org.springframework.cloud.function.context.FunctionCatalog;
 import org.springframework.context.ApplicationEventPublisher;
+import org.springframework.context.ApplicationListener;
 import org.springframework.context.annotation.Bean;
 import org.springframework.context.annotation.Configuration;
 
@@ -87,6 +89,21 @@ class LiveConfiguration {
   MetricsPort metricsPort(
       PrometheusMeterRegistry registry, ApplicationAvailability availability, LiveProperties live) {
     return new MetricsPort(registry, availability, live.metricsPort());
+  }
+
+  /**
+   * Fetches the sink's access token as the exporter starts, beside the opening of the stream: the
+   * first event then waits for no token request, and a credential the identity provider refuses
+   * shows in the token metrics and the log at start, not at the first event hours later. A failure
+   * is not fatal: the first delivery asks again. (A standby keeps its token fresh on its own.)
+   */
+  @Bean
+  ApplicationListener<ApplicationStartedEvent> tokenAtStart(EventDeliverer deliverer) {
+    return started -> {
+      Thread warmUp = new Thread(deliverer::warmUp, "token-at-start");
+      warmUp.setDaemon(true);
+      warmUp.start();
+    };
   }
 
   @Bean

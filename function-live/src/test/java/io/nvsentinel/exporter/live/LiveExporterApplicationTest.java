@@ -386,6 +386,32 @@ class LiveExporterApplicationTest {
   }
 
   @Test
+  void theAccessTokenIsFetchedAtStartBeforeAnyEvent() throws Exception {
+    int before = issuer.tokenRequests();
+    start();
+    await().atMost(Duration.ofSeconds(10)).until(() -> issuer.tokenRequests() > before);
+    assertThat(sink.accepted()).isEmpty();
+  }
+
+  @Test
+  void aCredentialTheIdentityProviderRefusesShowsAtStartWithoutStoppingIt() throws Exception {
+    issuer.refuse(401, "invalid_client");
+    try {
+      ConfigurableApplicationContext app = start();
+      await()
+          .atMost(Duration.ofSeconds(10))
+          .until(
+              () ->
+                  get(url(app, "/metrics"))
+                      .body()
+                      .contains("health_events_exporter_token_refresh_errors_total 1.0"));
+      assertThat(app.isRunning()).isTrue();
+    } finally {
+      issuer.restore();
+    }
+  }
+
+  @Test
   void theHttpTriggerRefusesWhatItCannotExport() throws Exception {
     startWithTrigger();
     BsonDocument unknown = Samples.good().get(5).clone();
