@@ -27,7 +27,8 @@ import org.postgresql.PGConnection;
  * The health-event changes of NVSentinel's PostgreSQL store, as a change stream: {@link
  * ChangelogReader} over {@code datastore_changelog}, woken by the trigger's {@code NOTIFY} on
  * {@code nvsentinel_changes} and polling every poll wait regardless, so a notification lost with
- * its connection delays a change by at most that long.
+ * its connection delays a change by at most that long. While rows keep coming it reads on its own
+ * instead, a few milliseconds apart, unsubscribed ({@link #BUSY_FOR}).
  *
  * <p>A resume token is {@code {watermark, id, changedAt, changedAtMicros}}; reading resumes above
  * the watermark, and the row {@code id} must still be the change read then (else the server's
@@ -57,17 +58,46 @@ public final class PostgresChangelogSource implements ChangeSource {
     Connection open() throws SQLException;
   }
 
+  /**
+   * How long after the last row it read a cursor keeps reading on its own, a few milliseconds
+   * apart, before it waits for a notification again. pgjdbc's wait returns only once no
+   * notification has come for a millisecond, so while rows keep coming (a burst, a steady rate near
+   * a thousand a second) a wait would hold reading for as long as they come: 150–250 ms at a time
+   * in the benchmark.
+   */
+  static final Duration BUSY_FOR = Duration.ofMillis(20);
+
+  /**
+   * The pause between reads while busy, doubling up to the longest while nothing comes. A read is
+   * four or five statements: at 1,000 events/s a 1 ms pause cost the exporter 750 ms of CPU per
+   * 1,000 events against 645 ms with this one, and its p99 was no lower.
+   */
+  static final long BUSY_PAUSE_MILLIS = 4;
+
+  static final long MAX_BUSY_PAUSE_MILLIS = 8;
+
   private final Connections connections;
   private final List<String> operations;
   private final Duration pollWait;
   private final int batchSize;
+  private final long busyForNanos;
 
   public PostgresChangelogSource(
       Connections connections, List<String> operationTypes, Duration pollWait, int batchSize) {
+    this(connections, operationTypes, pollWait, batchSize, BUSY_FOR);
+  }
+
+  PostgresChangelogSource(
+      Connections connections,
+      List<String> operationTypes,
+      Duration pollWait,
+      int batchSize,
+      Duration busyFor) {
     this.connections = connections;
     this.operations = operationTypes.stream().map(type -> type.toUpperCase(Locale.ROOT)).toList();
     this.pollWait = pollWait;
     this.batchSize = batchSize;
+    this.busyForNanos = busyFor.toNanos();
   }
 
   @Override
@@ -140,15 +170,19 @@ public final class PostgresChangelogSource implements ChangeSource {
     private final Deque<ChangelogReader.Change> ready = new ArrayDeque<>();
     private boolean caughtUp;
 
+    /** Whether the listening connection is subscribed: not while busy, so nothing piles up. */
+    private boolean subscribed;
+
+    private long lastRowsAtNanos = System.nanoTime() - busyForNanos;
+    private long pauseMillis = BUSY_PAUSE_MILLIS;
+
     ChangelogCursor(BsonDocument resumeAfter, Instant startAt) throws SQLException {
       reading = connections.open();
       listening = connections.open();
       try {
         reading.setAutoCommit(true);
         listening.setAutoCommit(true);
-        try (Statement listen = listening.createStatement()) {
-          listen.execute("LISTEN " + CHANNEL);
-        }
+        subscribe(true);
         String sequence = sequence(reading);
         long watermark;
         long resumedAbove;
@@ -189,8 +223,13 @@ public final class PostgresChangelogSource implements ChangeSource {
     public ChangeEvent tryNext() {
       try {
         if (ready.isEmpty() && caughtUp) {
-          awaitNotification();
+          if (System.nanoTime() - lastRowsAtNanos < busyForNanos) {
+            pause();
+          } else {
+            awaitNotification();
+          }
         }
+        long fetched = reader.rowsFetched();
         // after a full read, read again at once: a backlog has no notifications left to wake
         // anyone; after less, what comes next notifies. A full read of updates returns nothing.
         for (int reads = 0; ready.isEmpty() && reads < MAX_READS_AT_ONCE; reads++) {
@@ -203,6 +242,9 @@ public final class PostgresChangelogSource implements ChangeSource {
           if (caughtUp) {
             break;
           }
+        }
+        if (reader.rowsFetched() > fetched) {
+          busy();
         }
         ChangelogReader.Change change = ready.poll();
         if (change == null) {
@@ -218,14 +260,44 @@ public final class PostgresChangelogSource implements ChangeSource {
       }
     }
 
+    /**
+     * Rows came: read on without notifications for {@link #BUSY_FOR}, and stop them meanwhile (the
+     * server would queue every one for this connection until it listened again).
+     */
+    private void busy() throws SQLException {
+      lastRowsAtNanos = System.nanoTime();
+      pauseMillis = BUSY_PAUSE_MILLIS;
+      subscribe(false);
+    }
+
+    /** A pause between reads while busy: 4, then 8 ms while nothing comes. */
+    private void pause() {
+      try {
+        Thread.sleep(pauseMillis);
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+      }
+      pauseMillis = Math.min(pauseMillis * 2, MAX_BUSY_PAUSE_MILLIS);
+    }
+
     /** Waits up to the poll wait for a notification; any one means: read now. */
     private void awaitNotification() throws SQLException {
-      var notifications =
-          listening.unwrap(PGConnection.class).getNotifications((int) pollWait.toMillis());
-      if (notifications == null) {
+      if (!subscribed) {
+        // read once more first: a row committed before LISTEN took effect notified nobody
+        subscribe(true);
         return;
       }
       // drained: one read covers them all
+      listening.unwrap(PGConnection.class).getNotifications((int) pollWait.toMillis());
+    }
+
+    private void subscribe(boolean listen) throws SQLException {
+      if (subscribed != listen) {
+        try (Statement statement = listening.createStatement()) {
+          statement.execute((listen ? "LISTEN " : "UNLISTEN ") + CHANNEL);
+        }
+        subscribed = listen;
+      }
     }
 
     @Override

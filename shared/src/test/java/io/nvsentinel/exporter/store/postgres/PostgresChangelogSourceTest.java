@@ -138,6 +138,82 @@ class PostgresChangelogSourceTest {
     }
   }
 
+  /**
+   * While rows keep coming the cursor reads on its own, a few milliseconds apart, and waits for no
+   * notification: pgjdbc's wait returns only once none has come for a millisecond, so a stream of
+   * them would hold reading for as long as it lasts. The silent row stands for one whose
+   * notification the wait would have held.
+   */
+  @Test
+  void whileRowsKeepComingTheCursorReadsWithoutWaitingForANotification() throws Exception {
+    PostgresChangelogSource busyForAMinute =
+        new PostgresChangelogSource(
+            store::connect, List.of("insert"), Duration.ofMinutes(5), 100, Duration.ofMinutes(1));
+    try (ChangeSource.Cursor cursor = busyForAMinute.open(null, startingNow())) {
+      store.insert("loud", EmbeddedPostgresStore.document("loud", "notifies"));
+      assertThat(within(cursor, Duration.ofSeconds(60))).isNotNull();
+      assertThat(cursor.tryNext()).as("nothing more, and the notification consumed").isNull();
+      UUID quiet = insertSilently();
+      ChangeEvent change = within(cursor, Duration.ofSeconds(60));
+      assertThat(change).as("read well inside the 5-minute poll wait").isNotNull();
+      assertThat(change.document().getString("_id").getValue()).isEqualTo(quiet.toString());
+    }
+  }
+
+  /** Once rows stop coming the cursor listens again, and a notification wakes it as before. */
+  @Test
+  void afterABusySpellANotificationWakesTheCursorAgain() throws Exception {
+    PostgresChangelogSource busyBriefly =
+        new PostgresChangelogSource(
+            store::connect, List.of("insert"), Duration.ofMinutes(5), 100, Duration.ofMillis(50));
+    try (ChangeSource.Cursor cursor = busyBriefly.open(null, startingNow())) {
+      store.insert("first", EmbeddedPostgresStore.document("first", "m"));
+      assertThat(within(cursor, Duration.ofSeconds(60))).isNotNull();
+      Thread.sleep(200);
+      assertThat(cursor.tryNext()).as("listening again, and a read on the way").isNull();
+      Thread later =
+          new Thread(
+              () -> {
+                try {
+                  Thread.sleep(300);
+                  store.insert("second", EmbeddedPostgresStore.document("second", "m"));
+                } catch (Exception e) {
+                  throw new IllegalStateException(e);
+                }
+              });
+      later.start();
+      ChangeEvent change = within(cursor, Duration.ofSeconds(60));
+      later.join();
+      assertThat(change).as("woken well inside the 5-minute poll wait").isNotNull();
+    }
+  }
+
+  /** The next change if it is read within {@code limit}, else null. */
+  private static ChangeEvent within(ChangeSource.Cursor cursor, Duration limit) {
+    long deadline = System.nanoTime() + limit.toNanos();
+    while (System.nanoTime() < deadline) {
+      ChangeEvent change = cursor.tryNext();
+      if (change != null) {
+        return System.nanoTime() < deadline ? change : null;
+      }
+    }
+    return null;
+  }
+
+  private static UUID insertSilently() throws Exception {
+    try (Connection connection = store.connect();
+        PreparedStatement silent =
+            connection.prepareStatement(
+                "INSERT INTO datastore_changelog (table_name, record_id, operation, new_values)"
+                    + " VALUES ('health_events', ?, 'INSERT', jsonb_build_object('document', ?::jsonb))")) {
+      UUID id = UUID.randomUUID();
+      silent.setObject(1, id);
+      silent.setString(2, EmbeddedPostgresStore.document("quiet", "no notify"));
+      silent.executeUpdate();
+      return id;
+    }
+  }
+
   /** From a token, reading continues above its watermark: nothing after it is lost. */
   @Test
   void aCursorOpenedFromATokenContinuesAboveIt() throws Exception {
