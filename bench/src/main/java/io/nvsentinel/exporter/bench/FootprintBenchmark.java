@@ -111,9 +111,11 @@ public final class FootprintBenchmark {
         long heapBeforeLoad = exporter.heapAfterGcMb();
         Throttling throttled1000 = Throttling.now();
         MachineLoad loadBefore = MachineLoad.now();
+        PostDurations postsBefore = exporter.postDurations();
         long cpuBefore = exporter.cpuMillis();
         long[] at1000 = stack.pace(1000, loadSeconds);
         long cpu = exporter.cpuMillis() - cpuBefore;
+        PostDurations posts = postsBefore.until(exporter.postDurations());
         String load = MachineLoad.now().since(loadBefore, "exporter", cpu);
         throttled1000 = throttled1000.until(Throttling.now());
         long loadRss = exporter.rssMb();
@@ -145,6 +147,7 @@ public final class FootprintBenchmark {
         System.out.printf(
             "ROW live-slowest | %s | %s | %s | %s |%n",
             label, slowest10, slowest100, stack.slowest);
+        System.out.printf("ROW live-posts | %s | %s |%n", label, posts);
       }
     }
   }
@@ -203,6 +206,7 @@ public final class FootprintBenchmark {
             percentiles(at100),
             percentiles(at1000));
         System.out.printf("ROW floor-load | %s | %s |%n", label, load);
+        System.out.printf("ROW floor-slowest | %s | %s |%n", label, stack.slowest);
       } finally {
         reader.destroyForcibly().waitFor();
       }

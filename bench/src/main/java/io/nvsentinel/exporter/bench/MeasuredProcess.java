@@ -25,6 +25,14 @@ final class MeasuredProcess implements AutoCloseable {
         new ProcessBuilder(line).redirectErrorStream(true).redirectOutput(log.toFile()).start();
   }
 
+  /** The exporter's publish-duration histogram now, from {@code /metrics}. */
+  PostDurations postDurations() throws Exception {
+    HttpRequest metrics =
+        HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + "/metrics")).build();
+    return PostDurations.of(
+        HttpClient.newHttpClient().send(metrics, HttpResponse.BodyHandlers.ofString()).body());
+  }
+
   /** Milliseconds from the process's start to its first 200 from {@code /readyz}. */
   long awaitReady() throws Exception {
     HttpClient http = HttpClient.newHttpClient();
