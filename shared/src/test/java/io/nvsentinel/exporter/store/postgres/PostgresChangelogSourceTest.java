@@ -97,17 +97,7 @@ class PostgresChangelogSourceTest {
   void aNotificationWakesTheCursor() throws Exception {
     try (ChangeSource.Cursor cursor = source.open(null, startingNow())) {
       assertThat(cursor.tryNext()).isNull();
-      Thread waiter =
-          new Thread(
-              () -> {
-                try {
-                  Thread.sleep(300);
-                  store.insert("n1", EmbeddedPostgresStore.document("n1", "m"));
-                } catch (Exception e) {
-                  throw new IllegalStateException(e);
-                }
-              });
-      waiter.start();
+      Thread waiter = insertLater("n1");
       long asked = System.nanoTime();
       ChangeEvent change = cursor.tryNext();
       Duration waited = Duration.ofNanos(System.nanoTime() - asked);
@@ -120,17 +110,9 @@ class PostgresChangelogSourceTest {
   /** A change whose notification never came (a lost NOTIFY) is read by the next poll. */
   @Test
   void aChangeWithoutNotificationIsReadByThePoll() throws Exception {
-    try (ChangeSource.Cursor cursor = source.open(null, startingNow());
-        Connection connection = store.connect();
-        PreparedStatement silent =
-            connection.prepareStatement(
-                "INSERT INTO datastore_changelog (table_name, record_id, operation, new_values)"
-                    + " VALUES ('health_events', ?, 'INSERT', jsonb_build_object('document', ?::jsonb))")) {
+    try (ChangeSource.Cursor cursor = source.open(null, startingNow())) {
       assertThat(cursor.tryNext()).isNull();
-      UUID id = UUID.randomUUID();
-      silent.setObject(1, id);
-      silent.setString(2, EmbeddedPostgresStore.document("quiet", "no notify"));
-      silent.executeUpdate();
+      UUID id = insertSilently();
       long asked = System.nanoTime();
       ChangeEvent change = next(cursor);
       assertThat(change.document().getString("_id").getValue()).isEqualTo(id.toString());
@@ -171,17 +153,7 @@ class PostgresChangelogSourceTest {
       assertThat(within(cursor, Duration.ofSeconds(60))).isNotNull();
       Thread.sleep(200);
       assertThat(cursor.tryNext()).as("listening again, and a read on the way").isNull();
-      Thread later =
-          new Thread(
-              () -> {
-                try {
-                  Thread.sleep(300);
-                  store.insert("second", EmbeddedPostgresStore.document("second", "m"));
-                } catch (Exception e) {
-                  throw new IllegalStateException(e);
-                }
-              });
-      later.start();
+      Thread later = insertLater("second");
       ChangeEvent change = within(cursor, Duration.ofSeconds(60));
       later.join();
       assertThat(change).as("woken well inside the 5-minute poll wait").isNotNull();
@@ -200,6 +172,23 @@ class PostgresChangelogSourceTest {
     return null;
   }
 
+  /** Stores an event 300 ms from now, from another thread, so its notification wakes a wait. */
+  private static Thread insertLater(String node) {
+    Thread later =
+        new Thread(
+            () -> {
+              try {
+                Thread.sleep(300);
+                store.insert(node, EmbeddedPostgresStore.document(node, "m"));
+              } catch (Exception e) {
+                throw new IllegalStateException(e);
+              }
+            });
+    later.start();
+    return later;
+  }
+
+  /** A change-log row written without the trigger, so no notification announces it. */
   private static UUID insertSilently() throws Exception {
     try (Connection connection = store.connect();
         PreparedStatement silent =
