@@ -128,10 +128,7 @@ class PostgresChangelogSourceTest {
    */
   @Test
   void whileRowsKeepComingTheCursorReadsWithoutWaitingForANotification() throws Exception {
-    PostgresChangelogSource busyForAMinute =
-        new PostgresChangelogSource(
-            store::connect, List.of("insert"), Duration.ofMinutes(5), 100, Duration.ofMinutes(1));
-    try (ChangeSource.Cursor cursor = busyForAMinute.open(null, startingNow())) {
+    try (ChangeSource.Cursor cursor = busyFor(Duration.ofMinutes(1)).open(null, startingNow())) {
       store.insert("loud", EmbeddedPostgresStore.document("loud", "notifies"));
       assertThat(within(cursor, Duration.ofSeconds(60))).isNotNull();
       assertThat(cursor.tryNext()).as("nothing more, and the notification consumed").isNull();
@@ -145,10 +142,7 @@ class PostgresChangelogSourceTest {
   /** Once rows stop coming the cursor listens again, and a notification wakes it as before. */
   @Test
   void afterABusySpellANotificationWakesTheCursorAgain() throws Exception {
-    PostgresChangelogSource busyBriefly =
-        new PostgresChangelogSource(
-            store::connect, List.of("insert"), Duration.ofMinutes(5), 100, Duration.ofMillis(50));
-    try (ChangeSource.Cursor cursor = busyBriefly.open(null, startingNow())) {
+    try (ChangeSource.Cursor cursor = busyFor(Duration.ofMillis(50)).open(null, startingNow())) {
       store.insert("first", EmbeddedPostgresStore.document("first", "m"));
       assertThat(within(cursor, Duration.ofSeconds(60))).isNotNull();
       Thread.sleep(200);
@@ -158,6 +152,12 @@ class PostgresChangelogSourceTest {
       later.join();
       assertThat(change).as("woken well inside the 5-minute poll wait").isNotNull();
     }
+  }
+
+  /** A source that reads on for {@code busy} after the last row, and polls every five minutes. */
+  private static PostgresChangelogSource busyFor(Duration busy) {
+    return new PostgresChangelogSource(
+        store::connect, List.of("insert"), Duration.ofMinutes(5), 100, busy);
   }
 
   /** The next change if it is read within {@code limit}, else null. */
