@@ -6,13 +6,11 @@ import io.nvsentinel.exporter.cloudevent.EventIds;
 import io.nvsentinel.exporter.devstack.DevStore;
 import io.nvsentinel.exporter.devstack.EmbeddedPostgresStore;
 import io.nvsentinel.exporter.devstack.ReferenceSink;
-import java.nio.file.Path;
+import io.nvsentinel.exporter.testkit.PostgresServer;
 import java.util.UUID;
 import org.bson.BsonString;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 /**
  * The backfill contract on NVSentinel's PostgreSQL store: {@code health_events} read by {@code
@@ -21,22 +19,11 @@ import org.junit.jupiter.api.io.TempDir;
  */
 class BackfillPostgresTest extends BackfillContract {
 
-  @TempDir static Path serverDir;
-  static EmbeddedPostgresStore server;
-
-  @BeforeAll
-  static void startServer() throws Exception {
-    server = EmbeddedPostgresStore.start(serverDir.resolve("pg"));
-  }
-
-  @AfterAll
-  static void stopServer() throws Exception {
-    server.close();
-  }
+  @RegisterExtension static final PostgresServer postgres = new PostgresServer();
 
   @Override
   BackfillStore store() throws Exception {
-    return BackfillStore.postgres(server);
+    return BackfillStore.postgres(postgres.store());
   }
 
   /** A row as NVSentinel's platform connector stores it: the same id as the live exporter's. */

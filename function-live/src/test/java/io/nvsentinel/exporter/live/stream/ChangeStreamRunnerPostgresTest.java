@@ -4,24 +4,20 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
 import io.nvsentinel.exporter.checkpoint.Checkpoint;
-import io.nvsentinel.exporter.devstack.EmbeddedPostgresStore;
 import io.nvsentinel.exporter.store.ChangeEvent;
 import io.nvsentinel.exporter.store.ChangeSource;
 import io.nvsentinel.exporter.store.postgres.ChangelogPosition;
-import java.nio.file.Path;
+import io.nvsentinel.exporter.testkit.PostgresServer;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.List;
-import java.util.UUID;
 import java.util.concurrent.atomic.AtomicInteger;
 import org.bson.BsonDocument;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 /**
  * The runner contract on NVSentinel's PostgreSQL store — a real PostgreSQL, a database of its own
@@ -30,23 +26,11 @@ import org.junit.jupiter.api.io.TempDir;
  */
 class ChangeStreamRunnerPostgresTest extends ChangeStreamRunnerContract {
 
-  @TempDir static Path dir;
-  static EmbeddedPostgresStore server;
-
-  @BeforeAll
-  static void startServer() throws Exception {
-    server = EmbeddedPostgresStore.start(dir.resolve("pg"));
-  }
-
-  @AfterAll
-  static void stopServer() throws Exception {
-    server.close();
-  }
+  @RegisterExtension static final PostgresServer postgres = new PostgresServer();
 
   @Override
   RunnerStore store() throws Exception {
-    return new PostgresRunnerStore(
-        server.newDatabase("live_" + UUID.randomUUID().toString().replace("-", "")));
+    return new PostgresRunnerStore(postgres.freshDatabase("live"));
   }
 
   PostgresRunnerStore postgres() {

@@ -5,7 +5,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import io.nvsentinel.exporter.devstack.EmbeddedPostgresStore;
 import io.nvsentinel.exporter.store.ChangeHistoryLostException;
-import java.nio.file.Path;
+import io.nvsentinel.exporter.testkit.PostgresServer;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
@@ -23,37 +23,25 @@ import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.TimeUnit;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 /** The change-log reader against a real PostgreSQL holding NVSentinel's schema. */
 class ChangelogReaderTest {
 
   static final String SEQUENCE = "public.datastore_changelog_id_seq";
 
-  @TempDir static Path dir;
-  static EmbeddedPostgresStore store;
+  @RegisterExtension static final PostgresServer postgres = new PostgresServer();
+
   Connection reading;
-
-  @BeforeAll
-  static void startStore() throws Exception {
-    store = EmbeddedPostgresStore.start(dir.resolve("pg"));
-  }
-
-  @AfterAll
-  static void stopStore() throws Exception {
-    store.close();
-  }
 
   @BeforeEach
   void emptyStore() throws Exception {
-    try (Connection connection = store.connect()) {
+    try (Connection connection = postgres.store().connect()) {
       connection.createStatement().execute("TRUNCATE health_events, datastore_changelog");
     }
-    reading = store.connect();
+    reading = postgres.store().connect();
   }
 
   ChangelogReader reader(long watermark) {
@@ -73,8 +61,8 @@ class ChangelogReaderTest {
   @Test
   void aTransactionThatCommitsLateIsStillRead() throws Exception {
     ChangelogReader reader = reader(0);
-    try (Connection early = store.connect();
-        Connection late = store.connect()) {
+    try (Connection early = postgres.store().connect();
+        Connection late = postgres.store().connect()) {
       early.setAutoCommit(false);
       late.setAutoCommit(false);
       UUID first = EmbeddedPostgresStore.insert(early, "node-a", doc("node-a"));
@@ -106,12 +94,12 @@ class ChangelogReaderTest {
   @Test
   void idsOfRolledBackTransactionsDoNotHoldTheWatermark() throws Exception {
     ChangelogReader reader = reader(0);
-    try (Connection aborted = store.connect()) {
+    try (Connection aborted = postgres.store().connect()) {
       aborted.setAutoCommit(false);
       EmbeddedPostgresStore.insert(aborted, "node-x", doc("node-x"));
       aborted.rollback();
     }
-    UUID kept = store.insert("node-y", doc("node-y"));
+    UUID kept = postgres.store().insert("node-y", doc("node-y"));
     List<ChangelogReader.Change> read = reader.poll(reading);
     assertThat(read).extracting(ChangelogReader.Change::recordId).containsExactly(kept);
     assertThat(reader.watermark()).isEqualTo(read.get(0).id());
@@ -125,11 +113,11 @@ class ChangelogReaderTest {
   void aLongTransactionHoldsOnlyTheWatermark() throws Exception {
     ChangelogReader reader = reader(0);
     List<UUID> read = new ArrayList<>();
-    try (Connection longOne = store.connect()) {
+    try (Connection longOne = postgres.store().connect()) {
       longOne.setAutoCommit(false);
       UUID held = EmbeddedPostgresStore.insert(longOne, "node-held", doc("node-held"));
       for (int i = 0; i < 250; i++) {
-        store.insert("node-" + i, doc("node-" + i));
+        postgres.store().insert("node-" + i, doc("node-" + i));
         if (i % 40 == 0) {
           reader.poll(reading).forEach(c -> read.add(c.recordId()));
         }
@@ -163,7 +151,7 @@ class ChangelogReaderTest {
       running.add(
           writers.submit(
               () -> {
-                try (Connection connection = store.connect()) {
+                try (Connection connection = postgres.store().connect()) {
                   connection.setAutoCommit(false);
                   for (int t = 0; t < 40; t++) {
                     int rows = 1 + ThreadLocalRandom.current().nextInt(3);
@@ -227,16 +215,16 @@ class ChangelogReaderTest {
   void rowsPrunedBeforeTheyWereReadAreReportedAsLostHistory() throws Exception {
     ChangelogReader running = reader(0);
     for (int i = 0; i < 3; i++) {
-      store.insert("read-" + i, doc("read-" + i));
+      postgres.store().insert("read-" + i, doc("read-" + i));
     }
     List<ChangelogReader.Change> read = running.poll(reading);
     assertThat(read).hasSize(3);
     ChangelogReader.Change last = read.get(2);
     long unreadFrom = maxChangelogId() + 1;
-    store.insert("unread-1", doc("unread-1"));
-    store.insert("unread-2", doc("unread-2"));
+    postgres.store().insert("unread-1", doc("unread-1"));
+    postgres.store().insert("unread-2", doc("unread-2"));
     prune(unreadFrom + 1);
-    store.insert("later", doc("later"));
+    postgres.store().insert("later", doc("later"));
 
     assertThatThrownBy(() -> running.poll(reading))
         .isInstanceOf(ChangeHistoryLostException.class)
@@ -252,17 +240,17 @@ class ChangelogReaderTest {
   void rowsPrunedAfterTheyWereReadAreNoLoss() throws Exception {
     ChangelogReader running = reader(0);
     for (int i = 0; i < 3; i++) {
-      store.insert("read-" + i, doc("read-" + i));
+      postgres.store().insert("read-" + i, doc("read-" + i));
     }
     running.poll(reading);
     prune(maxChangelogId());
-    UUID next = store.insert("next", doc("next"));
+    UUID next = postgres.store().insert("next", doc("next"));
 
     List<ChangelogReader.Change> afterPruning = running.poll(reading);
     assertThat(afterPruning).extracting(ChangelogReader.Change::recordId).containsExactly(next);
     ChangelogReader.Change checkpoint = afterPruning.get(0);
     prune(maxChangelogId());
-    UUID afterRestart = store.insert("after-restart", doc("after-restart"));
+    UUID afterRestart = postgres.store().insert("after-restart", doc("after-restart"));
     assertThat(reader(checkpoint.resumeAt(), checkpoint.id()).poll(reading))
         .as("restarted from the checkpoint of 'next', whose row is gone")
         .extracting(ChangelogReader.Change::recordId)
@@ -281,8 +269,8 @@ class ChangelogReaderTest {
     ChangelogReader reader = reader(0);
     Set<UUID> read = new HashSet<>();
     int polls = 0;
-    try (Connection held = store.connect();
-        Connection writer = store.connect()) {
+    try (Connection held = postgres.store().connect();
+        Connection writer = postgres.store().connect()) {
       held.setAutoCommit(false);
       UUID first = EmbeddedPostgresStore.insert(held, "node-held", doc("node-held"));
       writer.setAutoCommit(false);
@@ -340,7 +328,7 @@ class ChangelogReaderTest {
   @Test
   void aServerWhoseSequenceOrRowsAreNotThoseReadIsLostHistory() throws Exception {
     for (int i = 0; i < 10; i++) {
-      store.insert("node-" + i, doc("node-" + i));
+      postgres.store().insert("node-" + i, doc("node-" + i));
     }
     ChangelogReader before = reader(0);
     List<ChangelogReader.Change> read = before.poll(reading);
@@ -359,7 +347,7 @@ class ChangelogReaderTest {
 
     // new events take the ids again, the sequence passes the old watermark
     for (int i = 0; i < 5; i++) {
-      store.insert("after-" + i, doc("after-" + i));
+      postgres.store().insert("after-" + i, doc("after-" + i));
     }
     assertThatThrownBy(() -> resumed(watermark, last.id(), lastMicros).poll(reading))
         .isInstanceOf(ChangeHistoryLostException.class)

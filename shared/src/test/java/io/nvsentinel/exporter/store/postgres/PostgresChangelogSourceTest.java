@@ -11,51 +11,40 @@ import io.nvsentinel.exporter.event.HealthEventDecoder;
 import io.nvsentinel.exporter.store.ChangeEvent;
 import io.nvsentinel.exporter.store.ChangeSource;
 import io.nvsentinel.exporter.store.DatastoreUnavailableException;
-import java.nio.file.Path;
+import io.nvsentinel.exporter.testkit.PostgresServer;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.List;
 import java.util.UUID;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 /** NVSentinel's PostgreSQL change log as a change stream, against a real PostgreSQL. */
 class PostgresChangelogSourceTest {
 
   static final Duration POLL_WAIT = Duration.ofSeconds(3);
 
-  @TempDir static Path dir;
-  static EmbeddedPostgresStore store;
+  @RegisterExtension static final PostgresServer postgres = new PostgresServer();
+
   PostgresChangelogSource source;
-
-  @BeforeAll
-  static void startStore() throws Exception {
-    store = EmbeddedPostgresStore.start(dir.resolve("pg"));
-  }
-
-  @AfterAll
-  static void stopStore() throws Exception {
-    store.close();
-  }
 
   @BeforeEach
   void emptyStore() throws Exception {
-    try (Connection connection = store.connect()) {
+    try (Connection connection = postgres.store().connect()) {
       connection.createStatement().execute("TRUNCATE health_events, datastore_changelog");
     }
-    source = new PostgresChangelogSource(store::connect, List.of("insert"), POLL_WAIT, 100);
+    source =
+        new PostgresChangelogSource(postgres.store()::connect, List.of("insert"), POLL_WAIT, 100);
   }
 
   /** Ids cached per session are handed out out of order: no watermark would be safe. */
   @Test
   void aSequenceThatCachesIdsIsRefusedNamingTheFix() throws Exception {
     String alter = "ALTER SEQUENCE datastore_changelog_id_seq CACHE ";
-    try (Connection connection = store.connect()) {
+    try (Connection connection = postgres.store().connect()) {
       connection.createStatement().execute(alter + "20");
       assertThatThrownBy(() -> source.open(null, startingNow()))
           .isInstanceOf(DatastoreUnavailableException.class)
@@ -63,7 +52,7 @@ class PostgresChangelogSourceTest {
           .hasMessageContaining("(CACHE 20)")
           .hasMessageContaining("ALTER SEQUENCE public.datastore_changelog_id_seq CACHE 1");
     } finally {
-      try (Connection connection = store.connect()) {
+      try (Connection connection = postgres.store().connect()) {
         connection.createStatement().execute(alter + "1");
       }
     }
@@ -76,7 +65,10 @@ class PostgresChangelogSourceTest {
   void aStoredEventArrivesAsTheDocumentTheDecoderReads() throws Exception {
     try (ChangeSource.Cursor cursor = source.open(null, startingNow())) {
       assertThat(cursor.tryNext()).isNull();
-      UUID id = store.insert("gpu-node-7", EmbeddedPostgresStore.document("gpu-node-7", "XID 79"));
+      UUID id =
+          postgres
+              .store()
+              .insert("gpu-node-7", EmbeddedPostgresStore.document("gpu-node-7", "XID 79"));
       ChangeEvent change = next(cursor);
       assertThat(change.operationType()).isEqualTo("insert");
       assertThat(change.document().getString("_id").getValue()).isEqualTo(id.toString());
@@ -129,7 +121,7 @@ class PostgresChangelogSourceTest {
   @Test
   void whileRowsKeepComingTheCursorReadsWithoutWaitingForANotification() throws Exception {
     try (ChangeSource.Cursor cursor = busyFor(Duration.ofMinutes(1)).open(null, startingNow())) {
-      store.insert("loud", EmbeddedPostgresStore.document("loud", "notifies"));
+      postgres.store().insert("loud", EmbeddedPostgresStore.document("loud", "notifies"));
       assertThat(within(cursor, Duration.ofSeconds(60))).isNotNull();
       assertThat(cursor.tryNext()).as("nothing more, and the notification consumed").isNull();
       UUID quiet = insertSilently();
@@ -142,11 +134,10 @@ class PostgresChangelogSourceTest {
   /** Once rows stop coming the cursor listens again, and a notification wakes it as before. */
   @Test
   void afterABusySpellANotificationWakesTheCursorAgain() throws Exception {
-    try (ChangeSource.Cursor cursor = busyFor(Duration.ofMillis(50)).open(null, startingNow())) {
-      store.insert("first", EmbeddedPostgresStore.document("first", "m"));
+    try (ChangeSource.Cursor cursor = busyFor(Duration.ZERO).open(null, startingNow())) {
+      postgres.store().insert("first", EmbeddedPostgresStore.document("first", "m"));
       assertThat(within(cursor, Duration.ofSeconds(60))).isNotNull();
-      Thread.sleep(200);
-      assertThat(cursor.tryNext()).as("listening again, and a read on the way").isNull();
+      assertThat(cursor.tryNext()).as("the spell over: listening again, and a read").isNull();
       Thread later = insertLater("second");
       ChangeEvent change = within(cursor, Duration.ofSeconds(60));
       later.join();
@@ -157,7 +148,7 @@ class PostgresChangelogSourceTest {
   /** A source that reads on for {@code busy} after the last row, and polls every five minutes. */
   private static PostgresChangelogSource busyFor(Duration busy) {
     return new PostgresChangelogSource(
-        store::connect, List.of("insert"), Duration.ofMinutes(5), 100, busy);
+        postgres.store()::connect, List.of("insert"), Duration.ofMinutes(5), 100, busy);
   }
 
   /** The next change if it is read within {@code limit}, else null. */
@@ -179,7 +170,7 @@ class PostgresChangelogSourceTest {
             () -> {
               try {
                 Thread.sleep(300);
-                store.insert(node, EmbeddedPostgresStore.document(node, "m"));
+                postgres.store().insert(node, EmbeddedPostgresStore.document(node, "m"));
               } catch (Exception e) {
                 throw new IllegalStateException(e);
               }
@@ -190,7 +181,7 @@ class PostgresChangelogSourceTest {
 
   /** A change-log row written without the trigger, so no notification announces it. */
   private static UUID insertSilently() throws Exception {
-    try (Connection connection = store.connect();
+    try (Connection connection = postgres.store().connect();
         PreparedStatement silent =
             connection.prepareStatement(
                 "INSERT INTO datastore_changelog (table_name, record_id, operation, new_values)"
@@ -208,10 +199,10 @@ class PostgresChangelogSourceTest {
   void aCursorOpenedFromATokenContinuesAboveIt() throws Exception {
     StreamPosition token;
     try (ChangeSource.Cursor cursor = source.open(null, startingNow())) {
-      store.insert("a", EmbeddedPostgresStore.document("a", "first"));
+      postgres.store().insert("a", EmbeddedPostgresStore.document("a", "first"));
       token = next(cursor).position();
     }
-    UUID later = store.insert("b", EmbeddedPostgresStore.document("b", "second"));
+    UUID later = postgres.store().insert("b", EmbeddedPostgresStore.document("b", "second"));
     try (ChangeSource.Cursor cursor = source.open(token, null)) {
       assertThat(next(cursor).document().getString("_id").getValue()).isEqualTo(later.toString());
     }
@@ -224,7 +215,7 @@ class PostgresChangelogSourceTest {
   @Test
   void aBacklogIsReadWithoutWaitingForNotificationsThatWillNotCome() throws Exception {
     Instant start = startingNow();
-    try (Connection connection = store.connect()) {
+    try (Connection connection = postgres.store().connect()) {
       connection.setAutoCommit(false);
       for (int i = 0; i < 250; i++) {
         EmbeddedPostgresStore.insert(connection, "n", EmbeddedPostgresStore.document("n", "m"));
@@ -232,7 +223,8 @@ class PostgresChangelogSourceTest {
       connection.commit();
     }
     PostgresChangelogSource slow =
-        new PostgresChangelogSource(store::connect, List.of("insert"), Duration.ofMinutes(5), 100);
+        new PostgresChangelogSource(
+            postgres.store()::connect, List.of("insert"), Duration.ofMinutes(5), 100);
     try (ChangeSource.Cursor cursor = slow.open(null, start)) {
       int read = 0;
       long deadline = System.nanoTime() + Duration.ofSeconds(60).toNanos();
@@ -248,12 +240,13 @@ class PostgresChangelogSourceTest {
   /** A first start skips what was stored before its start time: that is the backfill's. */
   @Test
   void aFirstStartBeginsAtItsStartTime() throws Exception {
-    store.insert("old", EmbeddedPostgresStore.document("old", "before the cutoff"));
+    postgres.store().insert("old", EmbeddedPostgresStore.document("old", "before the cutoff"));
     Thread.sleep(1100); // start times are whole seconds
     Instant start = startingNow();
     Thread.sleep(1100);
     try (ChangeSource.Cursor cursor = source.open(null, start)) {
-      UUID fresh = store.insert("new", EmbeddedPostgresStore.document("new", "after it"));
+      UUID fresh =
+          postgres.store().insert("new", EmbeddedPostgresStore.document("new", "after it"));
       assertThat(next(cursor).document().getString("_id").getValue()).isEqualTo(fresh.toString());
     }
   }

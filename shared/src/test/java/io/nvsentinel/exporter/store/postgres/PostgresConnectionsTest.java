@@ -7,7 +7,7 @@ import static org.awaitility.Awaitility.await;
 import io.nvsentinel.exporter.config.TestProperties;
 import io.nvsentinel.exporter.devstack.EmbeddedPostgresStore;
 import io.nvsentinel.exporter.store.DatastoreUnavailableException;
-import java.nio.file.Path;
+import io.nvsentinel.exporter.testkit.PostgresServer;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
@@ -16,18 +16,15 @@ import java.sql.Statement;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.UUID;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
-import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 /**
  * The connection a work used serves the next one, against a real PostgreSQL: reused while it is
@@ -36,25 +33,14 @@ import org.junit.jupiter.api.io.TempDir;
  */
 class PostgresConnectionsTest {
 
-  @TempDir static Path dir;
-  static EmbeddedPostgresStore server;
+  @RegisterExtension static final PostgresServer postgres = new PostgresServer();
 
   EmbeddedPostgresStore db;
   PostgresConnections connections;
 
-  @BeforeAll
-  static void start() throws Exception {
-    server = EmbeddedPostgresStore.start(dir.resolve("pg"));
-  }
-
-  @AfterAll
-  static void stop() throws Exception {
-    server.close();
-  }
-
   @BeforeEach
   void database() throws Exception {
-    db = server.newDatabase("pool_" + UUID.randomUUID().toString().replace("-", ""));
+    db = postgres.freshDatabase("pool");
     connections = new PostgresConnections(TestProperties.postgresqlOf(db));
   }
 
@@ -99,7 +85,7 @@ class PostgresConnectionsTest {
   @Test
   void aConnectionTheServerEndedIsReplacedWithoutAFailedWork() throws Exception {
     int first = backend();
-    try (Connection admin = server.connect();
+    try (Connection admin = postgres.store().connect();
         PreparedStatement terminate = admin.prepareStatement("SELECT pg_terminate_backend(?)")) {
       terminate.setInt(1, first);
       terminate.execute();
@@ -168,7 +154,7 @@ class PostgresConnectionsTest {
 
   /** The exporter's connections to this test's database that the server has open. */
   private List<Integer> open() throws SQLException {
-    try (Connection admin = server.connect();
+    try (Connection admin = postgres.store().connect();
         PreparedStatement query =
             admin.prepareStatement(
                 "SELECT pid FROM pg_stat_activity WHERE datname = ? AND application_name = ?")) {

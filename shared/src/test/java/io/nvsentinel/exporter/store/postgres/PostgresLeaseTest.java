@@ -5,36 +5,21 @@ import io.nvsentinel.exporter.checkpoint.LeaseContract;
 import io.nvsentinel.exporter.checkpoint.StreamPosition;
 import io.nvsentinel.exporter.config.TestProperties;
 import io.nvsentinel.exporter.devstack.EmbeddedPostgresStore;
-import java.nio.file.Path;
-import java.util.UUID;
+import io.nvsentinel.exporter.testkit.PostgresServer;
 import org.bson.BsonDateTime;
 import org.bson.BsonDocument;
 import org.bson.BsonInt64;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
-import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 /** The lease as a row of {@code event_exporter_leases}, checked in the checkpoint's transaction. */
 class PostgresLeaseTest extends LeaseContract {
 
-  @TempDir static Path dir;
-  static EmbeddedPostgresStore server;
-
-  @BeforeAll
-  static void start() throws Exception {
-    server = EmbeddedPostgresStore.start(dir.resolve("pg"));
-  }
-
-  @AfterAll
-  static void stop() throws Exception {
-    server.close();
-  }
+  @RegisterExtension static final PostgresServer postgres = new PostgresServer();
 
   @Override
   protected CheckpointStore store() {
     try {
-      EmbeddedPostgresStore db =
-          server.newDatabase("lease_" + UUID.randomUUID().toString().replace("-", ""));
+      EmbeddedPostgresStore db = postgres.freshDatabase("lease");
       return new PostgresCheckpointStore(new PostgresConnections(TestProperties.postgresqlOf(db)));
     } catch (Exception e) {
       throw new IllegalStateException(e);
